@@ -1,0 +1,163 @@
+//! The pinned external tools (npm and PyPI packages), installed into the git-ignored
+//! `.tools/` folder on first use. A missing `node`/`npm`/`python3` is an error that says
+//! what to install, never a silent skip.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+
+use crate::run;
+
+/// npm packages and their exact versions.
+pub(crate) const NPM_PACKAGES: &[(&str, &str)] = &[
+    ("@stoplight/spectral-cli", "6.16.3"),
+    ("@redocly/cli", "2.77.0"),
+];
+
+/// PyPI packages and their exact versions.
+pub(crate) const PIP_PACKAGES: &[(&str, &str)] = &[("openapi-spec-validator", "0.9.0")];
+
+/// Paths of the installed tools.
+#[derive(Debug)]
+pub(crate) struct Tools {
+    npm_bin: PathBuf,
+    venv_bin: PathBuf,
+}
+
+impl Tools {
+    /// Installs whatever is missing or at another version, then returns the tool paths.
+    pub(crate) fn ensure(root: &Path) -> Result<Self> {
+        let dir = root.join(".tools");
+        let npm_dir = dir.join("npm");
+        let venv = dir.join("venv");
+        ensure_npm(&npm_dir)?;
+        ensure_pip(&venv)?;
+        Ok(Self {
+            npm_bin: npm_dir.join("node_modules").join(".bin"),
+            venv_bin: venv.join("bin"),
+        })
+    }
+
+    /// Path of an npm-installed executable.
+    pub(crate) fn npm_bin(&self, name: &str) -> PathBuf {
+        self.npm_bin.join(name)
+    }
+
+    /// Path of a venv executable.
+    pub(crate) fn venv_bin(&self, name: &str) -> PathBuf {
+        self.venv_bin.join(name)
+    }
+
+    /// Runs the three linters on `spec`; any error or warning fails.
+    pub(crate) fn lint_spec(&self, root: &Path, spec: &Path) -> Result<()> {
+        println!("-- openapi-spec-validator");
+        run(Command::new(self.venv_bin("openapi-spec-validator")).arg(spec))?;
+
+        println!("-- spectral (spectral:oas, --fail-severity warn)");
+        run(Command::new(self.npm_bin("spectral"))
+            .arg("lint")
+            .arg(spec)
+            .arg("--ruleset")
+            .arg(root.join(".spectral.yaml"))
+            .args(["--fail-severity", "warn", "--display-only-failures"]))?;
+
+        println!("-- redocly (recommended)");
+        let out = Command::new(self.npm_bin("redocly"))
+            .arg("lint")
+            .arg(spec)
+            .arg("--config")
+            .arg(root.join("redocly.yaml"))
+            .arg("--format=json")
+            .env("REDOCLY_TELEMETRY", "off")
+            .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+            .output()
+            .context("could not start redocly")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout).with_context(|| {
+            format!(
+                "redocly printed no JSON report:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+        let errors = report["totals"]["errors"].as_u64().unwrap_or(u64::MAX);
+        let warnings = report["totals"]["warnings"].as_u64().unwrap_or(u64::MAX);
+        if errors != 0 || warnings != 0 || !out.status.success() {
+            bail!(
+                "redocly found {errors} errors and {warnings} warnings:\n{}",
+                serde_json::to_string_pretty(&report["problems"]).unwrap_or_default()
+            );
+        }
+        println!("redocly: 0 errors, 0 warnings");
+        Ok(())
+    }
+}
+
+fn which(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn ensure_npm(dir: &Path) -> Result<()> {
+    let wanted = serde_json::json!({
+        "name": "shipstream-inventory-tools",
+        "private": true,
+        "description": "Pinned tools installed by cargo xtask; not part of the product.",
+        "dependencies": NPM_PACKAGES.iter().map(|(n, v)| (n.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+    });
+    let manifest = dir.join("package.json");
+    let stamp = dir.join("node_modules").join(".xtask-installed");
+    let wanted_text = serde_json::to_string_pretty(&wanted)?;
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
+        return Ok(());
+    }
+    if !which("node") || !which("npm") {
+        bail!(
+            "node and npm are needed for the spec linters (Spectral, Redocly) but were not found \
+             on PATH; install Node.js 20 or newer (Debian: `apt-get install nodejs npm`) and rerun"
+        );
+    }
+    fs::create_dir_all(dir)?;
+    fs::write(&manifest, &wanted_text)?;
+    println!("xtask: installing pinned npm tools into {}", dir.display());
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"])
+        .current_dir(dir))?;
+    fs::write(&stamp, &wanted_text)?;
+    Ok(())
+}
+
+fn ensure_pip(venv: &Path) -> Result<()> {
+    let wanted: String = PIP_PACKAGES
+        .iter()
+        .map(|(n, v)| format!("{n}=={v}\n"))
+        .collect();
+    let stamp = venv.join(".xtask-installed");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    if !which("python3") {
+        bail!(
+            "python3 is needed for openapi-spec-validator but was not found on PATH; install \
+             Python 3.9 or newer with venv support (Debian: `apt-get install python3-venv`) and rerun"
+        );
+    }
+    println!("xtask: installing pinned PyPI tools into {}", venv.display());
+    if !venv.join("bin").join("pip").exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
+    }
+    let mut pip = Command::new(venv.join("bin").join("pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check"]);
+    for (n, v) in PIP_PACKAGES {
+        pip.arg(format!("{n}=={v}"));
+    }
+    run(&mut pip)?;
+    fs::write(&stamp, &wanted)?;
+    Ok(())
+}
