@@ -1,1 +1,67 @@
-//! placeholder
+//! Read ShipStream inventory levels from Rust.
+//!
+//! ```no_run
+//! use futures::TryStreamExt as _;
+//! use shipstream_inventory::{Client, ProductField, fields};
+//!
+//! # async fn run() -> Result<(), shipstream_inventory::Error> {
+//! let client = Client::from_env()?; // SHIPSTREAM_URL, SHIPSTREAM_TOKEN
+//! let mut items = std::pin::pin!(client
+//!     .total_levels()
+//!     .filter(fields::QTY_AVAILABLE.lt(10))
+//!     .product_fields([ProductField::Sku, ProductField::Name])
+//!     .items());
+//! while let Some(item) = items.try_next().await? {
+//!     println!("{:?} {:?}", item.sku(), item.level.qty_available);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! That loop follows every page; a record that does not decode ends it too with `?` as
+//! written. Handle it and go on by matching on [`Error::is_record`] instead.
+//!
+//! # What you get
+//! - **Configuration**: [`Client::builder`] or [`Client::from_env`]; plain `http://` only for
+//!   loopback; the token never appears in `Debug`, errors or logs; an expired JWT is refused
+//!   before anything is sent.
+//! - **Typed queries**: [`fields`] has every filterable field with the operators that fit
+//!   its type; [`Sort`], [`LevelField`], [`ProductField`]; [`TotalLevelsRequest::filter_raw`]
+//!   for the API's own syntax, checked by the same grammar (re-exported as [`grammar`]).
+//! - **Safe pagination**: `next` is followed exactly as given (absolute or host-relative)
+//!   but never to another origin; a repeated `next` or `has_more` without `next` is an
+//!   error, not a loop. Every [`Page`] carries a serialisable [`Checkpoint`] for
+//!   [`Client::resume`]. Opt-in [prefetch](TotalLevelsRequest::prefetch).
+//! - **Tolerance**: unknown fields and enum values never fail a page; one bad record is
+//!   reported with its raw JSON and the page goes on.
+//! - **Retries**: transient failures are retried with backoff and jitter, honouring
+//!   `Retry-After` ([`RetryPolicy`]). Errors say what to do ([`Error`]).
+//! - **Tracing**: a `shipstream.request` span per attempt (path and query, attempt, status,
+//!   duration) and a warning per retry.
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+mod page;
+mod pager;
+mod query;
+mod retry;
+
+pub use client::{Client, ENDPOINT_PATH, Resume, TotalLevelsRequest};
+pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Token};
+pub use error::{Error, ErrorKind, RecordError};
+pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
+pub use query::{
+    BoolField, IntField, LevelField, ProductField, ProductType, ProductTypeField, Sort, SortField,
+    TextField, TimeField, fields,
+};
+pub use retry::RetryPolicy;
+/// The filter grammar (parser, renderer, field catalogue) shared with the mock and CLI.
+pub use shipstream_filter as grammar;
+pub use shipstream_filter::{Condition, Filter};
+/// The generated types of the spec (levels, products, error bodies, open enums).
+pub use shipstream_inventory_generated::types;
+/// A product as the API sends it.
+pub use shipstream_inventory_generated::types::Product;
+/// A level as the API sends it.
+pub use shipstream_inventory_generated::types::TotalLevel as Level;

@@ -1,0 +1,452 @@
+//! Client configuration: base URL, token, API version, timeouts, retry policy.
+
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
+
+use base64::Engine as _;
+use url::Url;
+
+use crate::{Client, Error, RetryPolicy, client::Inner};
+
+/// The environment variable holding the instance URL.
+pub const ENV_URL: &str = "SHIPSTREAM_URL";
+/// The environment variable holding the bearer token.
+pub const ENV_TOKEN: &str = "SHIPSTREAM_TOKEN";
+/// The environment variable holding the API version (`YYYY-MM`), optional.
+pub const ENV_API_VERSION: &str = "SHIPSTREAM_API_VERSION";
+
+/// The bearer token: a secret. Its `Debug` output never shows it, and neither does any
+/// error or log line of this crate.
+#[derive(Clone)]
+pub struct Token {
+    secret: Arc<str>,
+    expires_at: Option<i64>,
+}
+
+impl Token {
+    /// Wraps a token. Leading and trailing whitespace and a leading `Bearer ` are removed.
+    pub fn new(token: impl AsRef<str>) -> Self {
+        let t = token.as_ref().trim();
+        let t = t
+            .strip_prefix("Bearer ")
+            .or_else(|| t.strip_prefix("bearer "))
+            .unwrap_or(t)
+            .trim();
+        Self {
+            secret: Arc::from(t),
+            expires_at: jwt_exp(t),
+        }
+    }
+
+    /// When the token expires (its JWT `exp` claim, seconds since the epoch), if it says.
+    /// The signature is not checked: this is only used to fail early with a clear message.
+    pub fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.expires_at
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+    }
+
+    /// True when the token's `exp` claim lies in the past.
+    pub fn is_expired(&self) -> bool {
+        self.expires_at
+            .is_some_and(|exp| exp <= chrono::Utc::now().timestamp())
+    }
+
+    /// The token text, for building the `Authorization` header.
+    pub(crate) fn expose(&self) -> &str {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("secret", &"<redacted>")
+            .field("expires_at", &self.expires_at())
+            .finish()
+    }
+}
+
+/// Reads the `exp` claim of a JWT without checking its signature.
+fn jwt_exp(token: &str) -> Option<i64> {
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = &claims["exp"];
+    exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))
+}
+
+/// A minor API version, `YYYY-MM`, sent as `X-ShipStream-API-Version`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ApiVersion(String);
+
+impl ApiVersion {
+    /// Validates `YYYY-MM` (month 01 to 12).
+    pub fn new(version: impl AsRef<str>) -> Result<Self, Error> {
+        let v = version.as_ref().trim();
+        let ok = v.len() == 7
+            && v.as_bytes()[4] == b'-'
+            && v[..4].bytes().all(|b| b.is_ascii_digit())
+            && v[5..].bytes().all(|b| b.is_ascii_digit())
+            && matches!(v[5..].parse::<u8>(), Ok(1..=12));
+        if ok {
+            Ok(Self(v.to_owned()))
+        } else {
+            Err(Error::config(format!(
+                "API version `{v}` is not of the form YYYY-MM (for example 2025-08); fix \
+                 {ENV_API_VERSION} or the value passed to api_version()"
+            )))
+        }
+    }
+
+    /// The version text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Builds a [`Client`]. Start with [`Client::builder`] or [`Client::from_env`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    token: Option<Token>,
+    api_version: Option<String>,
+    user_agent: String,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .field("api_version", &self.api_version)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            token: None,
+            api_version: None,
+            user_agent: concat!("shipstream-inventory-rust/", env!("CARGO_PKG_VERSION")).into(),
+            connect_timeout: Some(Duration::from_secs(10)),
+            request_timeout: Some(Duration::from_secs(60)),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The instance URL: `https://acme.shipstream.app`, with or without a trailing
+    /// `/api/global`. Plain `http://` is accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The bearer token (a JWT from a Custom Global Integration).
+    pub fn token(mut self, token: impl AsRef<str>) -> Self {
+        self.token = Some(Token::new(token));
+        self
+    }
+
+    /// Pins the API version (`YYYY-MM`); validated by [`build`](Self::build).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s; `None` waits forever).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// How long one attempt may take, body included (default 60 s; `None` waits forever).
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.request_timeout = timeout.into();
+        self
+    }
+
+    /// How failed requests are retried (see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Reads [`ENV_URL`], [`ENV_TOKEN`] and, when set, [`ENV_API_VERSION`] into this
+    /// builder. Missing variables are reported by [`build`](Self::build).
+    pub fn from_env(mut self) -> Self {
+        if let Ok(url) = std::env::var(ENV_URL) {
+            self.base_url = Some(url);
+        }
+        if let Ok(token) = std::env::var(ENV_TOKEN) {
+            self.token = Some(Token::new(token));
+        }
+        if let Ok(v) = std::env::var(ENV_API_VERSION)
+            && !v.trim().is_empty()
+        {
+            self.api_version = Some(v);
+        }
+        self
+    }
+
+    /// Checks the configuration and builds the client. Nothing is sent.
+    pub fn build(self) -> Result<Client, Error> {
+        let raw = self.base_url.as_deref().ok_or_else(|| {
+            Error::config(format!(
+                "no instance URL: call base_url() or set {ENV_URL} (for example \
+                 https://acme.shipstream.app)"
+            ))
+        })?;
+        let base = normalize_base_url(raw)?;
+        let token = self.token.ok_or_else(|| {
+            Error::config(format!(
+                "no token: call token() or set {ENV_TOKEN} to a token from a Custom Global \
+                 Integration"
+            ))
+        })?;
+        if token.expose().is_empty() {
+            return Err(Error::config(format!(
+                "the token is empty; set {ENV_TOKEN}"
+            )));
+        }
+        if token.is_expired() {
+            return Err(Error::token_expired(token.expires_at()));
+        }
+        let api_version = self.api_version.map(ApiVersion::new).transpose()?;
+        self.retry.validate()?;
+
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut auth =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(
+                |_| Error::config("the token contains characters that cannot go in an HTTP header"),
+            )?;
+        auth.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, auth);
+        if let Some(v) = &api_version {
+            let value = reqwest::header::HeaderValue::from_str(v.as_str())
+                .map_err(|_| Error::config("invalid API version header"))?;
+            headers.insert("x-shipstream-api-version", value);
+        }
+        let origin = base.origin();
+        let http = {
+            let mut b = reqwest::Client::builder()
+                .default_headers(headers)
+                .user_agent(self.user_agent.clone())
+                .redirect(same_origin_redirects(origin));
+            if let Some(t) = self.connect_timeout {
+                b = b.connect_timeout(t);
+            }
+            if let Some(t) = self.request_timeout {
+                b = b.timeout(t);
+            }
+            b.build()
+                .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?
+        };
+        Ok(Client {
+            inner: Arc::new(Inner::new(
+                base,
+                token,
+                api_version,
+                self.user_agent,
+                self.retry,
+                http,
+            )),
+        })
+    }
+}
+
+/// Redirects are followed only within the configured origin (at most 5), so the
+/// `Authorization` header never travels to another host.
+fn same_origin_redirects(origin: url::Origin) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.stop()
+        } else if attempt.url().origin() == origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// Accepts `https://acme.shipstream.app`, `https://acme.shipstream.app/` and
+/// `https://acme.shipstream.app/api/global[/]`; returns the URL without `/api/global`.
+pub(crate) fn normalize_base_url(raw: &str) -> Result<Url, Error> {
+    let trimmed = raw.trim();
+    let mut url = Url::parse(trimmed).map_err(|e| {
+        Error::config(format!(
+            "instance URL `{trimmed}` is not a URL ({e}); use the form https://acme.shipstream.app"
+        ))
+    })?;
+    if url.cannot_be_a_base() || url.host_str().is_none() {
+        return Err(Error::config(format!(
+            "instance URL `{trimmed}` has no host; use the form https://acme.shipstream.app"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "the instance URL must not carry credentials; pass the token with token() or SHIPSTREAM_TOKEN",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "refusing plain http:// for `{}`: the token would travel unencrypted; use \
+                 https:// (http:// is allowed only for loopback hosts such as 127.0.0.1)",
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        other => {
+            return Err(Error::config(format!(
+                "instance URL scheme `{other}` is not supported; use https://"
+            )));
+        }
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let mut path = url.path().trim_end_matches('/').to_owned();
+    if let Some(stripped) = path.strip_suffix("/api/global") {
+        path = stripped.to_owned();
+    }
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn jwt(exp: i64) -> String {
+        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.sig",
+            enc.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+            enc.encode(format!(
+                r#"{{"aud":"https://acme.shipstream.app","exp":{exp}}}"#
+            ))
+        )
+    }
+
+    #[test]
+    fn base_urls_are_normalised() {
+        for (raw, want) in [
+            (
+                "https://acme.shipstream.app",
+                "https://acme.shipstream.app/",
+            ),
+            (
+                "https://acme.shipstream.app/",
+                "https://acme.shipstream.app/",
+            ),
+            (
+                "https://acme.shipstream.app/api/global",
+                "https://acme.shipstream.app/",
+            ),
+            (
+                "https://acme.shipstream.app/api/global/",
+                "https://acme.shipstream.app/",
+            ),
+            (
+                "https://proxy.example/sub/api/global",
+                "https://proxy.example/sub",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("http://localhost:1", "http://localhost:1/"),
+            ("http://[::1]:1/", "http://[::1]:1/"),
+        ] {
+            assert_eq!(normalize_base_url(raw).unwrap().as_str(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        for raw in [
+            "http://acme.shipstream.app",
+            "http://10.0.0.1",
+            "ftp://x",
+            "nonsense",
+            "https://u:p@acme.shipstream.app",
+        ] {
+            let err = normalize_base_url(raw).unwrap_err();
+            assert!(err.is_config(), "{raw}: {err}");
+        }
+        let err = normalize_base_url("http://acme.shipstream.app").unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn api_versions_are_validated() {
+        assert!(ApiVersion::new("2025-08").is_ok());
+        for bad in ["2025-13", "2025-00", "25-08", "2025/08", "2025-8", ""] {
+            assert!(ApiVersion::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expired_jwts_are_refused_before_sending() {
+        let err = Client::builder()
+            .base_url("https://acme.shipstream.app")
+            .token(jwt(1_600_000_000))
+            .build()
+            .unwrap_err();
+        assert!(err.is_unauthorized());
+        assert!(err.to_string().contains("expired"), "{err}");
+        assert!(err.to_string().contains("2020-09-13"), "{err}");
+        let ok = Client::builder()
+            .base_url("https://acme.shipstream.app")
+            .token(jwt(4_000_000_000))
+            .build();
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let secret = jwt(4_000_000_000);
+        let builder = Client::builder()
+            .base_url("https://acme.shipstream.app")
+            .token(&secret);
+        assert!(!format!("{builder:?}").contains(&secret));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?} {client:#?}");
+        assert!(!shown.contains(&secret), "{shown}");
+        assert!(shown.contains("<redacted>"));
+        assert!(!format!("{:?}", Token::new(&secret)).contains("sig"));
+    }
+}

@@ -1,0 +1,438 @@
+//! A page of levels, the objects it includes, and its decoding (record by record when
+//! needed, so one bad record never loses a page).
+
+use std::{collections::HashMap, sync::Arc};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use shipstream_inventory_generated::types::{PageMeta, Product, TotalLevel, TotalLevelsPage};
+
+use crate::error::RecordError;
+
+/// One level together with its product, when products were asked for
+/// ([`product_fields`](crate::TotalLevelsRequest::product_fields)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    /// The level as the API sent it.
+    pub level: TotalLevel,
+    /// The level's product from the page's `included` objects.
+    pub product: Option<Arc<Product>>,
+}
+
+impl Item {
+    /// The product id of the level, when the level carries its product stub.
+    pub fn product_id(&self) -> Option<i64> {
+        self.level.product.as_ref().map(|p| p.id)
+    }
+
+    /// The SKU from the level's product stub, or else from the included product.
+    pub fn sku(&self) -> Option<&str> {
+        self.level
+            .product
+            .as_ref()
+            .and_then(|p| p.sku.as_deref())
+            .or_else(|| self.product.as_ref().and_then(|p| p.sku.as_deref()))
+    }
+}
+
+/// Objects a page references, keyed by `(type, id)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Included {
+    products: HashMap<i64, Arc<Product>>,
+    other: HashMap<String, Vec<serde_json::Value>>,
+}
+
+/// An included object found by [`Included::get`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum IncludedRef<'a> {
+    /// A product.
+    Product(&'a Product),
+    /// An object of a type this client does not model, as raw JSON.
+    Other(&'a serde_json::Value),
+}
+
+impl Included {
+    /// The product with this id.
+    pub fn product(&self, id: i64) -> Option<&Arc<Product>> {
+        self.products.get(&id)
+    }
+
+    /// Every included product, in no particular order.
+    pub fn products(&self) -> impl Iterator<Item = &Arc<Product>> {
+        self.products.values()
+    }
+
+    /// The object of type `type_` (for example `"Product"`) with this id.
+    pub fn get(&self, type_: &str, id: i64) -> Option<IncludedRef<'_>> {
+        if type_ == "Product" {
+            return self.products.get(&id).map(|p| IncludedRef::Product(p));
+        }
+        self.other
+            .get(type_)?
+            .iter()
+            .find(|v| v.get("id").and_then(serde_json::Value::as_i64) == Some(id))
+            .map(IncludedRef::Other)
+    }
+
+    /// Types other than `Product` present on the page.
+    pub fn other_types(&self) -> impl Iterator<Item = &str> {
+        self.other.keys().map(String::as_str)
+    }
+
+    /// True when nothing is included.
+    pub fn is_empty(&self) -> bool {
+        self.products.is_empty() && self.other.is_empty()
+    }
+}
+
+/// Where to continue an export: serialise it (serde) after a page and pass it to
+/// [`Client::resume`](crate::Client::resume) to carry on with the following page.
+///
+/// It holds the URI of the next page as the server gave it (resolved and checked against
+/// the client's origin again on resume) and how far the export got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Format version of this structure.
+    pub(crate) version: u32,
+    /// The next page to fetch; `None` when the export is complete.
+    pub(crate) next: Option<String>,
+    /// Pages delivered so far.
+    pub(crate) pages: u64,
+    /// Levels delivered so far.
+    pub(crate) items: u64,
+}
+
+impl Checkpoint {
+    pub(crate) fn new(next: Option<String>, pages: u64, items: u64) -> Self {
+        Self {
+            version: 1,
+            next,
+            pages,
+            items,
+        }
+    }
+
+    /// True when nothing is left to fetch.
+    pub fn is_done(&self) -> bool {
+        self.next.is_none()
+    }
+
+    /// Levels delivered before this checkpoint.
+    pub fn items_delivered(&self) -> u64 {
+        self.items
+    }
+
+    /// Pages delivered before this checkpoint.
+    pub fn pages_delivered(&self) -> u64 {
+        self.pages
+    }
+
+    /// The next page's URI, as the server gave it.
+    pub fn next_uri(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+}
+
+/// One page of levels.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub(crate) entries: Vec<Result<TotalLevel, RecordError>>,
+    pub(crate) included: Included,
+    pub(crate) included_errors: Vec<RecordError>,
+    pub(crate) has_more: bool,
+    pub(crate) next: Option<String>,
+    pub(crate) previous: Option<String>,
+    pub(crate) meta: Option<PageMeta>,
+    pub(crate) number: u64,
+    pub(crate) checkpoint: Checkpoint,
+}
+
+impl Page {
+    /// The levels that decoded, in order.
+    pub fn levels(&self) -> impl Iterator<Item = &TotalLevel> {
+        self.entries.iter().filter_map(|e| e.as_ref().ok())
+    }
+
+    /// Every record in order: a level, or why it did not decode.
+    pub fn records(&self) -> &[Result<TotalLevel, RecordError>] {
+        &self.entries
+    }
+
+    /// Records of this page (levels and included objects) that did not decode.
+    pub fn record_errors(&self) -> impl Iterator<Item = &RecordError> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.as_ref().err())
+            .chain(self.included_errors.iter())
+    }
+
+    /// The number of records, decoded or not.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the page holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The level's product, when products were asked for.
+    pub fn product_of(&self, level: &TotalLevel) -> Option<&Arc<Product>> {
+        self.included.product(level.product.as_ref()?.id)
+    }
+
+    /// The included objects.
+    pub fn included(&self) -> &Included {
+        &self.included
+    }
+
+    /// True when the server says another page follows.
+    pub fn has_more(&self) -> bool {
+        self.has_more
+    }
+
+    /// The next page's URI as the server sent it.
+    pub fn next_uri(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// The previous page's URI as the server sent it.
+    pub fn previous_uri(&self) -> Option<&str> {
+        self.previous.as_deref()
+    }
+
+    /// The page's `meta` object.
+    pub fn meta(&self) -> Option<&PageMeta> {
+        self.meta.as_ref()
+    }
+
+    /// The total number of matches, when asked for with
+    /// [`with_count`](crate::TotalLevelsRequest::with_count).
+    pub fn count(&self) -> Option<i64> {
+        self.meta.as_ref()?.count
+    }
+
+    /// 1 for the first page of a run, 2 for the next, ... (continuing across resumes).
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Where to continue after this page.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The page's levels with their products, and its record errors, in order.
+    pub fn items(&self) -> impl Iterator<Item = Result<Item, RecordError>> + '_ {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                Ok(level) => Ok(Item {
+                    product: self.product_of(level).cloned(),
+                    level: level.clone(),
+                }),
+                Err(r) => Err(r.clone()),
+            })
+            .chain(self.included_errors.iter().cloned().map(Err))
+    }
+
+    /// Like [`items`](Self::items), consuming the page (no clone of the levels).
+    pub fn into_items(self) -> impl Iterator<Item = Result<Item, RecordError>> {
+        let included = self.included;
+        self.entries
+            .into_iter()
+            .map(move |e| match e {
+                Ok(level) => {
+                    let product = level
+                        .product
+                        .as_ref()
+                        .and_then(|p| included.product(p.id).cloned());
+                    Ok(Item { level, product })
+                }
+                Err(r) => Err(r),
+            })
+            .chain(self.included_errors.into_iter().map(Err))
+    }
+}
+
+/// A decoded body, before it becomes a [`Page`].
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) entries: Vec<Result<TotalLevel, RecordError>>,
+    pub(crate) included: Included,
+    pub(crate) included_errors: Vec<RecordError>,
+    pub(crate) has_more: bool,
+    pub(crate) next: Option<String>,
+    pub(crate) previous: Option<String>,
+    pub(crate) meta: Option<PageMeta>,
+}
+
+/// Why a body is not a page.
+#[derive(Debug)]
+pub(crate) enum DecodeError {
+    /// Not JSON, or cut short: likely damaged in transit; worth a retry.
+    Corrupt(serde_json::Error),
+    /// JSON, but not a page envelope.
+    NotAPage(serde_json::Error),
+}
+
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(borrow)]
+    collection: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    included: Option<HashMap<String, Vec<&'a RawValue>>>,
+    has_more: bool,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    previous: Option<String>,
+    #[serde(default, borrow)]
+    meta: Option<&'a RawValue>,
+}
+
+/// Decodes a page body. The common case is one pass into the generated types; when a
+/// record does not fit, the page is decoded again record by record.
+pub(crate) fn decode(body: &[u8]) -> Result<Decoded, DecodeError> {
+    match serde_json::from_slice::<TotalLevelsPage>(body) {
+        Ok(page) => Ok(from_typed(page)),
+        Err(e) if e.is_syntax() || e.is_eof() => Err(DecodeError::Corrupt(e)),
+        Err(_) => decode_slowly(body),
+    }
+}
+
+fn from_typed(page: TotalLevelsPage) -> Decoded {
+    let mut included = Included::default();
+    if let Some(inc) = page.included {
+        included.products = inc
+            .product
+            .into_iter()
+            .map(|p| (p.id, Arc::new(p)))
+            .collect();
+        included.other = inc
+            .extra
+            .into_iter()
+            .map(|(k, v)| {
+                let values = v
+                    .into_iter()
+                    .filter_map(|o| serde_json::to_value(o).ok())
+                    .collect();
+                (k, values)
+            })
+            .collect();
+    }
+    Decoded {
+        entries: page.collection.into_iter().map(Ok).collect(),
+        included,
+        included_errors: Vec::new(),
+        has_more: page.has_more,
+        next: page.next,
+        previous: page.previous,
+        meta: page.meta,
+    }
+}
+
+fn decode_slowly(body: &[u8]) -> Result<Decoded, DecodeError> {
+    let env: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            DecodeError::Corrupt(e)
+        } else {
+            DecodeError::NotAPage(e)
+        }
+    })?;
+    let record = |location: String, raw: &RawValue, e: serde_json::Error| RecordError {
+        location,
+        raw: raw.get().to_owned(),
+        reason: e.to_string(),
+    };
+    let entries = env
+        .collection
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            serde_json::from_str::<TotalLevel>(raw.get())
+                .map_err(|e| record(format!("collection[{i}]"), raw, e))
+        })
+        .collect();
+    let mut included = Included::default();
+    let mut included_errors = Vec::new();
+    for (type_, objects) in env.included.unwrap_or_default() {
+        for (i, raw) in objects.iter().enumerate() {
+            if type_ == "Product" {
+                match serde_json::from_str::<Product>(raw.get()) {
+                    Ok(p) => {
+                        included.products.insert(p.id, Arc::new(p));
+                    }
+                    Err(e) => {
+                        included_errors.push(record(format!("included.Product[{i}]"), raw, e))
+                    }
+                }
+            } else {
+                match serde_json::from_str::<serde_json::Value>(raw.get()) {
+                    Ok(v) => included.other.entry(type_.clone()).or_default().push(v),
+                    Err(e) => {
+                        included_errors.push(record(format!("included.{type_}[{i}]"), raw, e))
+                    }
+                }
+            }
+        }
+    }
+    // A `meta` that does not fit is dropped rather than failing the page.
+    let meta = env
+        .meta
+        .and_then(|raw| serde_json::from_str::<PageMeta>(raw.get()).ok());
+    Ok(Decoded {
+        entries,
+        included,
+        included_errors,
+        has_more: env.has_more,
+        next: env.next,
+        previous: env.previous,
+        meta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_bad_record_does_not_lose_the_page() {
+        let body = br#"{"collection":[
+            {"type":"TotalLevel","product":{"type":"Product","id":1,"sku":"A"},"qty_on_hand":1},
+            {"type":"TotalLevel","product":{"type":"Product","id":2},"qty_on_hand":"many"},
+            {"type":"TotalLevel","product":{"type":"Product","id":3},"qty_on_hand":3}
+        ],"included":{"Product":[{"type":"Product","id":1,"sku":"A"},{"type":"Product","id":"x"}]},
+        "has_more":false,"next":null,"meta":{"count":"not a number"}}"#;
+        let d = decode(body).unwrap();
+        assert_eq!(d.entries.len(), 3);
+        assert!(d.entries[0].is_ok() && d.entries[2].is_ok());
+        let bad = d.entries[1].as_ref().unwrap_err();
+        assert_eq!(bad.location, "collection[1]");
+        assert!(bad.raw.contains("\"many\""));
+        assert!(bad.reason.contains("invalid type"), "{}", bad.reason);
+        assert_eq!(d.included_errors.len(), 1);
+        assert_eq!(d.included_errors[0].location, "included.Product[1]");
+        assert!(d.included.product(1).is_some());
+        assert!(d.meta.is_none());
+    }
+
+    #[test]
+    fn truncated_bodies_are_corrupt_and_wrong_shapes_are_not_pages() {
+        assert!(matches!(
+            decode(br#"{"collection":[{"type":"Tot"#),
+            Err(DecodeError::Corrupt(_))
+        ));
+        assert!(matches!(decode(b"<html>"), Err(DecodeError::Corrupt(_))));
+        assert!(matches!(
+            decode(br#"{"collection":{}}"#),
+            Err(DecodeError::NotAPage(_))
+        ));
+        assert!(matches!(
+            decode(br#"{"collection":[]}"#),
+            Err(DecodeError::NotAPage(_))
+        ));
+    }
+}
