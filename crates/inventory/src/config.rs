@@ -198,14 +198,20 @@ impl ClientBuilder {
 
     /// Reads [`ENV_URL`], [`ENV_TOKEN`] and, when set, [`ENV_API_VERSION`] into this
     /// builder. Missing variables are reported by [`build`](Self::build).
-    pub fn from_env(mut self) -> Self {
-        if let Ok(url) = std::env::var(ENV_URL) {
+    pub fn from_env(self) -> Self {
+        self.from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading the same names from `lookup` (a config
+    /// map, a secrets manager, a test).
+    pub fn from_vars(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        if let Some(url) = lookup(ENV_URL) {
             self.base_url = Some(url);
         }
-        if let Ok(token) = std::env::var(ENV_TOKEN) {
+        if let Some(token) = lookup(ENV_TOKEN) {
             self.token = Some(Token::new(token));
         }
-        if let Ok(v) = std::env::var(ENV_API_VERSION)
+        if let Some(v) = lookup(ENV_API_VERSION)
             && !v.trim().is_empty()
         {
             self.api_version = Some(v);

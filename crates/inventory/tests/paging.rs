@@ -44,7 +44,12 @@ fn client(server: &MockServer) -> Client {
 
 /// Serves `pages` pages of `per` levels, chained by `cursor_start`, with `next` written
 /// by `style(server_uri, cursor)`.
-async fn serve_pages(server: &MockServer, pages: i64, per: i64, style: impl Fn(&str, i64) -> String) {
+async fn serve_pages(
+    server: &MockServer,
+    pages: i64,
+    per: i64,
+    style: impl Fn(&str, i64) -> String,
+) {
     for p in 0..pages {
         let start = p * per + 1;
         let next = (p + 1 < pages).then(|| style(&server.uri(), start + per));
@@ -69,7 +74,9 @@ fn absolute(uri: &str, cursor: i64) -> String {
     format!("{uri}{PATH}?sort=product_id&limit=3&cursor_start={cursor}")
 }
 
-async fn ids(stream: impl futures::Stream<Item = Result<shipstream_inventory::Item, Error>>) -> Vec<i64> {
+async fn ids(
+    stream: impl futures::Stream<Item = Result<shipstream_inventory::Item, Error>>,
+) -> Vec<i64> {
     stream
         .map_ok(|i| i.product_id().unwrap())
         .try_collect()
@@ -170,7 +177,10 @@ async fn has_more_without_next_is_a_clear_error_and_no_next_ends_cleanly() {
         let results: Vec<_> = client(&server).total_levels().pages().collect().await;
         assert_eq!(results.len(), 2);
         let err = results[1].as_ref().unwrap_err();
-        assert!(err.is_pagination() && err.to_string().contains("has_more"), "{err}");
+        assert!(
+            err.is_pagination() && err.to_string().contains("has_more"),
+            "{err}"
+        );
     }
     // has_more: false ends the stream whatever `next` says; a missing `next` too.
     let server = MockServer::start().await;
@@ -181,7 +191,10 @@ async fn has_more_without_next_is_a_clear_error_and_no_next_ends_cleanly() {
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
         .mount(&server)
         .await;
-    assert_eq!(ids(client(&server).total_levels().items()).await, vec![1, 2]);
+    assert_eq!(
+        ids(client(&server).total_levels().items()).await,
+        vec![1, 2]
+    );
 }
 
 #[tokio::test]
@@ -211,7 +224,14 @@ async fn bad_records_and_unknown_values_never_lose_a_page() {
     assert_eq!(results.len(), 5);
     let first = results[0].as_ref().unwrap();
     assert_eq!(
-        first.product.as_ref().unwrap().goods_type.as_ref().unwrap().as_str(),
+        first
+            .product
+            .as_ref()
+            .unwrap()
+            .goods_type
+            .as_ref()
+            .unwrap()
+            .as_str(),
         "HAZMAT_NEW"
     );
     let bad = results[1].as_ref().unwrap_err();
@@ -220,7 +240,10 @@ async fn bad_records_and_unknown_values_never_lose_a_page() {
     assert_eq!(record.location, "collection[1]");
     assert!(record.raw.contains("\"lots\""));
     assert!(record.reason.contains("invalid type"));
-    assert_eq!(results[2].as_ref().unwrap().level.type_.as_str(), "TotalLevelV2");
+    assert_eq!(
+        results[2].as_ref().unwrap().level.type_.as_str(),
+        "TotalLevelV2"
+    );
     assert_eq!(results[3].as_ref().unwrap().product_id(), Some(4));
     assert_eq!(results[4].as_ref().unwrap().product_id(), Some(5));
 }
@@ -231,7 +254,10 @@ async fn products_come_with_their_levels() {
     serve_pages(&server, 1, 3, relative).await;
     let page = client(&server).total_levels().send().await.unwrap();
     let level = page.levels().nth(1).unwrap();
-    assert_eq!(page.product_of(level).unwrap().name.as_deref(), Some("Product 2"));
+    assert_eq!(
+        page.product_of(level).unwrap().name.as_deref(),
+        Some("Product 2")
+    );
     assert!(matches!(
         page.included().get("Product", 2),
         Some(shipstream_inventory::IncludedRef::Product(_))
@@ -297,7 +323,10 @@ async fn invalid_requests_are_refused_before_sending() {
     for (request, needle) in [
         (c.total_levels().page_size(0), "page size 0"),
         (c.total_levels().page_size(1001), "1 to 1000"),
-        (c.total_levels().filter_raw("qty_available{foo:1}"), "unknown operator"),
+        (
+            c.total_levels().filter_raw("qty_available{foo:1}"),
+            "unknown operator",
+        ),
         (c.total_levels().filter_raw("colour:red"), "colour"),
         (
             c.total_levels()
