@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask ci`: everything CI proves (format, lints, tests, spec linters, ...).
+//! - `cargo xtask ci`: everything CI proves (format, lints, tests, spec linters, check).
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
+//! - `cargo xtask generate`: the committed snapshot of the generated client.
+//! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
+//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance.
 //! - `cargo xtask tools`: installs the pinned external tools into `.tools/`.
-
-mod tools;
+//!
+//! The commands live in the `xtask` library (`src/lib.rs`), where tests can reach them.
 
 use std::{
     path::{Path, PathBuf},
@@ -12,11 +15,16 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use xtask::{check, drift, generate, root, run, step, tools};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Automation for the shipstream-inventory workspace")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Automation for the shipstream-inventory workspace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -25,7 +33,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run every check CI runs: cargo fmt --check, clippy -D warnings, cargo test
-    /// --workspace and the spec linters. Installs the pinned linters into `.tools/` first.
+    /// --workspace, the spec linters and `cargo xtask check`. Installs the pinned linters
+    /// into `.tools/` first.
     Ci,
     /// Lint openapi.yaml with openapi-spec-validator, Spectral (spectral:oas, warnings fail)
     /// and Redocly CLI (recommended rules, warnings fail).
@@ -34,6 +43,58 @@ enum Cmd {
         #[arg(long)]
         spec: Option<PathBuf>,
     },
+    /// Regenerate the committed snapshot of the generated client from openapi.yaml.
+    ///
+    /// Writes crates/generated/snapshot/client.rs (exactly what crates/generated/build.rs
+    /// compiles) and SURFACE.md (its public types, fields, enum values and builder methods,
+    /// read from the generated code with syn). Commit both with the spec change: reviewers
+    /// then see what the change does to the client as a plain diff.
+    Generate,
+    /// Check that the spec and everything held to it agree; fail with a diff and the fixing
+    /// command when they drift.
+    ///
+    /// 1. spec ⇄ snapshot: the committed snapshot equals a fresh generation (fix: `cargo
+    ///    xtask generate`).
+    ///
+    /// 2. spec ⇄ examples and recorded responses: every example in openapi.yaml validates
+    ///    against its schema; every response under fixtures/recorded/ (named
+    ///    `<status>-<name>.json`, 200 when there is no status prefix) validates against the
+    ///    schema of its status; neither has a field the spec lacks.
+    ///
+    /// 3. spec ⇄ facade: every query parameter, filterable field, sortable field, `fields`
+    ///    value and operator of the spec is reachable through the facade's typed API, and
+    ///    the facade offers nothing the spec lacks (crates/inventory/tests/spec_reachability.rs).
+    ///
+    /// 4. spec ⇄ previous revision: breaking changes against a git base (report only unless
+    ///    --deny-breaking).
+    Check {
+        /// The git revision whose openapi.yaml the working tree's is compared with
+        /// (default: `git merge-base HEAD main`, or HEAD when there is no main).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Fail when the spec has breaking changes against the base. With an explicit
+        /// --base, a missing base is an error too.
+        #[arg(long)]
+        deny_breaking: bool,
+    },
+    /// Compare the spec with a live ShipStream instance and report, by JSON path, every
+    /// field, type or enum value the spec lacks or contradicts.
+    ///
+    /// Reads SHIPSTREAM_URL (https://<instance>.shipstream.app), SHIPSTREAM_TOKEN (a Global
+    /// API bearer token, never printed) and optionally SHIPSTREAM_API_VERSION (YYYY-MM),
+    /// then fetches one page of total inventory levels with limit=5, fields=all and
+    /// fields:product=all. Exits non-zero when the API drifted from the spec. Offline drift
+    /// (examples, recorded responses) is checked by `cargo xtask check`.
+    Drift {
+        /// Query the live instance (required: it is the only mode).
+        #[arg(long, required = true)]
+        live: bool,
+        /// Save the response as a recorded fixture, with the token replaced by
+        /// `<redacted>` and the instance's host by example.shipstream.app (e.g.
+        /// fixtures/recorded/200-live-2025-08-28.json).
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+    },
     /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
     /// commands).
     Tools,
@@ -41,13 +102,22 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let root = root();
+    let spec = root.join("openapi.yaml");
     let result = match cli.command {
         Cmd::Ci => ci(),
-        Cmd::LintSpec { spec } => {
-            let spec = spec.unwrap_or_else(|| root().join("openapi.yaml"));
-            lint_spec(&spec)
-        }
-        Cmd::Tools => tools::Tools::ensure(&root()).map(|_| ()),
+        Cmd::LintSpec { spec: custom } => lint_spec(&custom.unwrap_or(spec)),
+        Cmd::Generate => generate::run(&spec, &root.join(generate::SNAPSHOT_DIR)),
+        Cmd::Check {
+            base,
+            deny_breaking,
+        } => check::run(&check::Options {
+            base,
+            deny_breaking,
+            ..check::Options::new(&root)
+        }),
+        Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
+        Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,23 +128,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (the parent of `xtask/`).
-pub(crate) fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
-}
-
 fn ci() -> Result<()> {
     let root = root();
     let started = Instant::now();
     let tools = tools::Tools::ensure(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     step("cargo fmt --check", || {
-        run(Command::new(&cargo).args(["fmt", "--all", "--check"]).current_dir(&root))
+        run(Command::new(&cargo)
+            .args(["fmt", "--all", "--check"])
+            .current_dir(&root))
     })?;
     step("cargo clippy", || {
         run(Command::new(&cargo)
-            .args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ])
             .current_dir(&root))
     })?;
     step("cargo test", || {
@@ -85,10 +159,10 @@ fn ci() -> Result<()> {
     step("spec linters", || {
         tools.lint_spec(&root, &root.join("openapi.yaml"))
     })?;
-    println!(
-        "\nxtask ci: all checks passed in {:.0?}",
-        started.elapsed()
-    );
+    step("cargo xtask check", || {
+        check::run(&check::Options::new(&root))
+    })?;
+    println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
 
@@ -96,25 +170,4 @@ fn lint_spec(spec: &Path) -> Result<()> {
     let root = root();
     let tools = tools::Tools::ensure(&root)?;
     tools.lint_spec(&root, spec)
-}
-
-/// Runs one named step, printing a header and how long it took.
-pub(crate) fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
-    println!("\n==> {name}");
-    let t = Instant::now();
-    f().with_context(|| format!("step `{name}` failed"))?;
-    println!("<== {name}: ok ({:.1?})", t.elapsed());
-    Ok(())
-}
-
-/// Runs a command with inherited stdio and fails on a non-zero exit.
-pub(crate) fn run(cmd: &mut Command) -> Result<()> {
-    let shown = format!("{cmd:?}");
-    let status = cmd
-        .status()
-        .with_context(|| format!("could not start {shown}"))?;
-    if !status.success() {
-        bail!("{shown} exited with {status}");
-    }
-    Ok(())
 }

@@ -13,24 +13,24 @@ use anyhow::{Context, Result, bail};
 use crate::run;
 
 /// npm packages and their exact versions.
-pub(crate) const NPM_PACKAGES: &[(&str, &str)] = &[
+pub const NPM_PACKAGES: &[(&str, &str)] = &[
     ("@stoplight/spectral-cli", "6.16.3"),
     ("@redocly/cli", "2.77.0"),
 ];
 
 /// PyPI packages and their exact versions.
-pub(crate) const PIP_PACKAGES: &[(&str, &str)] = &[("openapi-spec-validator", "0.9.0")];
+pub const PIP_PACKAGES: &[(&str, &str)] = &[("openapi-spec-validator", "0.9.0")];
 
 /// Paths of the installed tools.
 #[derive(Debug)]
-pub(crate) struct Tools {
+pub struct Tools {
     npm_bin: PathBuf,
     venv_bin: PathBuf,
 }
 
 impl Tools {
     /// Installs whatever is missing or at another version, then returns the tool paths.
-    pub(crate) fn ensure(root: &Path) -> Result<Self> {
+    pub fn ensure(root: &Path) -> Result<Self> {
         let dir = root.join(".tools");
         let npm_dir = dir.join("npm");
         let venv = dir.join("venv");
@@ -43,17 +43,17 @@ impl Tools {
     }
 
     /// Path of an npm-installed executable.
-    pub(crate) fn npm_bin(&self, name: &str) -> PathBuf {
+    pub fn npm_bin(&self, name: &str) -> PathBuf {
         self.npm_bin.join(name)
     }
 
     /// Path of a venv executable.
-    pub(crate) fn venv_bin(&self, name: &str) -> PathBuf {
+    pub fn venv_bin(&self, name: &str) -> PathBuf {
         self.venv_bin.join(name)
     }
 
     /// Runs the three linters on `spec`; any error or warning fails.
-    pub(crate) fn lint_spec(&self, root: &Path, spec: &Path) -> Result<()> {
+    pub fn lint_spec(&self, root: &Path, spec: &Path) -> Result<()> {
         println!("-- openapi-spec-validator");
         run(Command::new(self.venv_bin("openapi-spec-validator")).arg(spec))?;
 
@@ -127,7 +127,13 @@ fn ensure_npm(dir: &Path) -> Result<()> {
     fs::write(&manifest, &wanted_text)?;
     println!("xtask: installing pinned npm tools into {}", dir.display());
     run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--loglevel=error",
+        ])
         .current_dir(dir))?;
     fs::write(&stamp, &wanted_text)?;
     Ok(())
@@ -148,7 +154,10 @@ fn ensure_pip(venv: &Path) -> Result<()> {
              Python 3.9 or newer with venv support (Debian: `apt-get install python3-venv`) and rerun"
         );
     }
-    println!("xtask: installing pinned PyPI tools into {}", venv.display());
+    println!(
+        "xtask: installing pinned PyPI tools into {}",
+        venv.display()
+    );
     if !venv.join("bin").join("pip").exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     }

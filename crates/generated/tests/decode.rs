@@ -62,7 +62,10 @@ fn a_page_full_of_surprises_decodes() {
         .collect();
     assert_eq!(values[0], Some(json!({"a": [1, "two", null]})));
     assert_eq!(values[2], Some(json!(13)));
-    assert!(values[2].as_ref().unwrap().is_i64(), "integers stay integers");
+    assert!(
+        values[2].as_ref().unwrap().is_i64(),
+        "integers stay integers"
+    );
     assert_eq!(values[7], None);
     assert_eq!(included.extra["PackagingV2"][0].id, 55);
 }
@@ -90,8 +93,17 @@ fn open_enums_know_their_values() {
     assert_eq!(GoodsType::from("NORMAL"), GoodsType::Normal);
     assert_eq!(GoodsType::Normal.as_str(), "NORMAL");
     assert_eq!(WeightUnit::KNOWN, ["lb", "oz", "kg", "g"]);
-    assert_eq!("in^3".parse::<shipstream_inventory_generated::types::VolumeUnit>().unwrap().to_string(), "in^3");
-    assert_eq!(ErrorType::from("rate_limit"), ErrorType::Unknown("rate_limit".into()));
+    assert_eq!(
+        "in^3"
+            .parse::<shipstream_inventory_generated::types::VolumeUnit>()
+            .unwrap()
+            .to_string(),
+        "in^3"
+    );
+    assert_eq!(
+        ErrorType::from("rate_limit"),
+        ErrorType::Unknown("rate_limit".into())
+    );
 }
 
 #[test]

@@ -81,7 +81,10 @@ async fn query_string_matches_the_documented_wire_format() {
          &sort=-updated_at%2Csku"
     );
     let lower = head.to_ascii_lowercase();
-    assert!(lower.contains("\r\nx-shipstream-api-version: 2025-08\r\n"), "{head}");
+    assert!(
+        lower.contains("\r\nx-shipstream-api-version: 2025-08\r\n"),
+        "{head}"
+    );
     assert!(lower.contains("\r\naccept: application/json\r\n"), "{head}");
 }
 
@@ -132,6 +135,9 @@ async fn https_urls_get_a_tls_handshake() {
     });
     let client = Client::new(&format!("https://127.0.0.1:{port}"), Hooks::new());
     let result = client.list_total_inventory_levels().send().await;
-    assert!(result.is_err(), "the fake server never completes the handshake");
+    assert!(
+        result.is_err(),
+        "the fake server never completes the handshake"
+    );
     assert_eq!(server.await.unwrap(), 0x16, "no TLS ClientHello was sent");
 }

@@ -1,0 +1,843 @@
+//! Spec ⇄ its previous revision: which changes break clients and which only add.
+//!
+//! Requests and responses are judged in their own direction. In a *request*, narrowing
+//! breaks (a value the old spec accepted is refused): a removed or renamed operation or
+//! parameter, a parameter that became required, a new required parameter, a changed type,
+//! a removed enum value, a lowered maximum or raised minimum, a changed pattern. In a
+//! *response*, removing breaks (a field or status code the client reads is gone, a field
+//! may now be missing or null, a type changed); a removed response enum value is only a
+//! warning, because this client's response enums are open and decode any value. Added
+//! optional parameters, properties, status codes and enum values are listed as
+//! non-breaking additions.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    path::Path,
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::spec::{self, Additional, Operation, View};
+
+/// How a change affects clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Breaks existing clients or their callers.
+    Breaking,
+    /// Worth a look, but existing clients keep working.
+    Warning,
+    /// A compatible addition or relaxation.
+    Addition,
+}
+
+/// One change between two revisions.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    /// How it affects clients.
+    pub severity: Severity,
+    /// Where, e.g. `GET /x (op) parameter query `limit``.
+    pub location: String,
+    /// What changed.
+    pub message: String,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Every change between two revisions of the spec.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The changes, breaking first.
+    pub changes: Vec<Change>,
+}
+
+impl Report {
+    /// Changes of one severity.
+    pub fn of(&self, severity: Severity) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(move |c| c.severity == severity)
+    }
+
+    /// Whether any change breaks clients.
+    pub fn is_breaking(&self) -> bool {
+        self.of(Severity::Breaking).next().is_some()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.changes.is_empty() {
+            return writeln!(f, "no changes to operations, parameters or schemas");
+        }
+        for (severity, title, mark) in [
+            (Severity::Breaking, "breaking changes", "✗"),
+            (Severity::Warning, "warnings (not breaking)", "!"),
+            (Severity::Addition, "non-breaking additions", "+"),
+        ] {
+            let list: Vec<_> = self.of(severity).collect();
+            if list.is_empty() {
+                continue;
+            }
+            writeln!(f, "{title} ({}):", list.len())?;
+            for c in list {
+                writeln!(f, "  {mark} {c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Compares two revisions of the spec (as JSON).
+pub fn compare(old: &Value, new: &Value) -> Report {
+    let mut cx = Cx {
+        old,
+        new,
+        out: Vec::new(),
+        seen: BTreeSet::new(),
+    };
+    cx.operations();
+    cx.component_schemas();
+    let mut changes = cx.out;
+    changes.sort();
+    changes.dedup();
+    Report { changes }
+}
+
+/// Where requests flow: what narrowing or removing means depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Dir {
+    Request,
+    Response,
+}
+
+struct Cx<'a> {
+    old: &'a Value,
+    new: &'a Value,
+    out: Vec<Change>,
+    /// Component schema pairs already compared, per direction.
+    seen: BTreeSet<(String, String, Dir)>,
+}
+
+impl<'a> Cx<'a> {
+    fn push(&mut self, severity: Severity, location: &str, message: impl Into<String>) {
+        self.out.push(Change {
+            severity,
+            location: location.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn operations(&mut self) {
+        let old_ops = spec::operations(self.old);
+        let new_ops = spec::operations(self.new);
+        let key = |o: &Operation<'_>| (o.method, o.path.to_owned());
+        let mut matched_new = BTreeSet::new();
+        for o in &old_ops {
+            let by_id = o
+                .id()
+                .and_then(|id| new_ops.iter().position(|n| n.id() == Some(id)));
+            let by_route = new_ops.iter().position(|n| key(n) == key(o));
+            let Some(i) = by_id.or(by_route) else {
+                self.push(Severity::Breaking, &o.label(), "operation removed");
+                continue;
+            };
+            let n = &new_ops[i];
+            matched_new.insert(i);
+            if key(n) != key(o) {
+                self.push(
+                    Severity::Breaking,
+                    &o.label(),
+                    format!("operation moved to {} {}", n.method.to_uppercase(), n.path),
+                );
+            }
+            if n.id() != o.id() {
+                self.push(
+                    Severity::Breaking,
+                    &o.label(),
+                    format!(
+                        "operation renamed to `{}` (the Rust method changes)",
+                        n.id().unwrap_or("<no operationId>")
+                    ),
+                );
+            }
+            self.operation(o, n);
+        }
+        for (i, n) in new_ops.iter().enumerate() {
+            if !matched_new.contains(&i) {
+                self.push(Severity::Addition, &n.label(), "new operation");
+            }
+        }
+    }
+
+    fn operation(&mut self, o: &Operation<'a>, n: &Operation<'a>) {
+        let label = n.label();
+        let old_params = spec::parameters(self.old, o);
+        let new_params = spec::parameters(self.new, n);
+        for ((location, name), op) in &old_params {
+            let at = format!("{label} parameter {location} `{name}`");
+            match new_params.get(&(location.clone(), name.clone())) {
+                None => self.push(Severity::Breaking, &at, "parameter removed or renamed"),
+                Some(np) => self.parameter(&at, op, np),
+            }
+        }
+        for ((location, name), np) in &new_params {
+            if old_params.contains_key(&(location.clone(), name.clone())) {
+                continue;
+            }
+            let at = format!("{label} parameter {location} `{name}`");
+            if is_required(np) {
+                self.push(Severity::Breaking, &at, "new required parameter");
+            } else {
+                self.push(Severity::Addition, &at, "new optional parameter");
+            }
+        }
+
+        // Request body.
+        let old_body =
+            o.op.get("requestBody")
+                .map(|b| spec::resolve(self.old, b).0);
+        let new_body =
+            n.op.get("requestBody")
+                .map(|b| spec::resolve(self.new, b).0);
+        let at = format!("{label} request body");
+        match (old_body, new_body) {
+            (Some(_), None) => self.push(Severity::Breaking, &at, "request body removed"),
+            (None, Some(nb)) if is_required(nb) => {
+                self.push(Severity::Breaking, &at, "new required request body")
+            }
+            (None, Some(_)) => self.push(Severity::Addition, &at, "new optional request body"),
+            (Some(ob), Some(nb)) => {
+                if !is_required(ob) && is_required(nb) {
+                    self.push(Severity::Breaking, &at, "request body became required");
+                }
+                self.content(&at, ob, nb, Dir::Request);
+            }
+            (None, None) => {}
+        }
+
+        // Responses.
+        let old_responses = o.op.get("responses").and_then(Value::as_object);
+        let new_responses = n.op.get("responses").and_then(Value::as_object);
+        for (status, or) in old_responses.into_iter().flatten() {
+            let at = format!("{label} response {status}");
+            match new_responses.and_then(|r| r.get(status)) {
+                None => self.push(Severity::Breaking, &at, "response status removed"),
+                Some(nr) => {
+                    let or = spec::resolve(self.old, or).0;
+                    let nr = spec::resolve(self.new, nr).0;
+                    self.content(&at, or, nr, Dir::Response);
+                }
+            }
+        }
+        for status in new_responses.into_iter().flat_map(|r| r.keys()) {
+            if !old_responses.is_some_and(|r| r.contains_key(status)) {
+                self.push(
+                    Severity::Addition,
+                    &format!("{label} response {status}"),
+                    "new response status",
+                );
+            }
+        }
+    }
+
+    fn parameter(&mut self, at: &str, o: &'a Value, n: &'a Value) {
+        match (is_required(o), is_required(n)) {
+            (false, true) => self.push(Severity::Breaking, at, "parameter became required"),
+            (true, false) => self.push(Severity::Addition, at, "parameter is no longer required"),
+            _ => {}
+        }
+        let (os, ns) = (style(o), style(n));
+        if os != ns {
+            self.push(
+                Severity::Breaking,
+                at,
+                format!(
+                    "serialization changed from style={} explode={} to style={} explode={}",
+                    os.0, os.1, ns.0, ns.1
+                ),
+            );
+        }
+        if let (Some(osch), Some(nsch)) = (o.get("schema"), n.get("schema")) {
+            self.schema(at, osch, nsch, Dir::Request, 0);
+        }
+    }
+
+    fn content(&mut self, at: &str, o: &'a Value, n: &'a Value, dir: Dir) {
+        let oc = o.get("content").and_then(Value::as_object);
+        let nc = n.get("content").and_then(Value::as_object);
+        for (media, om) in oc.into_iter().flatten() {
+            let here = format!("{at} ({media})");
+            match nc.and_then(|c| c.get(media)) {
+                None => self.push(Severity::Breaking, &here, "media type removed"),
+                Some(nm) => {
+                    if let (Some(os), Some(ns)) = (om.get("schema"), nm.get("schema")) {
+                        self.schema(&here, os, ns, dir, 0);
+                    }
+                }
+            }
+        }
+        for media in nc.into_iter().flat_map(|c| c.keys()) {
+            if !oc.is_some_and(|c| c.contains_key(media)) {
+                self.push(
+                    Severity::Addition,
+                    &format!("{at} ({media})"),
+                    "new media type",
+                );
+            }
+        }
+    }
+
+    fn schema(&mut self, at: &str, o: &'a Value, n: &'a Value, dir: Dir, depth: usize) {
+        if depth > 48 {
+            return;
+        }
+        let ov = View::of(self.old, o);
+        let nv = View::of(self.new, n);
+        let mut at = at.to_owned();
+        // Both sides are references: a component schema is compared once per direction and
+        // its changes are reported under its own name.
+        if let (true, true, Some(on), Some(nn)) = (is_ref(o), is_ref(n), ov.name, nv.name) {
+            if on != nn {
+                self.push(
+                    Severity::Breaking,
+                    &at,
+                    format!("schema `{on}` replaced by `{nn}` (the Rust type changes)"),
+                );
+            }
+            if !self.seen.insert((on.to_owned(), nn.to_owned(), dir)) {
+                return;
+            }
+            at = nn.to_owned();
+        }
+
+        // Type.
+        let (ot, nt) = (ov.effective_type(), nv.effective_type());
+        if ot != nt {
+            match (ot, nt) {
+                (Some(_), None) if dir == Dir::Request => self.push(
+                    Severity::Addition,
+                    &at,
+                    "type constraint dropped (any value accepted)",
+                ),
+                (Some("integer"), Some("number")) if dir == Dir::Request => self.push(
+                    Severity::Breaking,
+                    &at,
+                    "type widened from integer to number (the Rust type changes)",
+                ),
+                _ => self.push(
+                    Severity::Breaking,
+                    &at,
+                    format!(
+                        "type changed from {} to {}",
+                        ot.unwrap_or("any"),
+                        nt.unwrap_or("any")
+                    ),
+                ),
+            }
+            return;
+        }
+        if ov.format != nv.format {
+            self.push(
+                Severity::Breaking,
+                &at,
+                format!(
+                    "format changed from {} to {} (the Rust type may change)",
+                    ov.format.unwrap_or("none"),
+                    nv.format.unwrap_or("none")
+                ),
+            );
+        }
+
+        // Nullability.
+        match (ov.nullable, nv.nullable, dir) {
+            (false, true, Dir::Response) => self.push(
+                Severity::Breaking,
+                &at,
+                "may now be null (the Rust type changes)",
+            ),
+            (true, false, Dir::Request) => {
+                self.push(Severity::Breaking, &at, "null is no longer accepted")
+            }
+            (false, true, Dir::Request) => {
+                self.push(Severity::Addition, &at, "null is now accepted")
+            }
+            (true, false, Dir::Response) => {
+                self.push(Severity::Addition, &at, "is never null any more")
+            }
+            _ => {}
+        }
+
+        self.enumeration(&at, &ov, &nv, dir);
+        self.bounds(&at, &ov, &nv, dir);
+
+        // Properties.
+        for (name, op) in &ov.properties {
+            let here = format!("{at}.{name}");
+            match nv.properties.get(name) {
+                None => self.push(
+                    Severity::Breaking,
+                    &here,
+                    match dir {
+                        Dir::Response => "property removed (the Rust field disappears)",
+                        Dir::Request => "property removed",
+                    },
+                ),
+                Some(np) => {
+                    let (was, is) = (ov.required.contains(name), nv.required.contains(name));
+                    match (was, is, dir) {
+                        (true, false, Dir::Response) => self.push(
+                            Severity::Breaking,
+                            &here,
+                            "no longer required: it may be missing (the Rust field becomes an Option)",
+                        ),
+                        (false, true, Dir::Response) => self.push(
+                            Severity::Warning,
+                            &here,
+                            "now required (the Rust field loses its Option)",
+                        ),
+                        (false, true, Dir::Request) => {
+                            self.push(Severity::Breaking, &here, "property became required")
+                        }
+                        (true, false, Dir::Request) => {
+                            self.push(Severity::Addition, &here, "property is no longer required")
+                        }
+                        _ => {}
+                    }
+                    self.schema(&here, op, np, dir, depth + 1);
+                }
+            }
+        }
+        for name in nv.properties.keys() {
+            if ov.properties.contains_key(name) {
+                continue;
+            }
+            let here = format!("{at}.{name}");
+            if dir == Dir::Request && nv.required.contains(name) {
+                self.push(Severity::Breaking, &here, "new required property");
+            } else {
+                self.push(Severity::Addition, &here, "new property");
+            }
+        }
+        if let (Additional::Schema(oa), Additional::Schema(na)) = (ov.additional, nv.additional) {
+            self.schema(&format!("{at}.*"), oa, na, dir, depth + 1);
+        }
+        if let (Some(oi), Some(ni)) = (ov.items, nv.items) {
+            self.schema(&format!("{at}[]"), oi, ni, dir, depth + 1);
+        }
+    }
+
+    fn enumeration(&mut self, at: &str, ov: &View<'a>, nv: &View<'a>, dir: Dir) {
+        let name = nv
+            .enumeration
+            .and_then(|(_, n)| n)
+            .or(ov.enumeration.and_then(|(_, n)| n))
+            .map(|n| format!(" of enum {n}"))
+            .unwrap_or_default();
+        match (ov.enumeration, nv.enumeration) {
+            (Some((old, _)), Some((new, _))) => {
+                for v in old.iter().filter(|v| !new.contains(v)) {
+                    match dir {
+                        Dir::Request => self.push(
+                            Severity::Breaking,
+                            at,
+                            format!("value {v}{name} removed (requests using it are refused)"),
+                        ),
+                        Dir::Response => self.push(
+                            Severity::Warning,
+                            at,
+                            format!(
+                                "value {v}{name} removed; response enums are open, so clients \
+                                 still decode it, but code matching its variant loses it"
+                            ),
+                        ),
+                    }
+                }
+                for v in new.iter().filter(|v| !old.contains(v)) {
+                    let note = match dir {
+                        Dir::Request => "now accepted",
+                        Dir::Response => "may now be sent (older clients decode it as Unknown)",
+                    };
+                    self.push(
+                        Severity::Addition,
+                        at,
+                        format!("new value {v}{name} {note}"),
+                    );
+                }
+            }
+            (None, Some(_)) => match dir {
+                Dir::Request => self.push(
+                    Severity::Breaking,
+                    at,
+                    format!("now restricted to an enum{name}"),
+                ),
+                Dir::Response => self.push(
+                    Severity::Warning,
+                    at,
+                    format!("now documented as an enum{name}"),
+                ),
+            },
+            (Some(_), None) => match dir {
+                Dir::Request => {
+                    self.push(Severity::Addition, at, "no longer restricted to an enum")
+                }
+                Dir::Response => self.push(
+                    Severity::Warning,
+                    at,
+                    "no longer an enum (the Rust type changes)",
+                ),
+            },
+            (None, None) => {}
+        }
+    }
+
+    fn bounds(&mut self, at: &str, ov: &View<'a>, nv: &View<'a>, dir: Dir) {
+        // (keyword, true when a larger value narrows)
+        const LIMITS: &[(&str, bool)] = &[
+            ("minimum", true),
+            ("exclusiveMinimum", true),
+            ("minLength", true),
+            ("minItems", true),
+            ("maximum", false),
+            ("exclusiveMaximum", false),
+            ("maxLength", false),
+            ("maxItems", false),
+        ];
+        for (keyword, larger_narrows) in LIMITS {
+            let (o, n) = (ov.keyword(keyword), nv.keyword(keyword));
+            if o == n {
+                continue;
+            }
+            let narrowed = match (o.and_then(Value::as_f64), n.and_then(Value::as_f64)) {
+                (Some(o), Some(n)) => (n > o) == *larger_narrows,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                // Booleans (OpenAPI 3.0 exclusive flags): turning one on narrows.
+                (None, None) => n == Some(&Value::Bool(true)),
+            };
+            let show = |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+            let message = format!("{keyword} changed from {} to {}", show(o), show(n));
+            let severity = match (dir, narrowed) {
+                (Dir::Request, true) => Severity::Breaking,
+                (Dir::Request, false) => Severity::Addition,
+                (Dir::Response, true) => Severity::Addition,
+                (Dir::Response, false) => Severity::Warning,
+            };
+            let message = match severity {
+                Severity::Breaking => {
+                    format!("{message} (narrowed: values accepted before are refused)")
+                }
+                Severity::Warning => {
+                    format!("{message} (widened: the API may send values outside the old range)")
+                }
+                Severity::Addition => message,
+            };
+            self.push(severity, at, message);
+        }
+        let (op, np) = (ov.keyword("pattern"), nv.keyword("pattern"));
+        if op != np {
+            let show = |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+            let message = format!("pattern changed from {} to {}", show(op), show(np));
+            match (dir, np) {
+                (Dir::Request, Some(_)) => self.push(
+                    Severity::Breaking,
+                    at,
+                    format!("{message} (values that matched may now be refused)"),
+                ),
+                _ => self.push(Severity::Warning, at, message),
+            }
+        }
+        if dir == Dir::Request {
+            let (od, nd) = (ov.keyword("default"), nv.keyword("default"));
+            if od != nd {
+                let show =
+                    |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+                self.push(
+                    Severity::Warning,
+                    at,
+                    format!(
+                        "default changed from {} to {} (callers relying on it get other results)",
+                        show(od),
+                        show(nd)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn component_schemas(&mut self) {
+        let names = |spec: &Value| -> BTreeMap<String, ()> {
+            spec.pointer("/components/schemas")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().map(|k| (k.clone(), ())).collect())
+                .unwrap_or_default()
+        };
+        let (old, new) = (names(self.old), names(self.new));
+        for name in old.keys().filter(|k| !new.contains_key(*k)) {
+            self.push(
+                Severity::Breaking,
+                &format!("schema {name}"),
+                format!("schema removed or renamed (the Rust type `types::{name}` disappears)"),
+            );
+        }
+        for name in new.keys().filter(|k| !old.contains_key(*k)) {
+            self.push(Severity::Addition, &format!("schema {name}"), "new schema");
+        }
+    }
+}
+
+fn is_ref(v: &Value) -> bool {
+    v.get("$ref").is_some()
+}
+
+fn is_required(v: &Value) -> bool {
+    v.get("required") == Some(&Value::Bool(true))
+}
+
+/// The effective `(style, explode)` of a parameter.
+fn style(p: &Value) -> (String, bool) {
+    let location = p.get("in").and_then(Value::as_str).unwrap_or("query");
+    let default_style = match location {
+        "query" | "cookie" => "form",
+        _ => "simple",
+    };
+    let style = p
+        .get("style")
+        .and_then(Value::as_str)
+        .unwrap_or(default_style)
+        .to_owned();
+    let explode = p
+        .get("explode")
+        .and_then(Value::as_bool)
+        .unwrap_or(style == "form");
+    (style, explode)
+}
+
+/// The base revision's spec, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// The spec at the base revision.
+    Found {
+        /// How the base was chosen, for the report (e.g. `merge-base HEAD main (1a2b3c4)`).
+        label: String,
+        /// The spec text at that revision.
+        text: String,
+    },
+    /// No base to compare with, and why.
+    Unavailable(String),
+}
+
+/// Finds the spec at `base` (default: `git merge-base HEAD main`, falling back to `HEAD`).
+/// `spec_rel` is the spec's path relative to `root`.
+pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
+    let git = |args: &[&str]| -> std::result::Result<String, String> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("git could not be started ({e})"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    };
+    let head = match git(&["rev-parse", "--verify", "HEAD"]) {
+        Ok(h) => h,
+        Err(e) => return Base::Unavailable(format!("no git history to compare with ({e})")),
+    };
+    let short = |sha: &str| sha.chars().take(10).collect::<String>();
+    let (rev, label) = match base {
+        Some(rev) => match git(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
+            Ok(sha) => (sha.clone(), format!("{rev} ({})", short(&sha))),
+            Err(e) => {
+                return Base::Unavailable(format!("the base revision `{rev}` is unknown ({e})"));
+            }
+        },
+        None => match git(&["merge-base", "HEAD", "main"]) {
+            Ok(sha) if sha == head => (
+                sha.clone(),
+                format!(
+                    "HEAD ({}; on main, so the working tree is compared with the last commit)",
+                    short(&sha)
+                ),
+            ),
+            Ok(sha) => (
+                sha.clone(),
+                format!("merge-base HEAD main ({})", short(&sha)),
+            ),
+            Err(_) => (
+                head.clone(),
+                format!("HEAD ({}; there is no `main` to branch from)", short(&head)),
+            ),
+        },
+    };
+    match git(&["show", &format!("{rev}:./{spec_rel}")]) {
+        Ok(text) => Base::Found { label, text },
+        Err(e) => Base::Unavailable(format!("{spec_rel} does not exist at {label} ({e})")),
+    }
+}
+
+/// Compares the working-tree spec with the base revision's; used by `cargo xtask check`.
+/// Returns the report, or `None` (with the reason printed) when there is no base.
+pub fn against_base(
+    root: &Path,
+    spec_rel: &str,
+    base: Option<&str>,
+    deny_breaking: bool,
+) -> Result<Option<(String, Report)>> {
+    let current = spec::load(&root.join(spec_rel))?;
+    match base_spec(root, spec_rel, base) {
+        Base::Found { label, text } => {
+            let old = spec::parse(&text)
+                .with_context(|| format!("the spec at {label} does not parse"))?;
+            Ok(Some((label, compare(&old, &current))))
+        }
+        Base::Unavailable(why) => {
+            if deny_breaking && base.is_some() {
+                bail!("cannot compare with the base revision: {why}");
+            }
+            println!("   skipped: {why}");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> Value {
+        spec::parse(include_str!("../../openapi.yaml")).unwrap()
+    }
+
+    fn messages(report: &Report, severity: Severity) -> Vec<String> {
+        report.of(severity).map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_spec_equals_itself() {
+        assert_eq!(compare(&spec(), &spec()), Report::default());
+    }
+
+    #[test]
+    fn narrowed_parameters_break() {
+        let old = spec();
+        let mut new = spec();
+        new["components"]["parameters"]["Limit"]["schema"]["maximum"] = json!(500);
+        new["components"]["parameters"]["Count"]["required"] = json!(true);
+        let fields = &mut new["components"]["parameters"]["Fields"]["schema"]["items"]["enum"];
+        fields.as_array_mut().unwrap().retain(|v| v != "warehouse");
+        let report = compare(&old, &new);
+        let breaking = messages(&report, Severity::Breaking);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        for want in [
+            format!(
+                "{op} parameter query `limit`: maximum changed from 1000 to 500 (narrowed: values accepted before are refused)"
+            ),
+            format!("{op} parameter query `count`: parameter became required"),
+            format!(
+                "{op} parameter query `fields`[]: value \"warehouse\" removed (requests using it are refused)"
+            ),
+        ] {
+            assert!(
+                breaking.contains(&want),
+                "missing {want:?} in {breaking:#?}"
+            );
+        }
+        assert_eq!(breaking.len(), 3, "{breaking:#?}");
+    }
+
+    #[test]
+    fn removed_and_new_parameters() {
+        let old = spec();
+        let mut new = spec();
+        let params = new["paths"]["/api/global/v1/inventory/levels/total"]["get"]["parameters"]
+            .as_array_mut()
+            .unwrap();
+        params.retain(|p| p["$ref"] != "#/components/parameters/Sort");
+        params.push(json!({"name": "warehouse_id", "in": "query", "schema": {"type": "integer"}}));
+        params.push(json!({"name": "merchant", "in": "query", "required": true, "schema": {"type": "integer"}}));
+        let report = compare(&old, &new);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        assert_eq!(
+            messages(&report, Severity::Breaking),
+            [
+                format!("{op} parameter query `merchant`: new required parameter"),
+                format!("{op} parameter query `sort`: parameter removed or renamed"),
+            ]
+        );
+        assert_eq!(
+            messages(&report, Severity::Addition),
+            [format!(
+                "{op} parameter query `warehouse_id`: new optional parameter"
+            )]
+        );
+    }
+
+    #[test]
+    fn response_changes() {
+        let old = spec();
+        let mut new = spec();
+        let schemas = &mut new["components"]["schemas"];
+        schemas["TotalLevel"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("qty_picked");
+        schemas["TotalLevel"]["properties"]["qty_on_hand"]["type"] = json!("string");
+        schemas["TotalLevel"]["properties"]["qty_damaged"] = json!({"type": "integer"});
+        schemas["GoodsType"]["enum"] = json!(["HAZMAT"]);
+        let responses = new["paths"]["/api/global/v1/inventory/levels/total"]["get"]["responses"]
+            .as_object_mut()
+            .unwrap();
+        responses.remove("409");
+        let report = compare(&old, &new);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        assert_eq!(
+            messages(&report, Severity::Breaking),
+            [
+                format!("{op} response 409: response status removed"),
+                "TotalLevel.qty_on_hand: type changed from integer to string".to_owned(),
+                "TotalLevel.qty_picked: property removed (the Rust field disappears)".to_owned(),
+            ]
+        );
+        assert_eq!(
+            messages(&report, Severity::Warning),
+            [
+                "GoodsType: value \"NORMAL\" of enum GoodsType removed; response enums are open, so clients still decode it, but code matching its variant loses it"
+            ]
+        );
+        assert_eq!(
+            messages(&report, Severity::Addition),
+            [
+                "GoodsType: new value \"HAZMAT\" of enum GoodsType may now be sent (older clients decode it as Unknown)",
+                "TotalLevel.qty_damaged: new property",
+            ]
+        );
+    }
+
+    #[test]
+    fn removed_operations_and_schemas_break() {
+        let old = spec();
+        let mut new = spec();
+        new["paths"] = json!({});
+        new["components"]["schemas"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Money");
+        let breaking = messages(&compare(&old, &new), Severity::Breaking);
+        assert!(breaking.contains(
+            &"GET /api/global/v1/inventory/levels/total (list_total_inventory_levels): operation removed".to_owned()
+        ));
+        assert!(breaking.contains(
+            &"schema Money: schema removed or renamed (the Rust type `types::Money` disappears)".to_owned()
+        ));
+    }
+}

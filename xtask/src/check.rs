@@ -1,0 +1,648 @@
+//! `cargo xtask check`: fails, with a diff and the command that fixes it, when the spec and
+//! what is derived from or recorded against it disagree.
+//!
+//! 1. spec ⇄ snapshot: `crates/generated/snapshot/` equals a fresh generation;
+//! 2. spec ⇄ its examples and recorded responses: every example validates against its
+//!    schema, every response under `fixtures/recorded/` validates against the schema of its
+//!    status, and no example or recorded response has a field the spec lacks;
+//! 3. spec ⇄ its previous revision: a breaking-change report against a git base (fails
+//!    only with `--deny-breaking`).
+
+use std::{
+    collections::BTreeSet,
+    fs,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+use shipstream_inventory_codegen::json_schema;
+
+use crate::{
+    breaking, display_path,
+    generate::{self, Snapshot},
+    spec::{self, JsonPath},
+    walker::{self, Kind},
+};
+
+/// The folder of recorded responses, relative to the workspace root.
+pub const RECORDED_DIR: &str = "fixtures/recorded";
+
+/// The operation that top-level files of [`RECORDED_DIR`] are responses of.
+pub const DEFAULT_OPERATION: &str = "list_total_inventory_levels";
+
+/// Most diff lines printed per file.
+const MAX_DIFF_LINES: usize = 400;
+
+/// What `cargo xtask check` checks, and against what.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The workspace root (the git work tree).
+    pub root: PathBuf,
+    /// The spec, relative to `root`.
+    pub spec: String,
+    /// The snapshot folder.
+    pub snapshot_dir: PathBuf,
+    /// The recorded responses.
+    pub recorded_dir: PathBuf,
+    /// The git revision to compare the spec with (default: `git merge-base HEAD main`).
+    pub base: Option<String>,
+    /// Fail on breaking changes.
+    pub deny_breaking: bool,
+}
+
+impl Options {
+    /// The defaults for a workspace root.
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_owned(),
+            spec: "openapi.yaml".to_owned(),
+            snapshot_dir: root.join(generate::SNAPSHOT_DIR),
+            recorded_dir: root.join(RECORDED_DIR),
+            base: None,
+            deny_breaking: false,
+        }
+    }
+}
+
+/// A snapshot file that differs from a fresh generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleFile {
+    /// The committed file.
+    pub path: PathBuf,
+    /// A unified diff from the committed file to the fresh one (empty when the file is
+    /// missing).
+    pub diff: String,
+    /// Whether the committed file is missing.
+    pub missing: bool,
+}
+
+/// Check 1: the snapshot files in `dir` that differ from a generation of `spec_text`.
+pub fn snapshot_drift(spec_text: &str, dir: &Path) -> Result<Vec<StaleFile>> {
+    let fresh = Snapshot::from_spec(spec_text)?;
+    let mut stale = Vec::new();
+    for (name, content) in fresh.files() {
+        let path = dir.join(name);
+        let Ok(committed) = fs::read_to_string(&path) else {
+            stale.push(StaleFile {
+                path,
+                diff: String::new(),
+                missing: true,
+            });
+            continue;
+        };
+        if committed != content {
+            let rel = display_path(&path);
+            let diff = similar::TextDiff::from_lines(committed.as_str(), content)
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{rel} (committed)"),
+                    &format!("{rel} (fresh from the spec)"),
+                )
+                .to_string();
+            stale.push(StaleFile {
+                path,
+                diff,
+                missing: false,
+            });
+        }
+    }
+    Ok(stale)
+}
+
+/// What check 2 found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// How many examples or recorded responses were checked.
+    pub checked: usize,
+    /// Drift, one line each: `<where>: $.path: <what>`.
+    pub problems: Vec<String>,
+    /// Things worth knowing that are not drift.
+    pub notes: Vec<String>,
+}
+
+/// Validates `instance` against `schema` (a schema of `spec`); returns one line per error:
+/// `$.path: message`.
+pub fn validate(spec: &Value, schema: &Value, instance: &Value) -> Result<Vec<String>> {
+    let document = json_schema::document(spec, schema);
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&document)
+        .map_err(|e| anyhow!("the schema does not compile as JSON Schema: {e}"))?;
+    Ok(validator
+        .iter_errors(instance)
+        .map(|e| {
+            let path = JsonPath::from_pointer(e.instance_path.as_str(), instance);
+            format!("{path}: {e}")
+        })
+        .collect())
+}
+
+/// Validation errors and fields the spec lacks, prefixed with `site`.
+fn judge(spec: &Value, site: &str, schema: &Value, instance: &Value) -> Result<Vec<String>> {
+    let mut problems: Vec<String> = validate(spec, schema, instance)
+        .with_context(|| format!("{site}: cannot validate"))?
+        .into_iter()
+        .map(|p| format!("{site}: {p}"))
+        .collect();
+    problems.extend(
+        walker::walk(spec, schema, instance)
+            .into_iter()
+            .filter(|f| f.kind == Kind::UnknownField)
+            .map(|f| format!("{site}: {f}")),
+    );
+    Ok(problems)
+}
+
+/// Check 2a: every `example`/`examples` of the spec validates against its schema.
+pub fn examples(spec: &Value) -> Result<Findings> {
+    let mut ex = Examples {
+        spec,
+        out: Findings::default(),
+        used: BTreeSet::new(),
+    };
+    ex.run()?;
+    Ok(ex.out)
+}
+
+struct Examples<'a> {
+    spec: &'a Value,
+    out: Findings,
+    /// `components.examples` referenced from somewhere.
+    used: BTreeSet<String>,
+}
+
+impl<'a> Examples<'a> {
+    fn run(&mut self) -> Result<()> {
+        let spec = self.spec;
+        let components = spec.get("components");
+        let entries = |kind: &str| {
+            components
+                .and_then(|c| c.get(kind))
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+        };
+        for (name, schema) in entries("schemas") {
+            self.schema_tree(&format!("components.schemas.{name}"), schema)?;
+        }
+        for (name, p) in entries("parameters") {
+            self.parameter(&format!("components.parameters.{name}"), p)?;
+        }
+        for (name, h) in entries("headers") {
+            self.parameter(&format!("components.headers.{name}"), h)?;
+        }
+        for (name, r) in entries("responses") {
+            self.body(&format!("components.responses.{name}"), r)?;
+        }
+        for (name, b) in entries("requestBodies") {
+            self.body(&format!("components.requestBodies.{name}"), b)?;
+        }
+        for op in spec::operations(spec) {
+            let label = op.label();
+            for list in [op.item.get("parameters"), op.op.get("parameters")] {
+                for p in list.and_then(Value::as_array).into_iter().flatten() {
+                    if p.get("$ref").is_none() {
+                        let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
+                        self.parameter(&format!("{label} parameter `{name}`"), p)?;
+                    }
+                }
+            }
+            if let Some(b) = op.op.get("requestBody").filter(|b| b.get("$ref").is_none()) {
+                self.body(&format!("{label} request body"), b)?;
+            }
+            for (status, r) in op
+                .op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if r.get("$ref").is_none() {
+                    self.body(&format!("{label} response {status}"), r)?;
+                }
+            }
+        }
+        for name in entries("examples").map(|(k, _)| k) {
+            if !self.used.contains(name) {
+                self.out.notes.push(format!(
+                    "components.examples.{name} is referenced by no media type or parameter, so \
+                     it has no schema to be validated against"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A parameter or header: `example`, `examples`, schema examples, or `content`.
+    fn parameter(&mut self, site: &str, p: &'a Value) -> Result<()> {
+        if let Some(schema) = p.get("schema") {
+            self.examples_of(site, schema, p)?;
+            self.schema_tree(&format!("{site} schema"), schema)?;
+        }
+        if let Some(content) = p.get("content").and_then(Value::as_object) {
+            for (media, m) in content {
+                self.media(&format!("{site} ({media})"), m)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A response or request body: its media types and (responses) headers.
+    fn body(&mut self, site: &str, body: &'a Value) -> Result<()> {
+        for (media, m) in body
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            self.media(&format!("{site} ({media})"), m)?;
+        }
+        for (name, h) in body
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if h.get("$ref").is_none() {
+                self.parameter(&format!("{site} header `{name}`"), h)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn media(&mut self, site: &str, m: &'a Value) -> Result<()> {
+        match m.get("schema") {
+            Some(schema) => {
+                self.examples_of(site, schema, m)?;
+                if schema.get("$ref").is_none() {
+                    self.schema_tree(&format!("{site} schema"), schema)?;
+                }
+            }
+            None if m.get("example").is_some() || m.get("examples").is_some() => {
+                self.out.notes.push(format!(
+                    "{site} has examples but no schema to validate them against"
+                ));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// `example` and `examples` of a parameter, header or media type against `schema`.
+    fn examples_of(&mut self, site: &str, schema: &Value, holder: &'a Value) -> Result<()> {
+        if let Some(example) = holder.get("example") {
+            self.one(&format!("{site} example"), schema, example)?;
+        }
+        for (name, e) in holder
+            .get("examples")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let mut here = format!("{site} example `{name}`");
+            if let Some(r) = e.get("$ref").and_then(Value::as_str) {
+                let component = spec::ref_name(r);
+                self.used.insert(component.to_owned());
+                here = format!("{here} (components.examples.{component})");
+            }
+            let (e, _) = spec::resolve(self.spec, e);
+            match e.get("value") {
+                Some(value) => self.one(&here, schema, value)?,
+                None if e.get("$ref").is_some() => {
+                    self.out
+                        .problems
+                        .push(format!("{here}: the $ref does not resolve"));
+                }
+                None => self.out.notes.push(format!(
+                    "{here} has no inline `value` (externalValue is not checked)"
+                )),
+            }
+        }
+        Ok(())
+    }
+
+    /// The `example` of `schema` and of every schema nested in it (not through `$ref`).
+    fn schema_tree(&mut self, site: &str, schema: &Value) -> Result<()> {
+        let Some(object) = schema.as_object() else {
+            return Ok(());
+        };
+        if let Some(example) = object.get("example") {
+            self.one(&format!("{site} example"), schema, example)?;
+        }
+        if let Some(props) = object.get("properties").and_then(Value::as_object) {
+            for (name, s) in props {
+                self.schema_tree(&format!("{site}.{name}"), s)?;
+            }
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            if let Some(s) = object.get(key) {
+                self.schema_tree(&format!("{site}.{key}"), s)?;
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            for (i, s) in object
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                self.schema_tree(&format!("{site}.{key}[{i}]"), s)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn one(&mut self, site: &str, schema: &Value, example: &Value) -> Result<()> {
+        self.out.checked += 1;
+        let problems = judge(self.spec, site, schema, example)?;
+        self.out.problems.extend(problems);
+        Ok(())
+    }
+}
+
+/// The status a recorded response's file name declares: `429-rate-limited.json` → `429`;
+/// no three-digit prefix means `200`.
+pub fn recorded_status(file_name: &str) -> &str {
+    let stem = file_name.strip_suffix(".json").unwrap_or(file_name);
+    match stem.split_once('-') {
+        Some((status, _))
+            if status.len() == 3
+                && status.starts_with(['1', '2', '3', '4', '5'])
+                && status.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            status
+        }
+        _ if stem.len() == 3 && stem.chars().all(|c| c.is_ascii_digit()) => stem,
+        _ => "200",
+    }
+}
+
+/// Check 2b: every recorded response under `dir` validates against the schema of its
+/// status and has no field the spec lacks.
+///
+/// Files directly in `dir` are responses of [`DEFAULT_OPERATION`]; responses of another
+/// operation go in a subfolder named after its `operationId`. A file is named
+/// `<status>-<name>.json` (`429-rate-limited.json`); without a status prefix it is a 200.
+pub fn recorded(spec: &Value, dir: &Path) -> Result<Findings> {
+    let mut out = Findings::default();
+    if !dir.is_dir() {
+        out.notes.push(format!(
+            "{} does not exist: no recorded responses",
+            display_path(dir)
+        ));
+        return Ok(out);
+    }
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for entry in read_dir_sorted(dir)? {
+        if entry.is_dir() {
+            let op = entry
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for file in read_dir_sorted(&entry)? {
+                if is_json(&file) {
+                    files.push((op.clone(), file));
+                }
+            }
+        } else if is_json(&entry) {
+            files.push((DEFAULT_OPERATION.to_owned(), entry));
+        }
+    }
+    for (op_id, path) in files {
+        let site = display_path(&path);
+        out.checked += 1;
+        let Some(op) = spec::operation(spec, &op_id) else {
+            out.problems.push(format!(
+                "{site}: the spec has no operation `{op_id}` (files in a subfolder of {} are \
+                 responses of the operation the folder is named after)",
+                display_path(dir)
+            ));
+            continue;
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let status = recorded_status(&file_name);
+        let Some(schema) = spec::response(spec, &op, status).and_then(spec::json_body_schema)
+        else {
+            out.problems.push(format!(
+                "{site}: the spec documents no JSON body for status {status} of {}",
+                op.label()
+            ));
+            continue;
+        };
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let instance: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                out.problems.push(format!("{site}: not JSON: {e}"));
+                continue;
+            }
+        };
+        out.problems.extend(judge(spec, &site, schema, &instance)?);
+    }
+    Ok(out)
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("cannot list {}", dir.display()))?;
+    entries.sort();
+    Ok(entries)
+}
+
+fn is_json(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e == "json")
+}
+
+/// The facade's spec-reachability test (check 3).
+const FACADE_TEST: &str = "crates/inventory/tests/spec_reachability.rs";
+
+/// `cargo xtask check`.
+pub fn run(opts: &Options) -> Result<()> {
+    let spec_path = opts.root.join(&opts.spec);
+    let spec_text = fs::read_to_string(&spec_path)
+        .with_context(|| format!("cannot read the spec {}", spec_path.display()))?;
+    let spec = spec::parse(&spec_text)
+        .with_context(|| format!("cannot parse the spec {}", spec_path.display()))?;
+    let mut failures: Vec<String> = Vec::new();
+    let mut breaking_reported = 0;
+
+    println!(
+        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}}})",
+        opts.spec,
+        display_path(&opts.snapshot_dir),
+        generate::CLIENT_FILE,
+        generate::SURFACE_FILE
+    );
+    let stale = snapshot_drift(&spec_text, &opts.snapshot_dir)?;
+    if stale.is_empty() {
+        println!("   ok: the committed snapshot equals a fresh generation");
+    }
+    for file in &stale {
+        if file.missing {
+            println!("   {} is missing", display_path(&file.path));
+        } else {
+            println!(
+                "   {} differs from a fresh generation:\n",
+                display_path(&file.path)
+            );
+            print_capped(&file.diff);
+        }
+    }
+    if !stale.is_empty() {
+        println!("   fix: run `cargo xtask generate` and commit the snapshot with the spec change");
+        failures.push("spec ⇄ snapshot: the snapshot is stale; run `cargo xtask generate`".into());
+    }
+
+    println!("\n==> check 2/4: spec ⇄ its examples and recorded responses");
+    let ex = examples(&spec)?;
+    let rec = recorded(&spec, &opts.recorded_dir)?;
+    for note in ex.notes.iter().chain(&rec.notes) {
+        println!("   note: {note}");
+    }
+    println!(
+        "   {} example(s) of {} and {} recorded response(s) under {} checked",
+        ex.checked,
+        opts.spec,
+        rec.checked,
+        display_path(&opts.recorded_dir)
+    );
+    if ex.problems.is_empty() && rec.problems.is_empty() {
+        println!("   ok: every one validates and has no field the spec lacks");
+    }
+    for p in ex.problems.iter().chain(&rec.problems) {
+        println!("   ✗ {p}");
+    }
+    if !ex.problems.is_empty() {
+        println!(
+            "   fix: correct the examples (or their schemas) in {}",
+            opts.spec
+        );
+        failures.push(format!(
+            "spec ⇄ examples: {} problem(s); fix the examples in {}",
+            ex.problems.len(),
+            opts.spec
+        ));
+    }
+    if !rec.problems.is_empty() {
+        println!(
+            "   fix: the API sends what the spec does not say; update {} to match (then run \
+             `cargo xtask generate`)",
+            opts.spec
+        );
+        failures.push(format!(
+            "spec ⇄ recorded responses: {} problem(s); update {} and run `cargo xtask generate`",
+            rec.problems.len(),
+            opts.spec
+        ));
+    }
+
+    // The facade test walks the spec with openapiv3; it only exists in the real workspace.
+    let facade_test = opts.root.join(FACADE_TEST);
+    if facade_test.exists() {
+        println!(
+            "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
+             key and fields value is reachable through the typed API, and nothing more)"
+        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "shipstream-inventory",
+                "--test",
+                "spec_reachability",
+            ])
+            .current_dir(&opts.root)
+            .status()
+            .context("could not run cargo test for the spec ⇄ facade check")?;
+        if status.success() {
+            println!("   ok: the facade offers exactly what the spec describes");
+        } else {
+            println!(
+                "   fix: add the new spec element to the facade's typed API (crates/inventory) \
+                 and to the mapping in {FACADE_TEST}, or remove what the spec no longer has"
+            );
+            failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
+        }
+    }
+
+    println!(
+        "\n==> check 4/4: spec ⇄ its previous revision ({})",
+        if opts.deny_breaking {
+            "breaking changes fail"
+        } else {
+            "report only; --deny-breaking makes breaking changes fail"
+        }
+    );
+    if let Some((label, report)) = breaking::against_base(
+        &opts.root,
+        &opts.spec,
+        opts.base.as_deref(),
+        opts.deny_breaking,
+    )? {
+        println!("   base: {label}");
+        for line in report.to_string().lines() {
+            println!("   {line}");
+        }
+        breaking_reported = report.of(breaking::Severity::Breaking).count();
+        if report.is_breaking() && opts.deny_breaking {
+            failures.push(format!(
+                "spec ⇄ previous revision: {} breaking change(s) against {label}; revert them, or \
+                 ship them knowingly (without --deny-breaking they are only reported)",
+                report.of(breaking::Severity::Breaking).count()
+            ));
+        }
+    }
+
+    if failures.is_empty() && breaking_reported > 0 {
+        println!(
+            "\nxtask check: no drift, but {breaking_reported} breaking change(s) against the base \
+             (reported only; `--deny-breaking` fails on them)"
+        );
+        Ok(())
+    } else if failures.is_empty() {
+        println!(
+            "\nxtask check: the spec, the snapshot, the examples and the recorded responses agree"
+        );
+        Ok(())
+    } else {
+        bail!("drift found:\n  - {}", failures.join("\n  - "))
+    }
+}
+
+fn print_capped(diff: &str) {
+    let lines: Vec<_> = diff.lines().collect();
+    for line in lines.iter().take(MAX_DIFF_LINES) {
+        println!("{line}");
+    }
+    if lines.len() > MAX_DIFF_LINES {
+        println!("... ({} more diff lines)", lines.len() - MAX_DIFF_LINES);
+    }
+    println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_file_names_declare_their_status() {
+        assert_eq!(recorded_status("reference-page.json"), "200");
+        assert_eq!(recorded_status("429-rate-limited.json"), "429");
+        assert_eq!(recorded_status("200-live-2025-08-28.json"), "200");
+        assert_eq!(recorded_status("404.json"), "404");
+        assert_eq!(recorded_status("2025-08-28.json"), "200");
+    }
+}
