@@ -223,6 +223,46 @@ impl Page {
         &self.checkpoint
     }
 
+    /// Decodes a page from the JSON the endpoint returns (for example a recorded response),
+    /// exactly as a fetched page is decoded: unknown fields and enum values are kept or
+    /// ignored, and a record that does not fit becomes a [`RecordError`] in
+    /// [`records`](Self::records) without failing the page.
+    ///
+    /// ```
+    /// let page = shipstream_inventory::Page::from_json(br#"{"collection":[
+    ///     {"type":"TotalLevel","product":{"type":"Product","id":1},"qty_on_hand":5},
+    ///     {"type":"TotalLevel","qty_on_hand":"five"}],"has_more":false}"#)?;
+    /// assert_eq!(page.levels().count(), 1);
+    /// assert_eq!(page.record_errors().count(), 1);
+    /// # Ok::<(), shipstream_inventory::Error>(())
+    /// ```
+    pub fn from_json(body: &[u8]) -> Result<Page, crate::Error> {
+        let decoded = decode(body).map_err(|e| {
+            let (DecodeError::Corrupt(e) | DecodeError::NotAPage(e)) = e;
+            crate::Error::new(
+                crate::ErrorKind::Decode,
+                format!("not a page of inventory levels: {e}"),
+            )
+            .with_source(e)
+        })?;
+        let items = decoded.entries.iter().filter(|e| e.is_ok()).count() as u64;
+        let next = decoded
+            .next
+            .clone()
+            .filter(|n| decoded.has_more && !n.trim().is_empty());
+        Ok(Page {
+            checkpoint: Checkpoint::new(next, 1, items),
+            entries: decoded.entries,
+            included: decoded.included,
+            included_errors: decoded.included_errors,
+            has_more: decoded.has_more,
+            next: decoded.next,
+            previous: decoded.previous,
+            meta: decoded.meta,
+            number: 1,
+        })
+    }
+
     /// The page's levels with their products, and its record errors, in order.
     pub fn items(&self) -> impl Iterator<Item = Result<Item, RecordError>> + '_ {
         self.entries
