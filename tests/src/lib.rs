@@ -1,1 +1,21 @@
+//! Contract-test helpers for the `shipstream-inventory` workspace.
+//!
+//! The library part holds [`spec`], which turns the OpenAPI 3.0 description in
+//! `openapi.yaml` (the workspace's single source of truth) into JSON Schema validators, so
+//! that any test can check a response body against the schema documented for its status:
+//!
+//! ```
+//! use serde_json::json;
+//! use shipstream_inventory_contract_tests::spec;
+//!
+//! let body = json!({"errors": [{"type": "application", "message": "Invalid token."}]});
+//! assert!(spec::response_validator("401").is_valid(&body));
+//! assert!(spec::validate_response(401, &body).is_ok());
+//! assert!(spec::validate_response(200, &json!({"collection": 5})).is_err());
+//! ```
+//!
 //! Cross-crate contract tests live in `tests/tests/`.
+
+#![deny(missing_docs)]
+
+pub mod spec;

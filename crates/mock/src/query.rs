@@ -1,0 +1,570 @@
+//! Parsing and validating the query of `GET /api/global/v1/inventory/levels/total`.
+
+use std::cmp::Ordering;
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value as Json;
+use shipstream_filter::Filter;
+
+use crate::dataset::{Data, PRODUCT_TYPES, Product, QTY_NAMES, flag};
+use crate::render::ProductFields;
+use crate::time;
+
+/// Largest `limit`.
+pub(crate) const MAX_LIMIT: usize = 1000;
+/// `limit` when none is given.
+pub(crate) const DEFAULT_LIMIT: usize = 100;
+/// `sort` when none is given.
+pub(crate) const DEFAULT_SORT: &str = "-updated_at";
+
+/// The values `fields=` accepts.
+pub(crate) const LEVEL_FIELDS: [&str; 14] = [
+    "all",
+    "product",
+    "warehouse",
+    "qty_allocated",
+    "qty_backordered",
+    "qty_reserved",
+    "qty_picked",
+    "qty_expected",
+    "qty_processed",
+    "qty_putaway",
+    "qty_available",
+    "qty_on_hand",
+    "qty_advertised",
+    "updated_at",
+];
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space).
+pub(crate) fn decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_decode_str(&plus).decode_utf8_lossy().into_owned()
+}
+
+/// The decoded `(key, value)` pairs of a raw query string, in order.
+pub(crate) fn pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|seg| match seg.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(seg), String::new()),
+        })
+        .collect()
+}
+
+/// The raw query with the cursor parameters removed and `extra` (`key=value`, already
+/// encoded) appended.
+pub(crate) fn with_cursor(raw: &str, extra: &str) -> String {
+    let mut out: Vec<&str> = raw
+        .split('&')
+        .filter(|seg| {
+            if seg.is_empty() {
+                return false;
+            }
+            let key = seg.split_once('=').map_or(*seg, |(k, _)| k);
+            !matches!(decode(key).as_str(), "cursor_start" | "cursor_end")
+        })
+        .collect();
+    out.push(extra);
+    out.join("&")
+}
+
+/// The kind of a 400 detail (decides the error's `type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Broke the API description (types, ranges, enums): `openapi`.
+    Schema,
+    /// Broke the meaning of a parameter (filters, cursors): `application`.
+    Meaning,
+}
+
+/// One problem with the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Detail {
+    pub(crate) key: String,
+    pub(crate) message: String,
+    pub(crate) kind: Kind,
+}
+
+impl Detail {
+    pub(crate) fn schema(key: &str, message: impl Into<String>) -> Self {
+        Detail {
+            key: key.into(),
+            message: message.into(),
+            kind: Kind::Schema,
+        }
+    }
+
+    pub(crate) fn meaning(key: &str, message: impl Into<String>) -> Self {
+        Detail {
+            key: key.into(),
+            message: message.into(),
+            kind: Kind::Meaning,
+        }
+    }
+}
+
+/// A field `filter=` can test, resolved once per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FilterField {
+    ProductId,
+    Sku,
+    ProductName,
+    ProductType,
+    ProductCreatedAt,
+    ProductUpdatedAt,
+    MerchantId,
+    VendorSku,
+    ExternalId,
+    Barcode,
+    GoodsType,
+    IsEnabled,
+    IsAvailable,
+    IsVisible,
+    UpdatedAt,
+    Qty(usize),
+}
+
+impl FilterField {
+    pub(crate) fn from_name(name: &str) -> Option<FilterField> {
+        use FilterField::*;
+        Some(match name {
+            "product_id" => ProductId,
+            "sku" => Sku,
+            "product_name" => ProductName,
+            "product_type" => ProductType,
+            "product_created_at" => ProductCreatedAt,
+            "product_updated_at" => ProductUpdatedAt,
+            "merchant_id" => MerchantId,
+            "vendor_sku" => VendorSku,
+            "external_id" => ExternalId,
+            "barcode" => Barcode,
+            "goods_type" => GoodsType,
+            "is_enabled" => IsEnabled,
+            "is_available" => IsAvailable,
+            "is_visible" => IsVisible,
+            "updated_at" => UpdatedAt,
+            other => Qty(QTY_NAMES.iter().position(|q| *q == other)?),
+        })
+    }
+
+    /// The record's value for this field, as the filter crate evaluates it.
+    pub(crate) fn value(self, d: &Data, p: &Product) -> Json {
+        use FilterField::*;
+        let s = |span| {
+            d.opt_str(span)
+                .map_or(Json::Null, |t: &str| Json::String(t.to_owned()))
+        };
+        match self {
+            ProductId => Json::from(p.id),
+            Sku => s(p.sku),
+            ProductName => s(p.name),
+            ProductType => Json::from(
+                PRODUCT_TYPES
+                    .get(usize::from(p.product_type))
+                    .copied()
+                    .unwrap_or("normal"),
+            ),
+            ProductCreatedAt => Json::String(time::to_string(p.created_at)),
+            ProductUpdatedAt => Json::String(time::to_string(p.updated_at)),
+            MerchantId => {
+                if p.merchant_id == 0 {
+                    Json::Null
+                } else {
+                    Json::from(p.merchant_id)
+                }
+            }
+            VendorSku => s(p.vendor_sku),
+            ExternalId => s(p.external_id),
+            Barcode => {
+                if p.barcodes.is_null() {
+                    Json::Null
+                } else {
+                    Json::Array(
+                        d.spans
+                            .get(p.barcodes.range())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|b| Json::String(d.str(*b).to_owned()))
+                            .collect(),
+                    )
+                }
+            }
+            GoodsType => s(p.goods_type),
+            IsEnabled => Json::Bool(p.has(flag::ENABLED)),
+            IsAvailable => Json::Bool(p.has(flag::AVAILABLE)),
+            IsVisible => Json::Bool(p.has(flag::VISIBLE)),
+            UpdatedAt => Json::String(time::to_string(p.level_updated_at)),
+            Qty(i) => Json::from(p.qty.get(i).copied().unwrap_or(0)),
+        }
+    }
+}
+
+/// A sortable key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SortKey {
+    ProductId,
+    Sku,
+    UpdatedAt,
+}
+
+/// A parsed `sort=`: keys with their direction (`true` = descending), normalised so that
+/// nothing follows `product_id` (which is unique) and no key repeats.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SortSpec {
+    pub(crate) keys: Vec<(SortKey, bool)>,
+}
+
+impl SortSpec {
+    pub(crate) fn parse(text: &str) -> Result<SortSpec, String> {
+        let mut keys: Vec<(SortKey, bool)> = Vec::new();
+        if text.is_empty() {
+            return Err("must name at least one of product_id, sku, updated_at".into());
+        }
+        for part in text.split(',') {
+            let (desc, name) = match part.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, part),
+            };
+            let key = match name {
+                "product_id" => SortKey::ProductId,
+                "sku" => SortKey::Sku,
+                "updated_at" => SortKey::UpdatedAt,
+                _ => {
+                    return Err(format!(
+                        "cannot sort by {part:?}: sortable fields are product_id, sku and \
+                         updated_at, comma-separated, each optionally prefixed with `-` for \
+                         descending order"
+                    ));
+                }
+            };
+            if keys.iter().any(|(k, _)| *k == key) {
+                return Err(format!("{name} appears more than once"));
+            }
+            keys.push((key, desc));
+        }
+        if let Some(i) = keys.iter().position(|(k, _)| *k == SortKey::ProductId) {
+            keys.truncate(i + 1);
+        }
+        Ok(SortSpec { keys })
+    }
+
+    /// A canonical text for cache keys.
+    pub(crate) fn cache_key(&self) -> String {
+        self.keys
+            .iter()
+            .map(|(k, desc)| {
+                let name = match k {
+                    SortKey::ProductId => "product_id",
+                    SortKey::Sku => "sku",
+                    SortKey::UpdatedAt => "updated_at",
+                };
+                if *desc {
+                    format!("-{name}")
+                } else {
+                    name.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `Some(descending)` when the first key is `product_id`.
+    pub(crate) fn by_id(&self) -> Option<bool> {
+        match self.keys.first() {
+            Some((SortKey::ProductId, desc)) => Some(*desc),
+            _ => None,
+        }
+    }
+
+    /// Orders two products: the keys in turn, then ascending product id.
+    pub(crate) fn compare(&self, d: &Data, a: &Product, b: &Product) -> Ordering {
+        for (key, desc) in &self.keys {
+            let o = match key {
+                SortKey::ProductId => a.id.cmp(&b.id),
+                SortKey::Sku => d.str(a.sku).as_bytes().cmp(d.str(b.sku).as_bytes()),
+                SortKey::UpdatedAt => a.level_updated_at.cmp(&b.level_updated_at),
+            };
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        a.id.cmp(&b.id)
+    }
+}
+
+/// A validated list request.
+#[derive(Clone, Debug)]
+pub(crate) struct ListQuery {
+    pub(crate) filters: Vec<(FilterField, Filter)>,
+    /// The filters' canonical texts joined (a cache key for counts).
+    pub(crate) filter_key: String,
+    /// Whether the implicit `is_enabled:true` applies (no filter names `is_enabled`).
+    pub(crate) enabled_only: bool,
+    pub(crate) sort: SortSpec,
+    pub(crate) warehouse: bool,
+    pub(crate) product_fields: Option<ProductFields>,
+    pub(crate) limit: usize,
+    pub(crate) count: bool,
+    pub(crate) cursor_start: Option<i64>,
+    pub(crate) cursor_end: Option<i64>,
+}
+
+fn split_list(values: &[&str]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn int_param(key: &str, value: &str, details: &mut Vec<Detail>) -> Option<i64> {
+    match value.trim().parse::<i64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            details.push(Detail::schema(
+                key,
+                format!("must be an integer, got {:?}", clip(value)),
+            ));
+            None
+        }
+    }
+}
+
+/// Shortens echoed user input.
+pub(crate) fn clip(s: &str) -> String {
+    if s.chars().count() > 60 {
+        let mut t: String = s.chars().take(60).collect();
+        t.push_str("...");
+        t
+    } else {
+        s.to_owned()
+    }
+}
+
+impl ListQuery {
+    /// Validates the decoded query pairs; every problem found is reported.
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Result<ListQuery, Vec<Detail>> {
+        let mut details = Vec::new();
+        let all = |key: &str| -> Vec<&str> {
+            pairs
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        let last = |key: &str| -> Option<&str> {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+
+        let mut filters = Vec::new();
+        let mut keys = Vec::new();
+        let mut enabled_only = true;
+        for text in all("filter") {
+            match Filter::parse_validated(text) {
+                Ok(f) => match FilterField::from_name(&f.field) {
+                    Some(field) => {
+                        if field == FilterField::IsEnabled {
+                            enabled_only = false;
+                        }
+                        keys.push(f.render());
+                        filters.push((field, f));
+                    }
+                    None => details.push(Detail::meaning(
+                        "filter",
+                        format!("unknown filter field `{}` at column 1", clip(&f.field)),
+                    )),
+                },
+                Err(e) => details.push(Detail::meaning("filter", e.to_string())),
+            }
+        }
+
+        let sort_text = last("sort").unwrap_or(DEFAULT_SORT);
+        let sort = match SortSpec::parse(sort_text) {
+            Ok(s) => s,
+            Err(m) => {
+                details.push(Detail::schema("sort", m));
+                SortSpec { keys: Vec::new() }
+            }
+        };
+
+        let mut warehouse = false;
+        for v in split_list(&all("fields")) {
+            if !LEVEL_FIELDS.contains(&v.as_str()) {
+                details.push(Detail::schema(
+                    "fields",
+                    format!(
+                        "unknown field {:?}; expected a comma-separated list of {}",
+                        clip(&v),
+                        LEVEL_FIELDS.join(", ")
+                    ),
+                ));
+            } else if v == "warehouse" || v == "all" {
+                warehouse = true;
+            }
+        }
+
+        let product_values = all("fields:product");
+        let product_fields = if product_values.is_empty() {
+            None
+        } else {
+            let mut mask = 0u32;
+            for v in split_list(&product_values) {
+                match v.as_str() {
+                    "basic" => mask |= ProductFields::BASIC.0,
+                    "all" => mask |= ProductFields::ALL.0,
+                    "id" | "type" => {}
+                    other => match ProductFields::bit(other) {
+                        Some(b) => mask |= b,
+                        None => details.push(Detail::schema(
+                            "fields:product",
+                            format!(
+                                "unknown product field {:?}; expected basic, all, id or one of {}",
+                                clip(other),
+                                ProductFields::NAMES.join(", ")
+                            ),
+                        )),
+                    },
+                }
+            }
+            Some(ProductFields(mask))
+        };
+
+        let limit = match last("limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => match int_param("limit", v, &mut details) {
+                Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as usize,
+                Some(n) => {
+                    details.push(Detail::schema(
+                        "limit",
+                        format!("must be between 1 and {MAX_LIMIT}, got {n}"),
+                    ));
+                    DEFAULT_LIMIT
+                }
+                None => DEFAULT_LIMIT,
+            },
+        };
+        let count = match last("count") {
+            None => false,
+            Some(v) => match v.trim() {
+                "0" => false,
+                "1" => true,
+                other => {
+                    details.push(Detail::schema(
+                        "count",
+                        format!("must be 0 or 1, got {:?}", clip(other)),
+                    ));
+                    false
+                }
+            },
+        };
+        let cursor_start =
+            last("cursor_start").and_then(|v| int_param("cursor_start", v, &mut details));
+        let cursor_end = last("cursor_end").and_then(|v| int_param("cursor_end", v, &mut details));
+
+        if details.is_empty() {
+            Ok(ListQuery {
+                filters,
+                filter_key: keys.join("\u{1}"),
+                enabled_only,
+                sort,
+                warehouse,
+                product_fields,
+                limit,
+                count,
+                cursor_start,
+                cursor_end,
+            })
+        } else {
+            Err(details)
+        }
+    }
+
+    /// Whether product `p` passes every filter (and the implicit `is_enabled:true`).
+    pub(crate) fn matches(&self, d: &Data, p: &Product) -> bool {
+        if self.enabled_only && !p.has(flag::ENABLED) {
+            return false;
+        }
+        self.filters
+            .iter()
+            .all(|(field, f)| f.matches(&field.value(d, p)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn q(raw: &str) -> Result<ListQuery, Vec<Detail>> {
+        ListQuery::from_pairs(&pairs(raw))
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(
+            pairs("a=1&fields%3Aproduct=sku%2Cname&filter=x+y&&flag"),
+            vec![
+                ("a".into(), "1".into()),
+                ("fields:product".into(), "sku,name".into()),
+                ("filter".into(), "x y".into()),
+                ("flag".into(), String::new()),
+            ]
+        );
+        assert_eq!(
+            with_cursor(
+                "limit=5&cursor_start=9&cursor%5Fend=3&sort=sku",
+                "cursor_start=12"
+            ),
+            "limit=5&sort=sku&cursor_start=12"
+        );
+        assert_eq!(with_cursor("", "cursor_end=1"), "cursor_end=1");
+    }
+
+    #[test]
+    fn sort_specs() {
+        let s = SortSpec::parse("-updated_at,product_id,sku").unwrap();
+        assert_eq!(s.cache_key(), "-updated_at,product_id");
+        assert_eq!(SortSpec::parse("product_id").unwrap().by_id(), Some(false));
+        assert_eq!(SortSpec::parse("-product_id").unwrap().by_id(), Some(true));
+        assert!(SortSpec::parse("name").is_err());
+        assert!(SortSpec::parse("sku,sku").is_err());
+        assert!(SortSpec::parse("").is_err());
+        assert!(SortSpec::parse("sku,").is_err());
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let d = q("").unwrap();
+        assert_eq!(d.limit, 100);
+        assert!(d.enabled_only && !d.count && !d.warehouse && d.product_fields.is_none());
+        assert_eq!(d.sort.cache_key(), "-updated_at");
+        let d =
+            q("filter=is_enabled:false&fields=qty_on_hand,warehouse&fields:product=basic&count=1")
+                .unwrap();
+        assert!(!d.enabled_only && d.count && d.warehouse);
+        assert_eq!(d.product_fields, Some(ProductFields::BASIC));
+        let e = q("limit=0&count=2&cursor_start=x&sort=name&fields=colour&fields%3Aproduct=colour&filter=nope:1")
+            .unwrap_err();
+        let keys: Vec<_> = e.iter().map(|d| d.key.as_str()).collect();
+        for k in [
+            "limit",
+            "count",
+            "cursor_start",
+            "sort",
+            "fields",
+            "fields:product",
+            "filter",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+    }
+}

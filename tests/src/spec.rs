@@ -1,0 +1,726 @@
+//! `openapi.yaml` as JSON Schema: validators for response bodies and parameter values.
+//!
+//! OpenAPI 3.0 schemas are *almost* JSON Schema. [`Spec`] converts them to JSON Schema
+//! draft 2020-12:
+//!
+//! * `$ref: "#/components/schemas/X"` becomes `$ref: "#/$defs/X"`, and every component
+//!   schema is copied (converted) into the `$defs` section of each generated schema;
+//! * `nullable: true` becomes `anyOf: [{"type": "null"}, <the schema without nullable>]`
+//!   (so `nullable` combined with `allOf`/`enum` also admits `null`);
+//! * the OpenAPI 3.0 boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric
+//!   2020-12 form;
+//! * `example`, `discriminator`, `xml` and `externalDocs` are dropped; `allOf`, `enum`,
+//!   `format`, `minimum`/`maximum`, `pattern`, `required`, ... are kept.
+//!
+//! `format` is validated (`date-time` must be RFC 3339); unknown formats such as `int64`
+//! are ignored.
+//!
+//! With [`ConvertOptions::open_enums`] the `enum` lists of the named component schemas are
+//! left out: every enum of the description (object types, goods types, units, ...) says
+//! that clients keep values they do not know, and a server may send new ones.
+//!
+//! ```
+//! use serde_json::json;
+//! use shipstream_inventory_contract_tests::spec::{ConvertOptions, Spec};
+//!
+//! let spec = Spec::load()?;
+//! let page = json!({"collection": [{"type": "TotalLevel", "qty_on_hand": 3}], "has_more": false});
+//! assert!(spec.response_validator("200")?.is_valid(&page));
+//!
+//! let future = json!({"collection": [{"type": "TotalLevelV9"}], "has_more": false});
+//! assert!(!spec.response_validator("200")?.is_valid(&future));
+//! let lenient = spec.response_validator_with("200", ConvertOptions::default().open_enums(true))?;
+//! assert!(lenient.is_valid(&future));
+//!
+//! let limit = spec.parameter_schema("limit")?;
+//! assert_eq!(limit["maximum"], 1000);
+//! # Ok::<(), shipstream_inventory_contract_tests::spec::SpecError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Map, Value, json};
+
+/// The path of the only operation described by `openapi.yaml`.
+pub const LEVELS_PATH: &str = "/api/global/v1/inventory/levels/total";
+
+const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
+const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// Why the description could not be loaded or converted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not YAML (or not representable as JSON).
+    #[error("openapi.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    /// Something the caller asked for is not in the description.
+    #[error("not in the API description: {0}")]
+    Missing(String),
+    /// A `$ref` that does not point into this document.
+    #[error("unsupported or dangling $ref `{0}`")]
+    BadRef(String),
+    /// The converted schema was rejected by the JSON Schema compiler.
+    #[error("the converted schema does not compile: {0}")]
+    Compile(String),
+}
+
+/// Options of the OpenAPI → JSON Schema conversion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ConvertOptions {
+    /// Leave out the `enum` lists of named component schemas, so that values a newer
+    /// server might send (new object types, goods types, units) still validate.
+    pub open_enums: bool,
+}
+
+impl ConvertOptions {
+    /// Sets [`ConvertOptions::open_enums`].
+    pub fn open_enums(mut self, yes: bool) -> Self {
+        self.open_enums = yes;
+        self
+    }
+}
+
+/// The loaded API description.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    doc: Value,
+}
+
+impl Spec {
+    /// The workspace's `openapi.yaml` (`CARGO_MANIFEST_DIR/../openapi.yaml`).
+    pub fn default_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("openapi.yaml")
+    }
+
+    /// Loads the workspace's `openapi.yaml`.
+    pub fn load() -> Result<Spec, SpecError> {
+        Spec::from_path(Spec::default_path())
+    }
+
+    /// Loads a description from a YAML (or JSON) file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Spec::from_yaml_str(&text)
+    }
+
+    /// Parses a description from YAML (or JSON) text.
+    pub fn from_yaml_str(text: &str) -> Result<Spec, SpecError> {
+        let doc: Value = serde_yaml::from_str(text)?;
+        Ok(Spec { doc })
+    }
+
+    /// The whole description as JSON.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// The `GET` operation on [`LEVELS_PATH`].
+    pub fn operation(&self) -> Result<&Value, SpecError> {
+        self.doc
+            .get("paths")
+            .and_then(|p| p.get(LEVELS_PATH))
+            .and_then(|p| p.get("get"))
+            .ok_or_else(|| SpecError::Missing(format!("GET {LEVELS_PATH}")))
+    }
+
+    /// The response keys of the operation (`"200"`, `"400"`, ..., `"default"`).
+    pub fn response_statuses(&self) -> Result<Vec<String>, SpecError> {
+        Ok(self.responses()?.keys().cloned().collect())
+    }
+
+    fn responses(&self) -> Result<&Map<String, Value>, SpecError> {
+        self.operation()?
+            .get("responses")
+            .and_then(Value::as_object)
+            .ok_or_else(|| SpecError::Missing("responses".into()))
+    }
+
+    /// The response key that documents `status`: the status itself, else its `NXX` range,
+    /// else `default`.
+    pub fn response_key(&self, status: &str) -> Result<String, SpecError> {
+        let responses = self.responses()?;
+        if responses.contains_key(status) {
+            return Ok(status.to_owned());
+        }
+        if let Some(first) = status.chars().next() {
+            let range = format!("{first}XX");
+            if responses.contains_key(&range) {
+                return Ok(range);
+            }
+        }
+        if responses.contains_key("default") {
+            return Ok("default".into());
+        }
+        Err(SpecError::Missing(format!("response {status}")))
+    }
+
+    /// The response object documenting `status` (see [`Spec::response_key`]), `$ref`s
+    /// resolved.
+    pub fn response(&self, status: &str) -> Result<&Value, SpecError> {
+        let key = self.response_key(status)?;
+        let raw = self
+            .responses()?
+            .get(&key)
+            .ok_or_else(|| SpecError::Missing(format!("response {key}")))?;
+        self.resolve(raw)
+    }
+
+    /// The `application/json` schema of the response for `status`, as written in the
+    /// description (OpenAPI form, unconverted).
+    pub fn response_schema(&self, status: &str) -> Result<&Value, SpecError> {
+        self.response(status)?
+            .pointer("/content/application~1json/schema")
+            .ok_or_else(|| SpecError::Missing(format!("JSON schema of response {status}")))
+    }
+
+    /// The examples of the response for `status` (`example` and every `examples` entry,
+    /// `$ref`s resolved).
+    pub fn response_examples(&self, status: &str) -> Result<Vec<Value>, SpecError> {
+        let media = self
+            .response(status)?
+            .pointer("/content/application~1json")
+            .ok_or_else(|| SpecError::Missing(format!("JSON content of response {status}")))?;
+        let mut out = Vec::new();
+        if let Some(example) = media.get("example") {
+            out.push(example.clone());
+        }
+        if let Some(examples) = media.get("examples").and_then(Value::as_object) {
+            for example in examples.values() {
+                if let Some(v) = self.resolve(example)?.get("value") {
+                    out.push(v.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The response schema for `status` as a self-contained JSON Schema document.
+    pub fn response_json_schema(
+        &self,
+        status: &str,
+        options: ConvertOptions,
+    ) -> Result<Value, SpecError> {
+        let schema = self.response_schema(status)?;
+        self.document_for(schema, options)
+    }
+
+    /// A validator for the body of a response with `status` (`"200"`, `"400"`, ...,
+    /// `"default"`; an undocumented status uses `default`).
+    pub fn response_validator(&self, status: &str) -> Result<jsonschema::Validator, SpecError> {
+        self.response_validator_with(status, ConvertOptions::default())
+    }
+
+    /// [`Spec::response_validator`] with conversion options.
+    pub fn response_validator_with(
+        &self,
+        status: &str,
+        options: ConvertOptions,
+    ) -> Result<jsonschema::Validator, SpecError> {
+        compile(&self.response_json_schema(status, options)?)
+    }
+
+    /// A named component schema (`TotalLevel`, `ErrorBody`, ...) as a self-contained JSON
+    /// Schema document.
+    pub fn component_json_schema(
+        &self,
+        name: &str,
+        options: ConvertOptions,
+    ) -> Result<Value, SpecError> {
+        let schema = json!({ "$ref": format!("{SCHEMA_REF_PREFIX}{name}") });
+        self.resolve(&schema)?;
+        self.document_for(&schema, options)
+    }
+
+    /// The parameter of the operation named `name` (`filter`, `limit`, `fields:product`,
+    /// `X-ShipStream-API-Version`, ...), `$ref` resolved.
+    pub fn parameter(&self, name: &str) -> Result<&Value, SpecError> {
+        let params = self
+            .operation()?
+            .get("parameters")
+            .and_then(Value::as_array)
+            .ok_or_else(|| SpecError::Missing("parameters".into()))?;
+        for p in params {
+            let p = self.resolve(p)?;
+            if p.get("name").and_then(Value::as_str) == Some(name) {
+                return Ok(p);
+            }
+        }
+        Err(SpecError::Missing(format!("parameter {name}")))
+    }
+
+    /// The schema of parameter `name` as a self-contained JSON Schema document.
+    pub fn parameter_schema(&self, name: &str) -> Result<Value, SpecError> {
+        let schema = self
+            .parameter(name)?
+            .get("schema")
+            .ok_or_else(|| SpecError::Missing(format!("schema of parameter {name}")))?;
+        self.document_for(schema, ConvertOptions::default())
+    }
+
+    /// A validator for values of parameter `name`.
+    pub fn parameter_validator(&self, name: &str) -> Result<jsonschema::Validator, SpecError> {
+        compile(&self.parameter_schema(name)?)
+    }
+
+    /// The examples of parameter `name` (`example` and every `examples` entry).
+    pub fn parameter_examples(&self, name: &str) -> Result<Vec<Value>, SpecError> {
+        let p = self.parameter(name)?;
+        let mut out = Vec::new();
+        if let Some(v) = p.get("example") {
+            out.push(v.clone());
+        }
+        if let Some(v) = p.pointer("/schema/example") {
+            out.push(v.clone());
+        }
+        if let Some(examples) = p.get("examples").and_then(Value::as_object) {
+            for example in examples.values() {
+                if let Some(v) = self.resolve(example)?.get("value") {
+                    out.push(v.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Follows a `$ref` into this document (repeatedly); other values are returned as is.
+    fn resolve<'a>(&'a self, mut value: &'a Value) -> Result<&'a Value, SpecError> {
+        for _ in 0..32 {
+            let Some(r) = value.get("$ref").and_then(Value::as_str) else {
+                return Ok(value);
+            };
+            let pointer = r
+                .strip_prefix('#')
+                .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
+            value = self
+                .doc
+                .pointer(pointer)
+                .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
+        }
+        Err(SpecError::BadRef("a $ref cycle".into()))
+    }
+
+    /// Converts `schema` and wraps it in a document with every component schema in `$defs`.
+    fn document_for(&self, schema: &Value, options: ConvertOptions) -> Result<Value, SpecError> {
+        let mut defs = Map::new();
+        if let Some(components) = self
+            .doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+        {
+            for (name, s) in components {
+                let mut converted = convert(s)?;
+                if options.open_enums {
+                    open_enum(&mut converted);
+                }
+                defs.insert(name.clone(), converted);
+            }
+        }
+        let mut root = match convert(schema)? {
+            Value::Object(map) => map,
+            other => {
+                let mut map = Map::new();
+                map.insert("allOf".into(), Value::Array(vec![other]));
+                map
+            }
+        };
+        root.insert("$schema".into(), Value::String(DRAFT.into()));
+        root.insert("$defs".into(), Value::Object(defs));
+        Ok(Value::Object(root))
+    }
+}
+
+/// Drops the `enum` of a converted named schema (also inside a nullable wrapper).
+fn open_enum(schema: &mut Value) {
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("enum");
+        if let Some(Value::Array(any)) = map.get_mut("anyOf") {
+            for s in any {
+                if let Some(m) = s.as_object_mut() {
+                    m.remove("enum");
+                }
+            }
+        }
+    }
+}
+
+/// Converts one OpenAPI 3.0 schema object (recursively) to JSON Schema 2020-12.
+pub fn convert(schema: &Value) -> Result<Value, SpecError> {
+    match schema {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            let mut nullable = false;
+            for (key, value) in map {
+                match key.as_str() {
+                    "$ref" => {
+                        let r = value.as_str().unwrap_or_default();
+                        let name = r
+                            .strip_prefix(SCHEMA_REF_PREFIX)
+                            .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
+                        out.insert(key.clone(), Value::String(format!("#/$defs/{name}")));
+                    }
+                    "nullable" => nullable = value.as_bool() == Some(true),
+                    "example" | "discriminator" | "xml" | "externalDocs" => {}
+                    // Maps of schemas.
+                    "properties" | "patternProperties" => {
+                        let mut props = Map::new();
+                        if let Some(m) = value.as_object() {
+                            for (k, v) in m {
+                                props.insert(k.clone(), convert(v)?);
+                            }
+                        }
+                        out.insert(key.clone(), Value::Object(props));
+                    }
+                    // Lists of schemas.
+                    "allOf" | "anyOf" | "oneOf" => {
+                        let items = value
+                            .as_array()
+                            .map(|a| a.iter().map(convert).collect::<Result<Vec<_>, _>>())
+                            .transpose()?
+                            .unwrap_or_default();
+                        out.insert(key.clone(), Value::Array(items));
+                    }
+                    // Single schemas (a boolean `additionalProperties` stays as it is).
+                    "items" | "not" | "additionalProperties" => {
+                        out.insert(key.clone(), convert(value)?);
+                    }
+                    // `default`, `enum`, `const` hold instances, not schemas.
+                    _ => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            for (flag, bound) in [
+                ("exclusiveMinimum", "minimum"),
+                ("exclusiveMaximum", "maximum"),
+            ] {
+                if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
+                    out.remove(flag);
+                    if exclusive && let Some(b) = out.remove(bound) {
+                        out.insert(flag.into(), b);
+                    }
+                }
+            }
+            if nullable {
+                Ok(json!({ "anyOf": [{ "type": "null" }, Value::Object(out)] }))
+            } else {
+                Ok(Value::Object(out))
+            }
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+fn compile(schema: &Value) -> Result<jsonschema::Validator, SpecError> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| SpecError::Compile(e.to_string()))
+}
+
+/// The workspace's description, loaded once.
+///
+/// # Panics
+///
+/// When `openapi.yaml` cannot be read or parsed (a test setup error).
+pub fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| match Spec::load() {
+        Ok(spec) => spec,
+        Err(e) => panic!("cannot load {}: {e}", Spec::default_path().display()),
+    })
+}
+
+type Cache = Mutex<HashMap<(String, ConvertOptions), Arc<jsonschema::Validator>>>;
+
+fn cached(status: &str, options: ConvertOptions) -> Arc<jsonschema::Validator> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let spec = spec();
+    let key = match spec.response_key(status) {
+        Ok(k) => k,
+        Err(e) => panic!("{e}"),
+    };
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry((key.clone(), options))
+        .or_insert_with(|| match spec.response_validator_with(&key, options) {
+            Ok(v) => Arc::new(v),
+            Err(e) => panic!("response {key}: {e}"),
+        })
+        .clone()
+}
+
+/// A validator for the body of a response with `status` (`"200"`, `"400"`, ...,
+/// `"default"`), from the workspace's `openapi.yaml`.
+///
+/// # Panics
+///
+/// When the description cannot be loaded or converted.
+pub fn response_validator(status: &str) -> jsonschema::Validator {
+    match spec().response_validator(status) {
+        Ok(v) => v,
+        Err(e) => panic!("response {status}: {e}"),
+    }
+}
+
+/// The schema of parameter `name` as JSON Schema, from the workspace's `openapi.yaml`.
+///
+/// # Panics
+///
+/// When the description cannot be loaded or has no such parameter.
+pub fn parameter_schema(name: &str) -> Value {
+    match spec().parameter_schema(name) {
+        Ok(v) => v,
+        Err(e) => panic!("parameter {name}: {e}"),
+    }
+}
+
+/// Checks a response body against the schema documented for `status` (validators are
+/// compiled once and cached). The error lists every violation with its JSON pointer.
+///
+/// # Panics
+///
+/// When the description cannot be loaded or converted.
+pub fn validate_response(status: u16, body: &Value) -> Result<(), String> {
+    validate_with(status, body, ConvertOptions::default())
+}
+
+/// [`validate_response`] with enums left open (see [`ConvertOptions::open_enums`]).
+///
+/// # Panics
+///
+/// When the description cannot be loaded or converted.
+pub fn validate_response_lenient(status: u16, body: &Value) -> Result<(), String> {
+    validate_with(status, body, ConvertOptions::default().open_enums(true))
+}
+
+fn validate_with(status: u16, body: &Value, options: ConvertOptions) -> Result<(), String> {
+    let validator = cached(&status.to_string(), options);
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{}: {}", e.instance_path, e))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "response {status} does not match openapi.yaml:\n  {}",
+            errors.join("\n  ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn every_response_example_validates() {
+        let spec = Spec::load().unwrap();
+        let mut seen = 0;
+        for status in spec.response_statuses().unwrap() {
+            let validator = spec.response_validator(&status).unwrap();
+            for example in spec.response_examples(&status).unwrap_or_default() {
+                let errors: Vec<_> = validator
+                    .iter_errors(&example)
+                    .map(|e| e.to_string())
+                    .collect();
+                assert!(errors.is_empty(), "{status}: {errors:?}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "only {seen} examples found");
+    }
+
+    #[test]
+    fn every_component_schema_compiles() {
+        let spec = Spec::load().unwrap();
+        let names: Vec<String> = spec.document()["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert!(names.len() > 10);
+        for name in names {
+            for open in [false, true] {
+                let s = spec
+                    .component_json_schema(&name, ConvertOptions::default().open_enums(open))
+                    .unwrap();
+                compile(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+        assert!(matches!(
+            spec.component_json_schema("Nope", ConvertOptions::default()),
+            Err(SpecError::BadRef(_))
+        ));
+    }
+
+    #[test]
+    fn wrong_types_fail() {
+        let v = response_validator("200");
+        assert!(v.is_valid(&json!({"collection": [], "has_more": false})));
+        assert!(!v.is_valid(&json!({"collection": "x", "has_more": false})));
+        assert!(
+            !v.is_valid(&json!({"collection": []})),
+            "has_more is required"
+        );
+        assert!(!v.is_valid(&json!({"collection": [{"qty_on_hand": 1}], "has_more": false})));
+        assert!(!v.is_valid(&json!({
+            "collection": [{"type": "TotalLevel", "qty_on_hand": "1"}], "has_more": false
+        })));
+        assert!(!v.is_valid(&json!({
+            "collection": [{"type": "TotalLevel", "updated_at": "yesterday"}], "has_more": false
+        })));
+        assert!(!v.is_valid(&json!({
+            "collection": [], "has_more": false,
+            "included": {"Product": [{"type": "Product", "id": 1, "weight": {"unit": "stone"}}]}
+        })));
+        let e = response_validator("400");
+        assert!(!e.is_valid(&json!({"errors": [{"type": "application"}]})));
+        assert!(!e.is_valid(&json!({"error": "x"})));
+        assert!(!e.is_valid(&json!({"errors": [{"type": "oops", "message": "m"}]})));
+        assert!(
+            validate_response_lenient(400, &json!({"errors": [{"type": "oops", "message": "m"}]}))
+                .is_ok()
+        );
+        let err = validate_response(401, &json!({"errors": [{"message": 5}]})).unwrap_err();
+        assert!(err.contains("/errors/0"), "{err}");
+    }
+
+    #[test]
+    fn nullable_fields_admit_null() {
+        let page = json!({
+            "collection": [],
+            "has_more": false,
+            "next": null,
+            "previous": null,
+            "meta": {"processing_time": 0.1, "cursor_start": null, "cursor_end": null},
+            "included": {"Product": [{
+                "type": "Product", "id": 1, "vendor_sku": null, "barcodes": null,
+                "weight": null, "lot_type": null, "merchant": null, "custom_fields": null,
+                "regulated_goods": {"regulation": null, "regulation_units": null},
+                "export": {"customs_value": null, "hs_country_extension": null}
+            }]}
+        });
+        assert!(
+            validate_response(200, &page).is_ok(),
+            "{:?}",
+            validate_response(200, &page)
+        );
+        let bad = json!({"collection": [], "has_more": false, "meta": {"count": null}});
+        assert!(
+            validate_response(200, &bad).is_err(),
+            "count is not nullable"
+        );
+        let bad = json!({"collection": [], "has_more": false,
+            "included": {"Product": [{"type": "Product", "id": 1, "sku": null}]}});
+        assert!(validate_response(200, &bad).is_err(), "sku is not nullable");
+    }
+
+    #[test]
+    fn status_falls_back_to_default() {
+        let spec = spec();
+        assert_eq!(spec.response_key("400").unwrap(), "400");
+        assert_eq!(spec.response_key("503").unwrap(), "default");
+        assert!(validate_response(503, &json!({"errors": []})).is_ok());
+        assert!(validate_response(503, &json!([])).is_err());
+    }
+
+    #[test]
+    fn parameters() {
+        let spec = spec();
+        let limit = parameter_schema("limit");
+        assert_eq!(limit["minimum"], 1);
+        let v = spec.parameter_validator("limit").unwrap();
+        assert!(v.is_valid(&json!(1000)));
+        assert!(!v.is_valid(&json!(1001)));
+        assert!(!v.is_valid(&json!("5")));
+
+        let fields = spec.parameter_validator("fields").unwrap();
+        assert!(fields.is_valid(&json!(["warehouse", "all"])));
+        assert!(!fields.is_valid(&json!(["warehouse", "nope"])));
+        assert!(!fields.is_valid(&json!(["all", "all"])), "uniqueItems");
+
+        let product = spec.parameter_validator("fields:product").unwrap();
+        assert!(product.is_valid(&json!(["basic", "custom_fields"])));
+        assert!(!product.is_valid(&json!(["colour"])));
+
+        let sort = spec.parameter_validator("sort").unwrap();
+        assert!(sort.is_valid(&json!("-updated_at,sku")));
+        assert!(!sort.is_valid(&json!("name")));
+
+        let version = spec
+            .parameter_validator("X-ShipStream-API-Version")
+            .unwrap();
+        assert!(version.is_valid(&json!("2025-08")));
+        assert!(!version.is_valid(&json!("2025-13")));
+
+        let filter = spec.parameter_validator("filter").unwrap();
+        for example in spec.parameter_examples("filter").unwrap() {
+            assert!(filter.is_valid(&example), "{example}");
+        }
+        assert!(!filter.is_valid(&json!([""])));
+        for example in spec.parameter_examples("limit").unwrap() {
+            assert!(v.is_valid(&example), "{example}");
+        }
+        assert!(matches!(spec.parameter("nope"), Err(SpecError::Missing(_))));
+    }
+
+    #[test]
+    fn conversion_rules() {
+        let c = convert(&json!({
+            "type": "integer", "nullable": true, "minimum": 0, "exclusiveMinimum": true,
+            "example": 5
+        }))
+        .unwrap();
+        assert_eq!(
+            c,
+            json!({"anyOf": [{"type": "null"}, {"type": "integer", "exclusiveMinimum": 0}]})
+        );
+        let c = convert(&json!({"$ref": "#/components/schemas/X"})).unwrap();
+        assert_eq!(c, json!({"$ref": "#/$defs/X"}));
+        assert!(convert(&json!({"$ref": "other.yaml#/X"})).is_err());
+        let c = convert(&json!({"type": "object", "additionalProperties": false})).unwrap();
+        assert_eq!(c["additionalProperties"], json!(false));
+    }
+
+    #[test]
+    fn loads_from_a_path() {
+        let dir = std::env::temp_dir().join(format!("spec-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("openapi.yaml");
+        std::fs::copy(Spec::default_path(), &path).unwrap();
+        let spec = Spec::from_path(&path).unwrap();
+        assert!(spec.response_validator("200").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(
+            Spec::from_path(dir.join("missing.yaml")),
+            Err(SpecError::Io { .. })
+        ));
+        assert!(matches!(
+            Spec::from_yaml_str("a: [b"),
+            Err(SpecError::Yaml(_))
+        ));
+    }
+}
