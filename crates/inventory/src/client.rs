@@ -457,14 +457,12 @@ impl TotalLevelsRequest {
         Ok(query)
     }
 
-    /// The URI of the first page (path and query), for logs and checkpoints.
+    /// The absolute URL of the first page, for logs and checkpoints.
     pub fn uri(&self) -> Result<String, Error> {
         let q = self.checked_query()?.encode();
-        Ok(if q.is_empty() {
-            ENDPOINT_PATH.to_owned()
-        } else {
-            format!("{ENDPOINT_PATH}?{q}")
-        })
+        let mut url = self.client.inner.endpoint.clone();
+        url.set_query((!q.is_empty()).then_some(q.as_str()));
+        Ok(url.into())
     }
 
     /// A checkpoint from which [`Client::resume`] runs this whole request.

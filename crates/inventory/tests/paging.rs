@@ -379,3 +379,30 @@ async fn the_query_reaches_the_wire_as_the_spec_describes() {
         "Bearer test-token-1234567890"
     );
 }
+
+#[tokio::test]
+async fn a_base_url_with_a_path_prefix_keeps_it() {
+    let server = MockServer::start().await;
+    let prefixed = format!("/proxy{PATH}");
+    Mock::given(method("GET"))
+        .and(path(prefixed.as_str()))
+        .and(query_param_is_missing("cursor_start"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(page(1..3, Some(format!("{prefixed}?cursor_start=3")))),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(prefixed.as_str()))
+        .and(query_param("cursor_start", "3"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(3..5, None)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(format!("{}/proxy/api/global", server.uri()))
+        .token("t")
+        .build()
+        .unwrap();
+    assert_eq!(ids(client.total_levels().items()).await, vec![1, 2, 3, 4]);
+}

@@ -1,0 +1,539 @@
+//! Output writers: table, JSON array, NDJSON and CSV, all streaming.
+//!
+//! Every level is first turned into one JSON object (the level as the API sends it, with
+//! the included product's fields merged into `product`); each writer renders that.
+
+use std::{
+    fs::File,
+    io::{self, BufWriter, Seek as _, SeekFrom, Stdout, Write},
+    path::Path,
+};
+
+use serde_json::Value;
+use shipstream_inventory::Item;
+
+use crate::cli::{Format, PRODUCT_FIELDS};
+
+/// Where the output goes.
+#[derive(Debug)]
+pub enum Sink {
+    /// Standard output.
+    Stdout(BufWriter<Stdout>),
+    /// A file (created, or appended to on resume).
+    File(BufWriter<File>),
+}
+
+impl Sink {
+    /// Standard output.
+    pub fn stdout() -> Self {
+        Sink::Stdout(BufWriter::with_capacity(64 * 1024, io::stdout()))
+    }
+
+    /// Creates (truncates) `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = File::create(path)?;
+        Ok(Sink::File(BufWriter::with_capacity(64 * 1024, file)))
+    }
+
+    /// Opens `path` for appending after its first `len` bytes; anything after them (a page
+    /// that was being written when the previous run stopped) is cut off.
+    pub fn resume(path: &Path, len: u64) -> io::Result<Self> {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(len)?;
+        file.seek(SeekFrom::Start(len))?;
+        Ok(Sink::File(BufWriter::with_capacity(64 * 1024, file)))
+    }
+
+    /// Whether this is standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Sink::Stdout(_))
+    }
+
+    /// Flushes; for a file with `durable`, also syncs it to disk. Returns the file's length
+    /// (0 for stdout).
+    pub fn commit(&mut self, durable: bool) -> io::Result<u64> {
+        self.flush()?;
+        self.synced(durable)
+    }
+
+    /// After a flush: syncs a file to disk when `durable`; returns its length (0 for
+    /// stdout).
+    fn synced(&self, durable: bool) -> io::Result<u64> {
+        match self {
+            Sink::Stdout(_) => Ok(0),
+            Sink::File(writer) => {
+                let mut file: &File = writer.get_ref();
+                if durable {
+                    file.sync_data()?;
+                }
+                file.stream_position()
+            }
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(writer) => writer.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::File(writer) => writer.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(writer) => writer.flush(),
+        }
+    }
+}
+
+/// One level as a JSON object: the level as the API sends it; the included product's
+/// fields, when products were asked for, merged into `product`. Keys are sorted so the
+/// output does not depend on serde_json's features.
+pub fn record(item: &Item) -> Value {
+    let mut value = serde_json::to_value(&item.level).unwrap_or(Value::Null);
+    if let Some(product) = &item.product
+        && let Ok(Value::Object(fields)) = serde_json::to_value(&**product)
+    {
+        match value.get_mut("product").and_then(Value::as_object_mut) {
+            Some(stub) => stub.extend(fields),
+            None => {
+                if let Value::Object(level) = &mut value {
+                    level.insert("product".into(), Value::Object(fields));
+                }
+            }
+        }
+    }
+    value.sort_all_objects();
+    value
+}
+
+/// The quantity columns, in output order.
+const QTY_COLUMNS: &[&str] = &[
+    "qty_available",
+    "qty_on_hand",
+    "qty_allocated",
+    "qty_reserved",
+    "qty_picked",
+    "qty_backordered",
+    "qty_expected",
+    "qty_processed",
+    "qty_putaway",
+    "qty_advertised",
+];
+
+/// The columns of the CSV and table formats, fixed by the query (not by the data) so a
+/// resumed export keeps the header it started with: `product.id`, `product.sku`, the
+/// requested product fields (every one for `basic`/`all`), `warehouse.id` when asked for,
+/// the quantities, `updated_at`.
+pub fn columns(fields: &[String], product_fields: &[String]) -> Vec<String> {
+    let mut cols = vec!["product.id".to_owned(), "product.sku".to_owned()];
+    let every = product_fields.iter().any(|f| f == "all" || f == "basic");
+    for name in PRODUCT_FIELDS {
+        if matches!(*name, "basic" | "all" | "id" | "sku") {
+            continue;
+        }
+        if every || product_fields.iter().any(|f| f == name) {
+            cols.push(format!("product.{name}"));
+        }
+    }
+    if fields.iter().any(|f| f == "warehouse" || f == "all") {
+        cols.push("warehouse.id".into());
+    }
+    cols.extend(QTY_COLUMNS.iter().map(|c| (*c).to_owned()));
+    cols.push("updated_at".into());
+    cols
+}
+
+/// The text of one cell: strings as they are, numbers and booleans as JSON, null or
+/// missing as empty, objects and arrays as compact JSON.
+pub fn cell(record: &Value, path: &str) -> String {
+    let mut v = record;
+    for key in path.split('.') {
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return String::new(),
+        }
+    }
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes records in one format.
+pub trait RecordWriter {
+    /// Writes one record.
+    fn write(&mut self, record: &Value) -> io::Result<()>;
+    /// Called after each page's records.
+    fn end_page(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Called once after the last record of a complete export.
+    fn finish(&mut self) -> io::Result<()>;
+    /// Flushes (and syncs when `durable`) everything written so far; returns the output
+    /// file's length.
+    fn commit(&mut self, durable: bool) -> io::Result<u64>;
+    /// Whether the output is standard output.
+    fn is_stdout(&self) -> bool;
+}
+
+/// Builds the writer of `format`. `resumed` suppresses the CSV header; `width` limits
+/// table rows.
+pub fn writer(
+    format: Format,
+    sink: Sink,
+    columns: Vec<String>,
+    resumed: bool,
+    width: Option<usize>,
+) -> io::Result<Box<dyn RecordWriter>> {
+    Ok(match format {
+        Format::Ndjson => Box::new(Ndjson { sink }),
+        Format::Json => Box::new(JsonArray { sink, first: true }),
+        Format::Csv => Box::new(Csv::new(sink, columns, !resumed)?),
+        Format::Table => Box::new(Table::new(sink, columns, width)),
+    })
+}
+
+struct Ndjson {
+    sink: Sink,
+}
+
+impl RecordWriter for Ndjson {
+    fn write(&mut self, record: &Value) -> io::Result<()> {
+        serde_json::to_writer(&mut self.sink, record)?;
+        self.sink.write_all(b"\n")
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn commit(&mut self, durable: bool) -> io::Result<u64> {
+        self.sink.commit(durable)
+    }
+
+    fn is_stdout(&self) -> bool {
+        self.sink.is_stdout()
+    }
+}
+
+struct JsonArray {
+    sink: Sink,
+    first: bool,
+}
+
+impl RecordWriter for JsonArray {
+    fn write(&mut self, record: &Value) -> io::Result<()> {
+        self.sink
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        serde_json::to_writer(&mut self.sink, record)?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.sink
+            .write_all(if self.first { b"[]\n" } else { b"\n]\n" })
+    }
+
+    fn commit(&mut self, durable: bool) -> io::Result<u64> {
+        self.sink.commit(durable)
+    }
+
+    fn is_stdout(&self) -> bool {
+        self.sink.is_stdout()
+    }
+}
+
+struct Csv {
+    out: csv::Writer<Sink>,
+    columns: Vec<String>,
+    is_stdout: bool,
+}
+
+impl Csv {
+    fn new(sink: Sink, columns: Vec<String>, header: bool) -> io::Result<Self> {
+        let is_stdout = sink.is_stdout();
+        let mut out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(sink);
+        if header {
+            out.write_record(&columns).map_err(io::Error::other)?;
+        }
+        Ok(Self {
+            out,
+            columns,
+            is_stdout,
+        })
+    }
+}
+
+impl RecordWriter for Csv {
+    fn write(&mut self, record: &Value) -> io::Result<()> {
+        let row = self.columns.iter().map(|c| cell(record, c));
+        self.out.write_record(row).map_err(io::Error::other)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn commit(&mut self, durable: bool) -> io::Result<u64> {
+        self.out.flush()?;
+        self.out.get_ref().synced(durable)
+    }
+
+    fn is_stdout(&self) -> bool {
+        self.is_stdout
+    }
+}
+
+/// A column of the table.
+struct Column {
+    path: String,
+    header: String,
+    numeric: bool,
+}
+
+struct Table {
+    sink: Sink,
+    columns: Vec<Column>,
+    width: Option<usize>,
+    /// The first page's rows, held until its end to size the columns.
+    pending: Option<Vec<Vec<String>>>,
+    widths: Vec<usize>,
+    /// How many columns (from the left) fit.
+    shown: usize,
+}
+
+/// Text columns are not narrowed below this many characters.
+const MIN_TEXT_WIDTH: usize = 14;
+const GAP: &str = "  ";
+
+impl Table {
+    fn new(sink: Sink, paths: Vec<String>, width: Option<usize>) -> Self {
+        let columns = paths
+            .into_iter()
+            .map(|path| {
+                let header = match path.as_str() {
+                    "product.id" => "product_id".to_owned(),
+                    "product.sku" => "sku".to_owned(),
+                    "product.name" => "name".to_owned(),
+                    "warehouse.id" => "warehouse".to_owned(),
+                    p => p.strip_prefix("qty_").unwrap_or(p).to_owned(),
+                };
+                let numeric =
+                    path.starts_with("qty_") || path == "product.id" || path == "warehouse.id";
+                Column {
+                    path,
+                    header,
+                    numeric,
+                }
+            })
+            .collect();
+        Self {
+            sink,
+            columns,
+            width,
+            pending: Some(Vec::new()),
+            widths: Vec::new(),
+            shown: 0,
+        }
+    }
+
+    /// Sizes the columns from the held rows, prints the header and the held rows.
+    fn lay_out(&mut self) -> io::Result<()> {
+        let Some(rows) = self.pending.take() else {
+            return Ok(());
+        };
+        let mut widths: Vec<usize> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                rows.iter()
+                    .map(|r| r.get(i).map_or(0, |s| s.chars().count()))
+                    .chain([c.header.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        self.shown = widths.len();
+        if let Some(limit) = self.width {
+            let numeric: Vec<bool> = self.columns.iter().map(|c| c.numeric).collect();
+            self.shown = fit(&mut widths, &numeric, limit);
+            let hidden = &self.columns[self.shown..];
+            if !hidden.is_empty() {
+                let names: Vec<&str> = hidden.iter().map(|c| c.header.as_str()).collect();
+                eprintln!(
+                    "note: {} column(s) do not fit the width of {limit} and are left out ({}); \
+                     use --format csv or ndjson for every field",
+                    hidden.len(),
+                    names.join(", ")
+                );
+            }
+        }
+        self.widths = widths;
+        let header: Vec<String> = self.columns.iter().map(|c| c.header.clone()).collect();
+        self.print_row(&header)?;
+        let rule: Vec<String> = self.widths.iter().map(|w| "-".repeat(*w)).collect();
+        self.print_row(&rule)?;
+        for row in &rows {
+            self.print_row(row)?;
+        }
+        Ok(())
+    }
+
+    fn print_row(&mut self, cells: &[String]) -> io::Result<()> {
+        let mut line = String::new();
+        let shown = self.columns.iter().zip(&self.widths).take(self.shown);
+        for (i, (col, width)) in shown.enumerate() {
+            if i > 0 {
+                line.push_str(GAP);
+            }
+            let text = truncate(cells.get(i).map_or("", String::as_str), *width);
+            let pad = width.saturating_sub(text.chars().count());
+            if col.numeric {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(&text);
+            } else {
+                line.push_str(&text);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        let line = line.trim_end();
+        self.sink.write_all(line.as_bytes())?;
+        self.sink.write_all(b"\n")
+    }
+}
+
+/// Fits a row into `limit` characters: first narrows the widest text columns (not below
+/// [`MIN_TEXT_WIDTH`]), then leaves out columns from the right. Returns how many columns
+/// are shown (at least one).
+fn fit(widths: &mut [usize], numeric: &[bool], limit: usize) -> usize {
+    let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * w.len().saturating_sub(1);
+    while total(widths) > limit {
+        let widest = widths
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, w)| !numeric.get(*i).copied().unwrap_or(false) && *w > MIN_TEXT_WIDTH)
+            .max_by_key(|(i, w)| (*w, usize::MAX - i));
+        match widest {
+            Some((i, w)) => widths[i] = w - 1,
+            None => break,
+        }
+    }
+    let mut shown = widths.len();
+    while shown > 1 && total(&widths[..shown]) > limit {
+        shown -= 1;
+    }
+    if shown == 1 {
+        widths[0] = widths[0].min(limit.max(1));
+    }
+    shown
+}
+
+/// `s` cut to `width` characters, ending with `…` when cut.
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+impl RecordWriter for Table {
+    fn write(&mut self, record: &Value) -> io::Result<()> {
+        let row: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| cell(record, &c.path).replace(['\n', '\r', '\t'], " "))
+            .collect();
+        match &mut self.pending {
+            Some(rows) => {
+                rows.push(row);
+                Ok(())
+            }
+            None => self.print_row(&row),
+        }
+    }
+
+    fn end_page(&mut self) -> io::Result<()> {
+        self.lay_out()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.lay_out()
+    }
+
+    fn commit(&mut self, durable: bool) -> io::Result<u64> {
+        self.sink.commit(durable)
+    }
+
+    fn is_stdout(&self) -> bool {
+        self.sink.is_stdout()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_follow_the_query() {
+        let cols = columns(&[], &[]);
+        assert_eq!(cols[..3], ["product.id", "product.sku", "qty_available"]);
+        assert_eq!(cols.last().map(String::as_str), Some("updated_at"));
+        let cols = columns(&["warehouse".into()], &["name".into(), "sku".into()]);
+        assert_eq!(
+            cols[..4],
+            ["product.id", "product.sku", "product.name", "warehouse.id"]
+        );
+        let all = columns(&[], &["basic".into()]);
+        assert!(all.contains(&"product.custom_fields".to_owned()));
+        assert!(!all.contains(&"product.basic".to_owned()));
+    }
+
+    #[test]
+    fn cells_flatten_paths_and_serialise_objects() {
+        let v = serde_json::json!({"product": {"id": 5, "sku": "A,B", "weight": {"value": 1.5, "unit": "kg"}, "name": null}, "qty_on_hand": 3});
+        assert_eq!(cell(&v, "product.id"), "5");
+        assert_eq!(cell(&v, "product.sku"), "A,B");
+        assert_eq!(cell(&v, "product.name"), "");
+        assert_eq!(cell(&v, "product.missing"), "");
+        assert_eq!(cell(&v, "product.weight"), r#"{"unit":"kg","value":1.5}"#);
+    }
+
+    #[test]
+    fn tables_fit_the_width() {
+        let numeric = [true, false, true, true];
+        let mut w = vec![10, 40, 5, 5];
+        assert_eq!(fit(&mut w, &numeric, 40), 4);
+        assert_eq!(w, [10, MIN_TEXT_WIDTH, 5, 5]);
+        let mut w = vec![10, 40, 5, 5];
+        assert_eq!(fit(&mut w, &numeric, 35), 3);
+        assert_eq!(w[..3], [10, MIN_TEXT_WIDTH, 5]);
+        let mut w = vec![10, 40];
+        assert_eq!(fit(&mut w, &numeric, 3), 1);
+        assert_eq!(w[0], 3);
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}

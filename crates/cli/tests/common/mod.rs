@@ -1,0 +1,132 @@
+//! Helpers shared by the CLI tests: the binary with a clean environment, and mock servers
+//! running on their own runtime while the test thread waits on the child process.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{path::PathBuf, time::Duration};
+
+use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer};
+
+/// The binary under test.
+pub fn bin_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_shipstream-inventory"))
+}
+
+/// The binary with a clean environment: no SHIPSTREAM_* or RUST_LOG, fixed COLUMNS.
+pub fn cli() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(bin_path());
+    cmd.env_clear_shipstream();
+    cmd
+}
+
+/// Removes the variables that would change the CLI's behaviour.
+pub trait EnvClear {
+    fn env_clear_shipstream(&mut self) -> &mut Self;
+}
+
+impl EnvClear for assert_cmd::Command {
+    fn env_clear_shipstream(&mut self) -> &mut Self {
+        for var in [
+            "SHIPSTREAM_URL",
+            "SHIPSTREAM_TOKEN",
+            "SHIPSTREAM_API_VERSION",
+            "RUST_LOG",
+        ] {
+            self.env_remove(var);
+        }
+        self.env("COLUMNS", "100").env("NO_COLOR", "1")
+    }
+}
+
+impl EnvClear for std::process::Command {
+    fn env_clear_shipstream(&mut self) -> &mut Self {
+        for var in [
+            "SHIPSTREAM_URL",
+            "SHIPSTREAM_TOKEN",
+            "SHIPSTREAM_API_VERSION",
+            "RUST_LOG",
+        ] {
+            self.env_remove(var);
+        }
+        self.env("COLUMNS", "100").env("NO_COLOR", "1")
+    }
+}
+
+/// A mock server on its own runtime.
+pub struct Mock {
+    pub server: Option<MockServer>,
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl Mock {
+    /// Starts the mock with `config`.
+    pub fn start(config: MockConfig) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(MockServer::start(config)).unwrap();
+        Self {
+            server: Some(server),
+            rt,
+        }
+    }
+
+    /// `products` generated products (seed 42) and these faults.
+    pub fn with(products: usize, faults: &str) -> Self {
+        Self::start(
+            MockConfig::default()
+                .dataset(Dataset::generate(products, 42))
+                .faults(faults.parse::<Faults>().unwrap()),
+        )
+    }
+
+    pub fn server(&self) -> &MockServer {
+        self.server.as_ref().unwrap()
+    }
+
+    pub fn url(&self) -> String {
+        self.server().base_url().to_owned()
+    }
+
+    /// The binary, pointed at this server.
+    pub fn cli(&self) -> assert_cmd::Command {
+        let mut cmd = cli();
+        cmd.env("SHIPSTREAM_URL", self.url())
+            .env("SHIPSTREAM_TOKEN", self.server().token())
+            .timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    /// A `std` command for the binary, pointed at this server.
+    pub fn std_command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bin_path());
+        cmd.env_clear_shipstream()
+            .env("SHIPSTREAM_URL", self.url())
+            .env("SHIPSTREAM_TOKEN", self.server().token());
+        cmd
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> usize {
+        self.server().requests().len()
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.shutdown());
+        }
+    }
+}
+
+/// The product ids of NDJSON output, in order.
+pub fn ndjson_ids(text: &str) -> Vec<i64> {
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["product"]["id"].as_i64().unwrap()
+        })
+        .collect()
+}

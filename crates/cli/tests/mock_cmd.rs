@@ -1,0 +1,157 @@
+//! The `mock` subcommand as a child process, and `levels --demo`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{
+    io::{BufRead as _, BufReader},
+    process::{Child, Stdio},
+};
+
+use common::{EnvClear as _, bin_path, cli, ndjson_ids};
+use predicates::prelude::*;
+
+struct Served {
+    child: Child,
+    url: String,
+    lines: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = std::process::Command::new(bin_path())
+        .env_clear_shipstream()
+        .arg("mock")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line.trim_end().to_owned());
+    }
+    let url = lines[0]
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {:?}", lines[0]))
+        .to_owned();
+    Served { child, url, lines }
+}
+
+#[test]
+fn mock_announces_its_address_first_and_serves_until_terminated() {
+    let mut served = serve(&["--port", "0", "--products", "40", "--token", "s3cret"]);
+    let first = &served.lines[0];
+    let port = first
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap()
+        .parse::<u16>()
+        .unwrap();
+    assert!(port > 0);
+    assert_eq!(served.lines[1], "token: s3cret");
+    assert!(served.lines[2].contains("shipstream-inventory levels"));
+
+    let out = cli()
+        .env("SHIPSTREAM_URL", &served.url)
+        .env("SHIPSTREAM_TOKEN", "s3cret")
+        .args(["levels", "--sort", "product_id", "--page-size", "9"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ids = ndjson_ids(&String::from_utf8(out.stdout).unwrap());
+    assert!(ids.len() > 30 && ids.len() <= 40, "{}", ids.len());
+
+    #[cfg(unix)]
+    {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &served.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = served.child.wait().unwrap();
+        assert!(exit.success(), "SIGTERM stops the mock cleanly: {exit:?}");
+    }
+}
+
+#[test]
+fn mock_faults_and_next_style_apply() {
+    let served = serve(&[
+        "--products",
+        "30",
+        "--fault",
+        "offorigin-next:nth=1",
+        "--next-style",
+        "absolute",
+        "--latency",
+        "1",
+    ]);
+    cli()
+        .env("SHIPSTREAM_URL", &served.url)
+        .env("SHIPSTREAM_TOKEN", "mock-token")
+        .args(["levels", "--page-size", "5"])
+        .assert()
+        .code(6);
+    // Absolute `next` links on the same origin are followed.
+    let out = cli()
+        .env("SHIPSTREAM_URL", &served.url)
+        .env("SHIPSTREAM_TOKEN", "mock-token")
+        .args(["levels", "--page-size", "5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8(out.stdout).unwrap().lines().count() > 20);
+}
+
+#[test]
+fn mock_rejects_bad_options() {
+    cli()
+        .args(["mock", "--fault", "explode"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("explode"));
+    cli()
+        .args(["mock", "--next-style", "sideways"])
+        .assert()
+        .code(2);
+    cli()
+        .args(["mock", "--dataset", "/no/such/file.ndjson"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn demo_shows_real_output_without_credentials() {
+    let out = cli()
+        .args(["levels", "--demo", "--sort", "product_id"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let ids = ndjson_ids(&String::from_utf8(out.stdout).unwrap());
+    assert!(ids.len() > 200, "{}", ids.len());
+    assert_eq!(ids[0], 1);
+    let table = cli()
+        .args([
+            "levels",
+            "--demo",
+            "--format",
+            "table",
+            "--sort",
+            "product_id",
+            "--max-items",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(table.status.success());
+    let text = String::from_utf8(table.stdout).unwrap();
+    insta::assert_snapshot!("demo_table", text);
+}
