@@ -16,10 +16,15 @@ use crate::run;
 pub const NPM_PACKAGES: &[(&str, &str)] = &[
     ("@stoplight/spectral-cli", "6.16.3"),
     ("@redocly/cli", "2.77.0"),
+    ("@stoplight/prism-cli", "5.14.2"),
 ];
 
 /// PyPI packages and their exact versions.
-pub const PIP_PACKAGES: &[(&str, &str)] = &[("openapi-spec-validator", "0.9.0")];
+pub const PIP_PACKAGES: &[(&str, &str)] = &[
+    ("openapi-spec-validator", "0.9.0"),
+    ("schemathesis", "4.32.5"),
+    ("openapi-generator-cli", "7.26.0"),
+];
 
 /// Paths of the installed tools.
 #[derive(Debug)]
