@@ -9,50 +9,9 @@ use shipstream_inventory::Sort;
 use crate::exit::EXIT_CODES_HELP;
 
 /// The optional level fields the API accepts for `--fields`, in the API's order.
-pub const LEVEL_FIELDS: &[&str] = &[
-    "all",
-    "product",
-    "warehouse",
-    "qty_allocated",
-    "qty_backordered",
-    "qty_reserved",
-    "qty_picked",
-    "qty_expected",
-    "qty_processed",
-    "qty_putaway",
-    "qty_available",
-    "qty_on_hand",
-    "qty_advertised",
-    "updated_at",
-];
-
+pub use shipstream_inventory::LEVEL_FIELD_NAMES as LEVEL_FIELDS;
 /// The product fields the API accepts for `--product-fields`, in the API's order.
-pub const PRODUCT_FIELDS: &[&str] = &[
-    "basic",
-    "all",
-    "id",
-    "sku",
-    "name",
-    "vendor_sku",
-    "external_id",
-    "barcodes",
-    "goods_type",
-    "is_enabled",
-    "is_available",
-    "is_visible",
-    "lot_type",
-    "weight",
-    "dimensions",
-    "volume",
-    "inventory",
-    "export",
-    "regulated_goods",
-    "packaging",
-    "custom_fields",
-    "merchant",
-    "created_at",
-    "updated_at",
-];
+pub use shipstream_inventory::PRODUCT_FIELD_NAMES as PRODUCT_FIELDS;
 
 /// Read ShipStream inventory levels from the command line.
 #[derive(Debug, Parser)]

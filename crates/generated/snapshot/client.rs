@@ -535,13 +535,13 @@ pub mod types {
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
             {
                 ::regress::Regex::new(
-                        "^-?(product_id|sku|updated_at)(,-?(product_id|sku|updated_at))*$",
+                        "^(-?product_id(,-?sku(,-?updated_at)?|,-?updated_at(,-?sku)?)?|-?sku(,-?product_id(,-?updated_at)?|,-?updated_at(,-?product_id)?)?|-?updated_at(,-?product_id(,-?sku)?|,-?sku(,-?product_id)?)?)$",
                     )
                     .unwrap()
             });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^-?(product_id|sku|updated_at)(,-?(product_id|sku|updated_at))*$\""
+                    "doesn't match pattern \"^(-?product_id(,-?sku(,-?updated_at)?|,-?updated_at(,-?sku)?)?|-?sku(,-?product_id(,-?updated_at)?|,-?updated_at(,-?product_id)?)?|-?updated_at(,-?product_id(,-?sku)?|,-?sku(,-?product_id)?)?)$\""
                         .into(),
                 );
             }
@@ -4475,9 +4475,9 @@ The same lists, machine-readable, are in `x-filterable-fields` (field → kind) 
 `x-filter-operators`; tests check the client and the mock against them.
 
 - `limit`: The largest number of levels a page may hold.
-- `sort`: Comma-separated sort keys; a leading `-` sorts that key in descending order.
-Sortable fields: `product_id`, `sku`, `updated_at`. A complete, stable export should
-sort by `product_id`.
+- `sort`: Comma-separated sort keys, each named at most once; a leading `-` sorts that key in
+descending order. Sortable fields: `product_id`, `sku`, `updated_at`. A complete,
+stable export should sort by `product_id`.
 
 - `x_ship_stream_api_version`: Pins the minor API version (`YYYY-MM`). Without it the latest version serves the
 request. A malformed version, or one in the future, is answered with 400.
@@ -4797,3 +4797,51 @@ pub mod prelude {
 /// Query parameters declared `explode: false` in the spec: their array values go on
 /// the wire once, comma-joined (`fields=a,b`), not repeated.
 pub const COMMA_JOINED_QUERY_PARAMS: &[&str] = &["fields", "fields:product"];
+/// The values of the spec's enumerated query parameters (the generated request
+/// enums cannot be iterated).
+pub mod query_values {
+    ///The values the spec allows for `fields`, in spec order.
+    pub const FIELDS: &[&str] = &[
+        "all",
+        "product",
+        "warehouse",
+        "qty_allocated",
+        "qty_backordered",
+        "qty_reserved",
+        "qty_picked",
+        "qty_expected",
+        "qty_processed",
+        "qty_putaway",
+        "qty_available",
+        "qty_on_hand",
+        "qty_advertised",
+        "updated_at",
+    ];
+    ///The values the spec allows for `fields:product`, in spec order.
+    pub const FIELDS_PRODUCT: &[&str] = &[
+        "basic",
+        "all",
+        "id",
+        "sku",
+        "name",
+        "vendor_sku",
+        "external_id",
+        "barcodes",
+        "goods_type",
+        "is_enabled",
+        "is_available",
+        "is_visible",
+        "lot_type",
+        "weight",
+        "dimensions",
+        "volume",
+        "inventory",
+        "export",
+        "regulated_goods",
+        "packaging",
+        "custom_fields",
+        "merchant",
+        "created_at",
+        "updated_at",
+    ];
+}

@@ -149,7 +149,7 @@ impl Client {
 
     /// Resolves a `next` URI against the client's origin; refuses any other origin.
     pub(crate) fn resolve_next(&self, current: &Url, next: &str) -> Result<Url, Error> {
-        let url = match Url::parse(next) {
+        let mut url = match Url::parse(next) {
             Ok(abs) => abs,
             Err(url::ParseError::RelativeUrlWithoutBase) => current.join(next).map_err(|e| {
                 Error::pagination(format!(
@@ -174,6 +174,8 @@ impl Client {
                 self.inner.base.origin().ascii_serialization()
             )));
         }
+        // A fragment is never sent: `page#x` is the page itself (and a repeat of it).
+        url.set_fragment(None);
         Ok(url)
     }
 
@@ -374,6 +376,18 @@ impl TotalLevelsRequest {
     /// The sort order (the API's default is `-updated_at`; a full, stable export should
     /// sort by `product_id`).
     pub fn sort(mut self, sort: Sort) -> Self {
+        let keys = sort.keys();
+        if let Some((field, _)) = keys
+            .iter()
+            .enumerate()
+            .find(|(i, (f, _))| keys[..*i].iter().any(|(g, _)| g == f))
+            .map(|(_, k)| *k)
+        {
+            self.invalid.push(format!(
+                "sort `{sort}`: `{}` appears twice; name each key once",
+                field.as_str()
+            ));
+        }
         self.query.sort = Some(sort);
         self
     }
@@ -592,6 +606,14 @@ mod tests {
             ),
             (
                 "total?cursor_start=9",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+            (
+                "#page-2",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?limit=5",
+            ),
+            (
+                "?cursor_start=9#top",
                 "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
             ),
         ] {

@@ -337,7 +337,11 @@ struct RawEnvelope<'a> {
 pub(crate) fn decode(body: &[u8]) -> Result<Decoded, DecodeError> {
     match serde_json::from_slice::<TotalLevelsPage>(body) {
         Ok(page) => Ok(from_typed(page)),
-        Err(e) if e.is_syntax() || e.is_eof() => Err(DecodeError::Corrupt(e)),
+        Err(e) if e.is_eof() => Err(DecodeError::Corrupt(e)),
+        // serde_json reports values it cannot hold (a lone surrogate escape, a number
+        // beyond f64, nesting beyond its recursion limit) as syntax errors, though they
+        // may sit inside one record of well-formed JSON: the slow path tells a damaged
+        // body (still a syntax error there) from one bad record.
         Err(_) => decode_slowly(body),
     }
 }

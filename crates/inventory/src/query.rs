@@ -12,6 +12,12 @@ pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsIte
 /// Product fields to include (`fields:product=`), exactly the values the spec lists.
 pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsProductItem as ProductField;
 
+/// Every [`LevelField`] value as the wire spells it, in spec order.
+pub const LEVEL_FIELD_NAMES: &[&str] = shipstream_inventory_generated::query_values::FIELDS;
+/// Every [`ProductField`] value as the wire spells it, in spec order.
+pub const PRODUCT_FIELD_NAMES: &[&str] =
+    shipstream_inventory_generated::query_values::FIELDS_PRODUCT;
+
 macro_rules! field_type {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
