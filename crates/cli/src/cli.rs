@@ -105,6 +105,7 @@ Faults (--fault, repeatable; several rules may also be joined with `;`):
   offorigin-next                      `next` points to another origin
   unknown-enum                        enum values the API description does not list
   extra-field                         members the API description does not list
+  bad-record                          one level per page that does not decode
 Options per rule: rate=P, nth=N, every=N (default: every request), retry-after=SECS.
 Example: --fault 'status=429:rate=0.05' --fault 'drop:nth=3' --latency 20
 

@@ -212,6 +212,15 @@ pub async fn run(args: LevelsArgs, verbose: u8) -> Result<Code, Failure> {
                 saved.items_written,
                 describe(args.output.as_ref())
             );
+            // The outcome of a finished export does not change by asking again.
+            if saved.record_errors > 0 {
+                eprintln!(
+                    "error: {} record(s) of that export could not be decoded and are missing \
+                     from the output",
+                    saved.record_errors
+                );
+                return Ok(Code::Contract);
+            }
             return Ok(Code::Ok);
         }
     }

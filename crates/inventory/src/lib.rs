@@ -52,8 +52,8 @@ pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL,
 pub use error::{Error, ErrorKind, RecordError};
 pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
 pub use query::{
-    BoolField, IntField, LevelField, ProductField, ProductType, ProductTypeField, Sort, SortField,
-    TextField, TimeField, fields,
+    BoolField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES, ProductField,
+    ProductType, ProductTypeField, Sort, SortField, TextField, TimeField, fields,
 };
 pub use retry::RetryPolicy;
 /// The filter grammar (parser, renderer, field catalogue) shared with the mock and CLI.

@@ -141,3 +141,140 @@ fn deeply_nested_junk_neither_overflows_nor_loses_the_page() {
         Err(e) => assert!(e.is_decode()),
     }
 }
+
+/// Product members of an included product that can be replaced.
+const PRODUCT_KEYS: &[&str] = &[
+    "type",
+    "id",
+    "sku",
+    "barcodes",
+    "weight",
+    "custom_fields",
+    "goods_type",
+    "brand_new",
+];
+
+/// Hostile values that stay within serde_json's nesting limit.
+fn shallow_hostile() -> impl Strategy<Value = Value> {
+    hostile().prop_filter("shallow", |v| {
+        fn depth(v: &Value) -> usize {
+            match v {
+                Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+                Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+                _ => 0,
+            }
+        }
+        depth(v) < 100
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_mutated_included_product_never_costs_a_level(index in 0usize..5, key in prop::sample::select(PRODUCT_KEYS), value in shallow_hostile(), remove in any::<bool>()) {
+        let mut page = valid_page(5);
+        let product = &mut page["included"]["Product"][index];
+        if remove {
+            product.as_object_mut().unwrap().remove(key);
+        } else {
+            product[key] = value;
+        }
+        let bytes = serde_json::to_vec(&page).unwrap();
+        let decoded = Page::from_json(&bytes).unwrap();
+        prop_assert_eq!(decoded.levels().count(), 5, "every level survives");
+        // Every other product is still there (a mutated id may shadow one, but an id is
+        // never lost).
+        for id in 1..=5i64 {
+            if id != index as i64 + 1 {
+                prop_assert!(decoded.included().product(id).is_some(), "product {} lost", id);
+            }
+        }
+        // A product that does not decode is reported, with its location, after the levels.
+        let errors: Vec<_> = decoded.items().filter_map(Result::err).collect();
+        prop_assert!(errors.len() <= 1);
+        if let Some(e) = errors.first() {
+            prop_assert_eq!(e.location.clone(), format!("included.Product[{index}]"));
+            prop_assert!(decoded.included().product(index as i64 + 1).is_none());
+        }
+    }
+
+    #[test]
+    fn a_mutated_meta_never_costs_the_page(key in prop::option::of(prop::sample::select(&["processing_time", "cursor_start", "cursor_end", "count", "brand_new"][..])), value in shallow_hostile()) {
+        let mut page = valid_page(3);
+        match key {
+            Some(k) => page["meta"][k] = value,
+            None => page["meta"] = value,
+        }
+        let bytes = serde_json::to_vec(&page).unwrap();
+        let decoded = Page::from_json(&bytes).unwrap();
+        prop_assert_eq!(decoded.levels().count(), 3);
+        prop_assert_eq!(decoded.record_errors().count(), 0);
+        prop_assert!(decoded.has_more());
+    }
+
+    #[test]
+    fn any_unicode_survives_decoding_exactly(sku in any::<String>(), name in any::<String>(), next in any::<String>()) {
+        let mut page = valid_page(2);
+        page["collection"][1]["product"]["sku"] = sku.clone().into();
+        page["included"]["Product"][0]["name"] = name.clone().into();
+        page["next"] = next.clone().into();
+        // serde_json escapes quotes, backslashes and control characters.
+        let bytes = serde_json::to_vec(&page).unwrap();
+        let decoded = Page::from_json(&bytes).unwrap();
+        prop_assert_eq!(decoded.levels().count(), 2);
+        let level = decoded.levels().nth(1).unwrap();
+        prop_assert_eq!(level.product.as_ref().unwrap().sku.as_deref(), Some(sku.as_str()));
+        prop_assert_eq!(decoded.included().product(1).unwrap().name.as_deref(), Some(name.as_str()));
+        prop_assert_eq!(decoded.next_uri(), Some(next.as_str()));
+    }
+
+    #[test]
+    fn escaped_strings_decode_like_their_characters(chars in prop::collection::vec(any::<char>(), 0..20)) {
+        // Every character written as \uXXXX (surrogate pairs above the BMP).
+        let mut escaped = String::new();
+        for c in &chars {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+        let body = format!(
+            r#"{{"collection":[{{"type":"TotalLevel","product":{{"type":"Product","id":1,"sku":"{escaped}"}}}}],"has_more":false}}"#
+        );
+        let decoded = Page::from_json(body.as_bytes()).unwrap();
+        let want: String = chars.iter().collect();
+        prop_assert_eq!(
+            decoded.levels().next().unwrap().product.as_ref().unwrap().sku.as_deref(),
+            Some(want.as_str())
+        );
+    }
+}
+
+/// Valid JSON text that serde_json refuses as a value only deep inside one record (a lone
+/// surrogate escape, a number beyond f64, nesting beyond the recursion limit): that record
+/// is lost, the rest of the page is not.
+#[test]
+fn values_serde_cannot_represent_cost_only_their_record() {
+    let nested = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    for (what, bad) in [
+        ("lone surrogate", r#"{"type":"TotalLevel","product":{"type":"Product","id":2,"sku":"\ud800"}}"#.to_owned()),
+        ("unpaired low surrogate", r#"{"type":"TotalLevel","product":{"type":"Product","id":2,"sku":"a\udc00b"}}"#.to_owned()),
+        ("number beyond f64", r#"{"type":"TotalLevel","product":{"type":"Product","id":2},"qty_on_hand":1e400}"#.to_owned()),
+        ("integer beyond u64", r#"{"type":"TotalLevel","product":{"type":"Product","id":2},"qty_on_hand":184467440737095516160}"#.to_owned()),
+        ("nesting beyond the limit", format!(r#"{{"type":"TotalLevel","product":{{"type":"Product","id":2}},"qty_on_hand":{nested}}}"#)),
+    ] {
+        let body = format!(
+            r#"{{"collection":[{},{bad},{}],"has_more":false,"next":null}}"#,
+            level(1),
+            level(3)
+        );
+        let page = Page::from_json(body.as_bytes())
+            .unwrap_or_else(|e| panic!("{what}: the whole page was lost: {e}"));
+        assert_eq!(page.len(), 3, "{what}");
+        assert!(page.records()[0].is_ok(), "{what}");
+        assert!(page.records()[2].is_ok(), "{what}");
+        let e = page.records()[1].as_ref().unwrap_err();
+        assert_eq!(e.location, "collection[1]", "{what}");
+    }
+}

@@ -6,10 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use serde_json::json;
 use shipstream_inventory::{Client, RetryPolicy};
@@ -32,43 +29,20 @@ fn client(server: &MockServer, policy: RetryPolicy) -> Client {
         .unwrap()
 }
 
-/// Records the `wait_ms` of every "retrying" event while alive.
-struct Waits {
-    lines: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
-}
+mod support;
 
-#[derive(Clone)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// The `wait_ms` of every "retrying" event logged by this test.
+struct Waits(support::Capture);
 
 impl Waits {
     fn record() -> Self {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Sink(lines.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || sink.clone())
-            .finish();
-        Self {
-            lines,
-            _guard: tracing::subscriber::set_default(subscriber),
-        }
+        Self(support::capture())
     }
 
     fn millis(&self) -> Vec<u64> {
-        let text = String::from_utf8(self.lines.lock().unwrap().clone()).unwrap();
-        text.lines()
+        self.0
+            .text()
+            .lines()
             .filter(|l| l.contains("retrying"))
             .filter_map(|l| {
                 let rest = &l[l.find("wait_ms=")? + "wait_ms=".len()..];

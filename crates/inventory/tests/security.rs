@@ -3,11 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
 use futures::StreamExt as _;
 use serde_json::json;
 use shipstream_inventory::{Client, RetryPolicy};
@@ -15,18 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJ4In0.SECRET-SIGNATURE-do-not-leak";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod support;
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = format!("{e} | {e:?}");
@@ -40,14 +24,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 #[tokio::test]
 async fn the_token_never_appears_in_debug_errors_or_logs() {
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = support::capture();
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -82,7 +59,7 @@ async fn the_token_never_appears_in_debug_errors_or_logs() {
         .unwrap();
     let err = dead.total_levels().send().await.unwrap_err();
     seen.push_str(&error_chain(&err));
-    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let log_text = logs.text();
     assert!(
         log_text.contains("shipstream.request"),
         "no request span was logged: {log_text}"

@@ -51,6 +51,9 @@ pub enum FaultKind {
     UnknownEnum,
     /// Levels and included products carry a member the description does not list.
     ExtraField,
+    /// One level of the page (the middle one) is undecodable by the description: its
+    /// `qty_on_hand` is a string. The rest of the page is valid.
+    BadRecord,
 }
 
 /// When a fault fires.
@@ -156,6 +159,11 @@ impl Fault {
     /// Unknown extra members in records.
     pub fn extra_field() -> Fault {
         Fault::new(FaultKind::ExtraField)
+    }
+
+    /// One record of the page that does not decode (`qty_on_hand` is a string).
+    pub fn bad_record() -> Fault {
+        Fault::new(FaultKind::BadRecord)
     }
 
     /// Fire with probability `p` per request.
@@ -277,6 +285,7 @@ impl FromStr for Fault {
             ("offorigin-next", None) => Fault::offorigin_next(),
             ("unknown-enum", None) => Fault::unknown_enum(),
             ("extra-field", None) => Fault::extra_field(),
+            ("bad-record", None) => Fault::bad_record(),
             ("latency" | "status", None) => return Err(err("missing `=value`")),
             (_, Some(_))
                 if matches!(
@@ -287,6 +296,7 @@ impl FromStr for Fault {
                         | "offorigin-next"
                         | "unknown-enum"
                         | "extra-field"
+                        | "bad-record"
                 ) =>
             {
                 return Err(err("this fault takes no `=value`"));
@@ -294,7 +304,7 @@ impl FromStr for Fault {
             _ => {
                 return Err(err(
                     "unknown fault; expected latency=, status=, drop, truncate, repeat-next, \
-                     offorigin-next, unknown-enum or extra-field",
+                     offorigin-next, unknown-enum, extra-field or bad-record",
                 ));
             }
         };
@@ -370,6 +380,7 @@ impl fmt::Display for Fault {
             FaultKind::OffOriginNext => f.write_str("offorigin-next")?,
             FaultKind::UnknownEnum => f.write_str("unknown-enum")?,
             FaultKind::ExtraField => f.write_str("extra-field")?,
+            FaultKind::BadRecord => f.write_str("bad-record")?,
         }
         match self.trigger {
             Trigger::Always => {}
@@ -500,6 +511,8 @@ pub struct FaultCounts {
     pub unknown_enum: u64,
     /// Pages with unknown extra members.
     pub extra_field: u64,
+    /// Pages with an undecodable record.
+    pub bad_record: u64,
 }
 
 impl FaultCounts {
@@ -518,6 +531,7 @@ impl FaultCounts {
             + self.offorigin_next
             + self.unknown_enum
             + self.extra_field
+            + self.bad_record
     }
 }
 
@@ -532,6 +546,7 @@ pub(crate) struct Plan {
     pub(crate) offorigin_next: bool,
     pub(crate) unknown_enum: bool,
     pub(crate) extra_field: bool,
+    pub(crate) bad_record: bool,
 }
 
 /// The faults of a running server: rules, request counter, generator and counters.
@@ -596,6 +611,7 @@ impl FaultEngine {
                 FaultKind::OffOriginNext => plan.offorigin_next = true,
                 FaultKind::UnknownEnum => plan.unknown_enum = true,
                 FaultKind::ExtraField => plan.extra_field = true,
+                FaultKind::BadRecord => plan.bad_record = true,
             }
         }
         plan
@@ -610,6 +626,7 @@ impl FaultEngine {
         c.offorigin_next += u64::from(applied.offorigin_next);
         c.unknown_enum += u64::from(applied.unknown_enum);
         c.extra_field += u64::from(applied.extra_field);
+        c.bad_record += u64::from(applied.bad_record);
     }
 
     pub(crate) fn counts(&self) -> FaultCounts {
@@ -650,6 +667,7 @@ mod tests {
             "offorigin-next:nth=1",
             "unknown-enum:rate=0.1",
             "extra-field:every=4",
+            "bad-record:nth=2",
         ] {
             let f: Fault = s.parse().unwrap();
             assert_eq!(f.to_string(), s, "{f:?}");
@@ -674,6 +692,7 @@ mod tests {
             "drop:nth=0",
             "drop:rate=0.1:nth=2",
             "truncate:retry-after=1",
+            "bad-record=1",
             "drop:sometimes",
             "explode",
         ] {

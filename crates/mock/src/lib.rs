@@ -7,7 +7,8 @@
 //! bearer token and API version like the real API, answers errors with the API's error
 //! body, and injects [faults](#faults) on demand. Every response body validates against
 //! the workspace's `openapi.yaml` (with the `unknown-enum` fault, only when enums are
-//! treated as open, as the description tells clients to).
+//! treated as open, as the description tells clients to; with the `bad-record` fault, all
+//! but the one record it spoils on purpose).
 //!
 //! ```
 //! use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
@@ -129,6 +130,7 @@
 //! | `offorigin-next` | the page's `next` is `http://127.0.0.2:9/api/...` |
 //! | `unknown-enum` | every level `type`, or the included products' `goods_type`, `inventory.virtual_inventory` or `weight.unit` (rotating among those the requested fields show) gets a value `openapi.yaml` does not list |
 //! | `extra-field` | levels and included products get a `mock_extra_field` member |
+//! | `bad-record` | the page's middle level (index `len / 2` of `collection`) gets `"qty_on_hand": "many"`, a string where `openapi.yaml` says integer, so that record, and only it, does not decode (clients should report it and keep the rest of the page) |
 //!
 //! Options: `rate=P` (probability per request from the seeded generator), `nth=N` (only
 //! the N-th request to the endpoint, 1-based), `every=N` (requests N, 2N, ...), and for

@@ -311,14 +311,30 @@ pub(crate) struct ListQuery {
     pub(crate) cursor_end: Option<i64>,
 }
 
-fn split_list(values: &[&str]) -> Vec<String> {
-    values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The items of a comma-separated list parameter (`fields`, `fields:product`; every
+/// occurrence in turn). An empty value is the empty list; an empty item in a non-empty
+/// list (`a,,b`, `a,`) or an item named twice is a 400, since the spec's items are enum
+/// values and `uniqueItems: true`.
+fn split_list(key: &str, values: &[&str], details: &mut Vec<Detail>) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    for value in values.iter().filter(|v| !v.is_empty()) {
+        for item in value.split(',') {
+            if item.is_empty() {
+                details.push(Detail::schema(
+                    key,
+                    format!("{:?} has an empty item", clip(value)),
+                ));
+            } else if items.iter().any(|i| i == item) {
+                details.push(Detail::schema(
+                    key,
+                    format!("{:?} is named more than once", clip(item)),
+                ));
+            } else {
+                items.push(item.to_owned());
+            }
+        }
+    }
+    items
 }
 
 fn int_param(key: &str, value: &str, details: &mut Vec<Detail>) -> Option<i64> {
@@ -396,7 +412,7 @@ impl ListQuery {
         };
 
         let mut warehouse = false;
-        for v in split_list(&all("fields")) {
+        for v in split_list("fields", &all("fields"), &mut details) {
             if !LEVEL_FIELDS.contains(&v.as_str()) {
                 details.push(Detail::schema(
                     "fields",
@@ -416,11 +432,11 @@ impl ListQuery {
             None
         } else {
             let mut mask = 0u32;
-            for v in split_list(&product_values) {
+            for v in split_list("fields:product", &product_values, &mut details) {
                 match v.as_str() {
                     "basic" => mask |= ProductFields::BASIC.0,
                     "all" => mask |= ProductFields::ALL.0,
-                    "id" | "type" => {}
+                    "id" => {}
                     other => match ProductFields::bit(other) {
                         Some(b) => mask |= b,
                         None => details.push(Detail::schema(
@@ -527,6 +543,27 @@ mod tests {
             "limit=5&sort=sku&cursor_start=12"
         );
         assert_eq!(with_cursor("", "cursor_end=1"), "cursor_end=1");
+    }
+
+    #[test]
+    fn list_parameters_hold_unique_known_items() {
+        assert!(
+            q("fields=&fields:product=").is_ok(),
+            "an empty value is the empty list"
+        );
+        assert!(q("fields=qty_on_hand&fields=warehouse&fields:product=id,sku").is_ok());
+        for bad in [
+            "fields=qty_on_hand,qty_on_hand",
+            "fields=all&fields=all",
+            "fields=qty_on_hand,",
+            "fields=,all",
+            "fields=%20all",
+            "fields:product=sku,sku",
+            "fields:product=sku,,name",
+            "fields:product=type",
+        ] {
+            assert!(q(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

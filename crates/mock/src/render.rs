@@ -72,6 +72,9 @@ pub(crate) const UNKNOWN_VIRTUAL_INVENTORY: &str = "pessimistic";
 pub(crate) const UNKNOWN_WEIGHT_UNIT: &str = "mg";
 /// The member added to levels and products by the `extra-field` fault.
 pub(crate) const EXTRA_FIELD: &str = "mock_extra_field";
+/// The `qty_on_hand` of the level spoilt by the `bad-record` fault (a string where the
+/// description says integer).
+pub(crate) const BAD_QTY: &str = "many";
 
 /// Options shared by every record of a response.
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,6 +82,9 @@ pub(crate) struct Style {
     pub(crate) warehouse: bool,
     pub(crate) mutation: Mutation,
     pub(crate) extra: bool,
+    /// This level's `qty_on_hand` is [`BAD_QTY`] (set per record by the `bad-record`
+    /// fault, never for a whole page).
+    pub(crate) bad_qty: bool,
 }
 
 /// One `TotalLevel`. With `product: Some(fields)` the `product` member is the full product
@@ -170,7 +176,11 @@ impl Serialize for LevelOut<'_> {
             )?;
         }
         for (name, q) in QTY_NAMES.iter().zip(p.qty) {
-            m.serialize_entry(name, &q)?;
+            if self.style.bad_qty && *name == "qty_on_hand" {
+                m.serialize_entry(name, BAD_QTY)?;
+            } else {
+                m.serialize_entry(name, &q)?;
+            }
         }
         m.serialize_entry("updated_at", &Ts(p.level_updated_at))?;
         if self.style.extra {
@@ -590,6 +600,8 @@ pub(crate) struct PageOut<'a> {
     pub(crate) data: &'a Data,
     pub(crate) items: &'a [u32],
     pub(crate) style: Style,
+    /// The position in `items` of the level spoilt by the `bad-record` fault.
+    pub(crate) bad_record: Option<usize>,
     pub(crate) product_fields: Option<ProductFields>,
     pub(crate) has_more: bool,
     pub(crate) next: Option<&'a str>,
@@ -606,13 +618,16 @@ impl Serialize for Collection<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let page = self.0;
         let mut seq = s.serialize_seq(Some(page.items.len()))?;
-        for &idx in page.items {
+        for (i, &idx) in page.items.iter().enumerate() {
             seq.serialize_element(&LevelOut {
                 data: page.data,
                 idx: idx as usize,
                 warehouse: false,
                 product: None,
-                style: page.style,
+                style: Style {
+                    bad_qty: page.bad_record == Some(i),
+                    ..page.style
+                },
             })?;
         }
         seq.end()

@@ -710,8 +710,12 @@ fn build_page(
         warehouse: q.warehouse,
         mutation: Mutation::None,
         extra: plan.extra_field && !result.items.is_empty(),
+        bad_qty: false,
     };
     applied.extra_field = style.extra;
+    let bad_record =
+        (plan.bad_record && !result.items.is_empty()).then_some(result.items.len() / 2);
+    applied.bad_record = bad_record.is_some();
     if plan.unknown_enum && !result.items.is_empty() {
         let pf = q.product_fields.unwrap_or(ProductFields(0));
         let mut visible = vec![Mutation::LevelType];
@@ -733,6 +737,7 @@ fn build_page(
         data: &inner.engine.dataset.data,
         items: &result.items,
         style,
+        bad_record,
         product_fields: q.product_fields,
         has_more,
         next: next.as_deref(),

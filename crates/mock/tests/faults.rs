@@ -281,6 +281,53 @@ async fn extra_fields_still_validate() {
 }
 
 #[tokio::test]
+async fn bad_record_spoils_exactly_the_middle_level() {
+    let server = with_faults("bad-record:nth=1", 1).await;
+    let uri = url(&[("limit", "7"), ("sort", "product_id")]);
+    let r = send(
+        &server,
+        Method::GET,
+        &uri,
+        Some(server.token()),
+        &[],
+        Check::NotJson,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let body: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+    assert!(
+        spec::validate_response(200, &body).is_err(),
+        "the spoilt record breaks the schema"
+    );
+    let levels = body["collection"].as_array().unwrap();
+    assert_eq!(levels.len(), 7);
+    for (i, l) in levels.iter().enumerate() {
+        if i == 3 {
+            assert_eq!(l["qty_on_hand"], "many");
+        } else {
+            assert!(l["qty_on_hand"].is_u64(), "{l}");
+        }
+    }
+    // Take the spoilt record out and the page is valid again.
+    let mut fixed = body.clone();
+    fixed["collection"][3]["qty_on_hand"] = 0.into();
+    spec::validate_response(200, &fixed).unwrap();
+    // Only that request was affected, and only it is counted.
+    let normal = get(&server, &uri).await;
+    assert!(normal.levels().iter().all(|l| l["qty_on_hand"].is_u64()));
+    assert_eq!(server.fault_counts().bad_record, 1);
+    // An empty page has nothing to spoil (and counts nothing).
+    let server = start(
+        MockConfig::default()
+            .dataset(Dataset::empty())
+            .faults("bad-record".parse::<Faults>().unwrap()),
+    )
+    .await;
+    assert!(get(&server, PATH).await.levels().is_empty());
+    assert_eq!(server.fault_counts().bad_record, 0);
+}
+
+#[tokio::test]
 async fn walk_survives_and_counts_add_up() {
     // A soak-style run: a client that retries statuses and broken bodies still gets every
     // record exactly once, and the counters tell what happened.
