@@ -14,8 +14,12 @@
 //! assert!(spec::validate_response(200, &json!({"collection": 5})).is_err());
 //! ```
 //!
+//! [`wire`] reads query strings back by the description's `style`/`explode` rules and
+//! checks them and response headers against the declared schemas.
+//!
 //! Cross-crate contract tests live in `tests/tests/`.
 
 #![deny(missing_docs)]
 
 pub mod spec;
+pub mod wire;

@@ -301,7 +301,7 @@ impl Spec {
     }
 
     /// Follows a `$ref` into this document (repeatedly); other values are returned as is.
-    fn resolve<'a>(&'a self, mut value: &'a Value) -> Result<&'a Value, SpecError> {
+    pub(crate) fn resolve<'a>(&'a self, mut value: &'a Value) -> Result<&'a Value, SpecError> {
         for _ in 0..32 {
             let Some(r) = value.get("$ref").and_then(Value::as_str) else {
                 return Ok(value);
@@ -318,7 +318,11 @@ impl Spec {
     }
 
     /// Converts `schema` and wraps it in a document with every component schema in `$defs`.
-    fn document_for(&self, schema: &Value, options: ConvertOptions) -> Result<Value, SpecError> {
+    pub(crate) fn document_for(
+        &self,
+        schema: &Value,
+        options: ConvertOptions,
+    ) -> Result<Value, SpecError> {
         let mut defs = Map::new();
         if let Some(components) = self
             .doc
@@ -428,7 +432,7 @@ pub fn convert(schema: &Value) -> Result<Value, SpecError> {
     }
 }
 
-fn compile(schema: &Value) -> Result<jsonschema::Validator, SpecError> {
+pub(crate) fn compile(schema: &Value) -> Result<jsonschema::Validator, SpecError> {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)

@@ -5,12 +5,16 @@
 //! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
 //!   previous revision ([`breaking`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance;
+//! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
 //!   field, type or enum value the spec lacks or contradicts;
-//! - [`tools`]: the pinned external linters.
+//! - [`tools`]: the pinned external linters;
+//! - [`bench`]: the benchmarks and `BENCHMARKS.md`.
 
+pub mod bench;
 pub mod breaking;
 pub mod check;
+pub mod contract;
 pub mod drift;
 pub mod generate;
 pub mod spec;

@@ -5,7 +5,9 @@
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
 //! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance.
+//! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
 //! - `cargo xtask tools`: installs the pinned external tools into `.tools/`.
+//! - `cargo xtask bench`: the benchmarks; writes `BENCHMARKS.md`.
 //!
 //! The commands live in the `xtask` library (`src/lib.rs`), where tests can reach them.
 
@@ -17,7 +19,7 @@ use std::{
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use xtask::{check, drift, generate, root, run, step, tools};
+use xtask::{bench, check, contract, drift, generate, root, run, step, tools};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,8 +35,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run every check CI runs: cargo fmt --check, clippy -D warnings, cargo test
-    /// --workspace, the spec linters and `cargo xtask check`. Installs the pinned linters
-    /// into `.tools/` first.
+    /// --workspace, the spec linters, `cargo xtask check` and `cargo xtask contract`.
+    /// Installs the pinned tools into `.tools/` first.
     Ci,
     /// Lint openapi.yaml with openapi-spec-validator, Spectral (spectral:oas, warnings fail)
     /// and Redocly CLI (recommended rules, warnings fail).
@@ -95,9 +97,18 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
     },
+    /// Check the spec, the client and the mock against each other with independent tools:
+    /// Prism as a validating proxy (a full CLI export through it), Prism as a dynamic mock
+    /// (read by the facade) and schemathesis (default checks, fixed seed) against the mock.
+    /// Each is also run against planted violations it must report. Logs and the JUnit
+    /// report go to target/contract/.
+    Contract(contract::Args),
     /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
     /// commands).
     Tools,
+    /// Run the benchmarks (crates/bench, the release CLI's memory, the openapi-generator
+    /// peer, build times) and write the figures to BENCHMARKS.md.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +129,8 @@ fn main() -> ExitCode {
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
+        Cmd::Contract(args) => contract::run(&root, &args),
+        Cmd::Bench(args) => bench::run(&root, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,6 +174,9 @@ fn ci() -> Result<()> {
     })?;
     step("cargo xtask check", || {
         check::run(&check::Options::new(&root))
+    })?;
+    step("cargo xtask contract", || {
+        contract::run(&root, &contract::Args::default())
     })?;
     println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     Ok(())

@@ -48,7 +48,9 @@
 //!   and `all` as documented in `openapi.yaml`. Without it there is no `included`.
 //! * **`limit`** 1..=1000 (default 100), **`count`** 0/1 (`meta.count`),
 //!   **`cursor_start`** / **`cursor_end`** integers; other values are 400 naming the
-//!   parameter. Unknown parameters are ignored.
+//!   parameter. In `fields` and `fields:product` an empty value is the empty list, but
+//!   an empty item (`a,,b`) or an item named twice is a 400 (`uniqueItems`). Unknown
+//!   parameters are ignored.
 //! * **Paging**: `next` is the endpoint path with every original parameter (as sent)
 //!   minus the cursors, plus `cursor_start=<id of the next page's first record>`;
 //!   `previous` likewise with `cursor_end=<id of this page's first record>` (null on the
