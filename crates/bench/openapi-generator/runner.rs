@@ -1,0 +1,236 @@
+//! The openapi-generator peer of the export benchmark (`cargo xtask bench --only
+//! openapi-generator`). Not part of the workspace: `cargo xtask bench` copies this file
+//! into a cargo project under `target/openapi-generator-client/` next to the client that
+//! openapi-generator's `rust` generator (reqwest, async) makes from `openapi.yaml`, and
+//! runs it against a mock server process.
+//!
+//! Usage: `runner BASE_URL TOKEN ROUNDS`. Exports every level (`sort=product_id`,
+//! `limit=1000`) as NDJSON into a counting sink with the generated client, and with a
+//! hand-written reqwest + serde_json loop as a reference built with the same reqwest in
+//! the same process, alternating the two; prints one JSON object with the seconds of
+//! every round.
+
+use std::io::{self, BufWriter, Write};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use shipstream_openapi_client::apis::{configuration::Configuration, inventory_api};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const PATH: &str = "/api/global/v1/inventory/levels/total";
+const PAGE_SIZE: i32 = 1000;
+
+#[derive(Default)]
+struct Counter {
+    bytes: u64,
+}
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn sink() -> BufWriter<Counter> {
+    BufWriter::with_capacity(64 * 1024, Counter::default())
+}
+
+fn http(base_url: &str, token: &str) -> Result<reqwest::Client, Error> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?;
+    auth.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, auth);
+    let origin = reqwest::Url::parse(base_url)?.origin();
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .user_agent("shipstream-inventory-bench")
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() < 5 && attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()?)
+}
+
+fn cursor_start_of(next: &str) -> Option<i64> {
+    let (_, query) = next.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("cursor_start="))
+        .and_then(|v| v.parse().ok())
+}
+
+/// The generated client: `list_total_inventory_levels` takes no `next` URI, so the
+/// cursor is read from `next` and passed as `cursor_start`.
+async fn openapi_generator(config: &Configuration) -> Result<u64, Error> {
+    let mut out = sink();
+    let mut cursor = None;
+    let mut n = 0;
+    loop {
+        let page = inventory_api::list_total_inventory_levels(
+            config,
+            None,
+            None,
+            Some("product_id"),
+            None,
+            None,
+            None,
+            cursor,
+            None,
+            Some(PAGE_SIZE),
+        )
+        .await
+        .map_err(|e| format!("list_total_inventory_levels: {e}"))?;
+        for level in &page.collection {
+            serde_json::to_writer(&mut out, level)?;
+            out.write_all(b"\n")?;
+            n += 1;
+        }
+        cursor = match page.next.flatten().filter(|_| page.has_more) {
+            Some(next) => Some(cursor_start_of(&next).ok_or("no cursor_start in next")?),
+            None => None,
+        };
+        if cursor.is_none() {
+            break;
+        }
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+#[derive(Deserialize)]
+struct Page {
+    collection: Vec<Level>,
+    has_more: bool,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Level {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    product: Option<ProductRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_advertised: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_allocated: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_available: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_backordered: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_expected: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_on_hand: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_picked: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_processed: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_putaway: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qty_reserved: Option<i64>,
+    #[serde(rename = "type")]
+    type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ProductRef {
+    id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sku: Option<String>,
+    #[serde(rename = "type")]
+    type_: String,
+}
+
+/// The hand-written reference: the same loop as the workspace's benchmark crate.
+async fn handwritten(http: &reqwest::Client, base: &str) -> Result<u64, Error> {
+    let mut out = sink();
+    let mut url = format!("{base}{PATH}?limit={PAGE_SIZE}&sort=product_id");
+    let mut n = 0;
+    loop {
+        let response = http
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            return Err(format!("GET {url}: {status}").into());
+        }
+        let page: Page = serde_json::from_slice(&body)?;
+        for level in &page.collection {
+            serde_json::to_writer(&mut out, level)?;
+            out.write_all(b"\n")?;
+            n += 1;
+        }
+        match page.next.filter(|next| page.has_more && !next.is_empty()) {
+            Some(next) if next.starts_with('/') => url = format!("{base}{next}"),
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, base, token, rounds] = args.as_slice() else {
+        return Err("usage: runner BASE_URL TOKEN ROUNDS".into());
+    };
+    let base = base.trim_end_matches('/');
+    let rounds: usize = rounds.parse()?;
+    let client = http(base, token)?;
+    let config = Configuration {
+        base_path: base.to_owned(),
+        user_agent: Some("shipstream-inventory-bench".to_owned()),
+        client: client.clone(),
+        bearer_access_token: Some(token.clone()),
+        ..Configuration::default()
+    };
+    // Warm up (connections, the server's sort order) and check the counts agree.
+    let levels = openapi_generator(&config).await?;
+    let reference = handwritten(&client, base).await?;
+    if levels != reference {
+        return Err(
+            format!("openapi-generator wrote {levels} levels, hand-written {reference}").into(),
+        );
+    }
+    let (mut generated_s, mut handwritten_s) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which goes first so neither always runs on a warmer machine.
+        for first in [round % 2 == 0, round % 2 != 0] {
+            let t = Instant::now();
+            if first {
+                openapi_generator(&config).await?;
+                generated_s.push(t.elapsed().as_secs_f64());
+            } else {
+                handwritten(&client, base).await?;
+                handwritten_s.push(t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "levels": levels,
+            "openapi_generator_s": generated_s,
+            "handwritten_s": handwritten_s,
+        })
+    );
+    Ok(())
+}
