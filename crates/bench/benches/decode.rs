@@ -6,8 +6,8 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use shipstream_inventory_bench::{fixtures, minimal};
+use criterion::{Criterion, Throughput, criterion_group};
+use shipstream_inventory_bench::{fixtures, minimal, paired};
 use shipstream_inventory_generated::types::TotalLevelsPage;
 
 fn decode(c: &mut Criterion) {
@@ -47,5 +47,33 @@ fn decode(c: &mut Criterion) {
     group.finish();
 }
 
+/// The target's pair: the facade and the minimal struct, alternately.
+fn decode_paired() {
+    if paired::dir().is_none() {
+        return;
+    }
+    let body = fixtures::decode_page().expect("the mock serves the decode page");
+    let rounds = if paired::quick() { 10 } else { 40 };
+    paired::measure(
+        "decode",
+        rounds,
+        5,
+        || {
+            black_box(shipstream_inventory::Page::from_json(black_box(&body)).unwrap());
+        },
+        || {
+            black_box(serde_json::from_slice::<minimal::Page>(black_box(&body)).unwrap());
+        },
+    )
+    .expect("the pair is written");
+}
+
 criterion_group!(benches, decode);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    decode_paired();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

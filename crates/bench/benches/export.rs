@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use shipstream_inventory_bench::{export, fixtures, server::BackgroundMock};
+use shipstream_inventory_bench::{export, fixtures, paired, server::BackgroundMock};
 use shipstream_inventory_mock::MockConfig;
 
 /// Levels exported per iteration (override with `BENCH_EXPORT_LEVELS`).
@@ -70,6 +70,31 @@ fn export(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The target's pair: the facade and the hand-written loop, alternately.
+    if paired::dir().is_some() {
+        let rounds = if paired::quick() { 4 } else { 12 };
+        paired::measure(
+            "export",
+            rounds,
+            1,
+            || {
+                runtime
+                    .block_on(export::facade(&client, &mut export::sink()))
+                    .unwrap();
+            },
+            || {
+                runtime
+                    .block_on(export::handwritten(
+                        &http,
+                        server.base_url(),
+                        &mut export::sink(),
+                    ))
+                    .unwrap();
+            },
+        )
+        .expect("the pair is written");
+    }
 }
 
 criterion_group!(benches, export);

@@ -234,7 +234,9 @@ pub async fn pages_with_work(
     let mut n = 0;
     while let Some(page) = pages.try_next().await? {
         n += page.len() as u64;
-        tokio::time::sleep(work).await;
+        if !work.is_zero() {
+            tokio::time::sleep(work).await;
+        }
     }
     Ok(n)
 }

@@ -10,7 +10,8 @@
 //! - [`fixtures`]: page bodies served by the mock, for the decode benches;
 //! - [`minimal`]: the hand-written serde structs the facade is compared with;
 //! - [`export`]: the export peers (facade, hand-written reqwest loop, raw generated
-//!   client), all writing the same NDJSON to the same kind of sink.
+//!   client), all writing the same NDJSON to the same kind of sink;
+//! - [`paired`]: the side-by-side (alternating) measurements the targets are judged on.
 //!
 //! Nothing here asserts on time: the tests only check that the peers produce the same
 //! output.
@@ -18,6 +19,7 @@
 pub mod export;
 pub mod fixtures;
 pub mod minimal;
+pub mod paired;
 pub mod server;
 
 /// Seed of every benchmark dataset.
