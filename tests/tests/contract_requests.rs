@@ -214,7 +214,7 @@ fn operand(kind: FieldKind, op: Op) -> BoxedStrategy<Value> {
 
 /// A group of conditions with distinct operators, each fitting `kind`.
 fn group(kind: FieldKind) -> BoxedStrategy<Vec<Condition>> {
-    let ops = kind.operators();
+    let ops = shipstream_filter::fields::operators(kind);
     prop::sample::subsequence(ops.clone(), 1..=ops.len().min(3))
         .prop_flat_map(move |ops| {
             ops.into_iter()

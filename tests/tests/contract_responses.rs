@@ -17,7 +17,7 @@ use shipstream_filter::Condition;
 use shipstream_inventory::{
     Client, LevelField, ProductField, ProductType, Sort, SortField, fields,
 };
-use shipstream_inventory_contract_tests::spec::{self, LEVELS_PATH, Spec, spec};
+use shipstream_inventory_contract_tests::spec::{LEVELS_PATH, Spec, spec};
 use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer, NextStyle};
 
 #[derive(Debug)]
@@ -99,7 +99,7 @@ async fn get(server: &MockServer, path_and_query: &str) -> Resp {
 
 /// The contract of one response against a spec: body schema of its status, JSON content
 /// type, declared headers present and valid.
-fn contract_problems(spec: &Spec, r: &Resp, open_enums: bool) -> Vec<String> {
+fn contract_problems(spec: &Spec, r: &Resp) -> Vec<String> {
     let mut problems = Vec::new();
     let ct = r.header("content-type").unwrap_or_default();
     if !ct.starts_with("application/json") {
@@ -109,16 +109,13 @@ fn contract_problems(spec: &Spec, r: &Resp, open_enums: bool) -> Vec<String> {
         problems.push(format!("body is not JSON: {:.200}", r.text));
         return problems;
     };
-    let options = spec::ConvertOptions::default().open_enums(open_enums);
-    let validator = spec
-        .response_validator_with(&r.status.to_string(), options)
-        .unwrap();
+    let validator = spec.response_validator(&r.status.to_string()).unwrap();
     problems.extend(
         validator
             .iter_errors(body)
             .map(|e| format!("{}: {e}", e.instance_path)),
     );
-    if let Err(p) = spec.validate_response_headers(r.status, |n| r.header(n), true) {
+    if let Err(p) = spec.validate_response_headers(r.status, |n| r.header(n)) {
         problems.extend(p);
     }
     problems
@@ -126,7 +123,7 @@ fn contract_problems(spec: &Spec, r: &Resp, open_enums: bool) -> Vec<String> {
 
 #[track_caller]
 fn assert_contract(r: &Resp, what: &str) {
-    let problems = contract_problems(spec(), r, false);
+    let problems = contract_problems(spec(), r);
     assert!(
         problems.is_empty(),
         "{what}: response {} breaks openapi.yaml:\n  {}\n{:.400}",
@@ -476,16 +473,15 @@ async fn the_facade_reads_error_bodies() {
 // The checks can fail.
 // ---------------------------------------------------------------------------------------
 
-/// The `unknown-enum` fault sends values the spec's closed enums lack: the strict check
-/// fails, the open-enum check (what clients must tolerate) passes, and the facade still
-/// decodes. A truncated body fails as not JSON.
+/// The `unknown-enum` fault sends values the spec's *open* enums do not list yet: the
+/// contract holds and the facade decodes them. The `forbidden-enum` fault sends a level
+/// `type` the spec forbids: the check goes red. A truncated body fails as not JSON.
 #[tokio::test]
 async fn planted_mock_faults_go_red() {
     let faults: Faults = "unknown-enum".parse().unwrap();
     let server = MockServer::start(MockConfig::default().faults(faults))
         .await
         .unwrap();
-    let mut red = 0;
     for q in [
         "limit=5",
         "limit=5&fields:product=goods_type",
@@ -494,16 +490,22 @@ async fn planted_mock_faults_go_red() {
     ] {
         let r = get(&server, &format!("{LEVELS_PATH}?{q}")).await;
         assert_eq!(r.status, 200);
-        let strict = contract_problems(spec(), &r, false);
-        assert!(
-            !strict.is_empty(),
-            "{q}: the unknown enum value went unnoticed"
-        );
-        assert!(contract_problems(spec(), &r, true).is_empty(), "{q}");
+        assert!(contract_problems(spec(), &r).is_empty(), "{q}");
         shipstream_inventory::Page::from_json(r.text.as_bytes()).unwrap();
-        red += 1;
     }
-    assert_eq!(red, 4);
+    assert_eq!(server.fault_counts().unknown_enum, 4);
+    server.shutdown().await;
+
+    let faults: Faults = "forbidden-enum".parse().unwrap();
+    let server = MockServer::start(MockConfig::default().faults(faults))
+        .await
+        .unwrap();
+    let r = get(&server, &format!("{LEVELS_PATH}?limit=5")).await;
+    let problems = contract_problems(spec(), &r);
+    assert!(
+        problems.iter().any(|p| p.contains("/collection/0/type")),
+        "the forbidden level type went unnoticed: {problems:?}"
+    );
     server.shutdown().await;
 
     let faults: Faults = "truncate".parse().unwrap();
@@ -511,7 +513,7 @@ async fn planted_mock_faults_go_red() {
         .await
         .unwrap();
     let r = get(&server, LEVELS_PATH).await;
-    assert!(!contract_problems(spec(), &r, true).is_empty());
+    assert!(!contract_problems(spec(), &r).is_empty());
     server.shutdown().await;
 }
 
@@ -527,8 +529,8 @@ async fn planted_spec_differences_go_red() {
     )
     .await;
     let error = get(&server, &format!("{LEVELS_PATH}?limit=0")).await;
-    assert!(contract_problems(spec(), &page, false).is_empty());
-    assert!(contract_problems(spec(), &error, false).is_empty());
+    assert!(contract_problems(spec(), &page).is_empty());
+    assert!(contract_problems(spec(), &error).is_empty());
 
     let text = std::fs::read_to_string(Spec::default_path()).unwrap();
     let planted: [(&str, &str, &Resp); 5] = [
@@ -552,21 +554,21 @@ async fn planted_spec_differences_go_red() {
         ),
         // The version header in another format.
         (
-            "        pattern: \"^[0-9]{4}-(0[1-9]|1[0-2])$\"\n        example: \"2025-08\"\n    RetryAfter:",
-            "        pattern: \"^v[0-9]+$\"\n        example: \"2025-08\"\n    RetryAfter:",
+            "      pattern: \"^[0-9]{4}-(0[1-9]|1[0-2])$\"\n      example: \"2025-08\"\n    RetryAfter:",
+            "      pattern: \"^v[0-9]+$\"\n      example: \"2025-08\"\n    RetryAfter:",
             &page,
         ),
         // Error types as a closed list without `openapi`.
         (
-            "        - application\n        - openapi\n",
-            "        - application\n",
+            "      anyOf:\n        - type: string\n          enum:\n            - application\n            - openapi\n        - type: string\n",
+            "      type: string\n      enum:\n        - application\n",
             &error,
         ),
     ];
     for (from, to, resp) in planted {
         assert_eq!(text.matches(from).count(), 1, "{from:?}");
         let copy = Spec::from_yaml_str(&text.replacen(from, to, 1)).unwrap();
-        let problems = contract_problems(&copy, resp, false);
+        let problems = contract_problems(&copy, resp);
         assert!(!problems.is_empty(), "planted {to:?} went unnoticed");
     }
     server.shutdown().await;

@@ -14,7 +14,7 @@ use shipstream_inventory::{Client, RetryPolicy, grammar::Filter};
 use shipstream_inventory_contract_tests::spec;
 use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
 
-const PATH: &str = "/api/global/v1/inventory/levels/total";
+const PATH: &str = shipstream_inventory::ENDPOINT_PATH;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -458,15 +458,47 @@ impl<'a> Cx<'a> {
                     }
                 }
                 for v in new.iter().filter(|v| !old.contains(v)) {
-                    let note = match dir {
-                        Dir::Request => "now accepted",
-                        Dir::Response => "may now be sent (older clients decode it as Unknown)",
-                    };
-                    self.push(
-                        Severity::Addition,
+                    match dir {
+                        Dir::Response if !nv.open => self.push(
+                            Severity::Breaking,
+                            at,
+                            format!(
+                                "new value {v}{name} may now be sent, and the enum is closed: \
+                                 older clients refuse records that carry it"
+                            ),
+                        ),
+                        Dir::Request => self.push(
+                            Severity::Addition,
+                            at,
+                            format!("new value {v}{name} now accepted"),
+                        ),
+                        Dir::Response => self.push(
+                            Severity::Addition,
+                            at,
+                            format!(
+                                "new value {v}{name} may now be sent (older clients decode it \
+                                 as Unknown)"
+                            ),
+                        ),
+                    }
+                }
+                match (ov.open, nv.open, dir) {
+                    (true, false, Dir::Response) => self.push(
+                        Severity::Breaking,
                         at,
-                        format!("new value {v}{name} {note}"),
-                    );
+                        format!(
+                            "the enum{name} is now closed: values it does not list, which \
+                             older descriptions allowed, now break the contract"
+                        ),
+                    ),
+                    (false, true, Dir::Response) => self.push(
+                        Severity::Warning,
+                        at,
+                        format!(
+                            "the enum{name} is now open (its Rust type gains an Unknown variant)"
+                        ),
+                    ),
+                    _ => {}
                 }
             }
             (None, Some(_)) => match dir {
@@ -793,7 +825,8 @@ mod tests {
             .remove("qty_picked");
         schemas["TotalLevel"]["properties"]["qty_on_hand"]["type"] = json!("string");
         schemas["TotalLevel"]["properties"]["qty_damaged"] = json!({"type": "integer"});
-        schemas["GoodsType"]["enum"] = json!(["HAZMAT"]);
+        schemas["GoodsType"]["anyOf"][0]["enum"] = json!(["HAZMAT"]);
+        schemas["TotalLevel"]["properties"]["type"]["enum"] = json!(["TotalLevel", "Level"]);
         let responses = new["paths"]["/api/global/v1/inventory/levels/total"]["get"]["responses"]
             .as_object_mut()
             .unwrap();
@@ -806,6 +839,7 @@ mod tests {
                 format!("{op} response 409: response status removed"),
                 "TotalLevel.qty_on_hand: type changed from integer to string".to_owned(),
                 "TotalLevel.qty_picked: property removed (the Rust field disappears)".to_owned(),
+                "TotalLevel.type: new value \"Level\" may now be sent, and the enum is closed: older clients refuse records that carry it".to_owned(),
             ]
         );
         assert_eq!(

@@ -446,6 +446,12 @@ pub fn recorded(spec: &Value, dir: &Path) -> Result<Findings> {
             }
         };
         out.problems.extend(judge(spec, &site, schema, &instance)?);
+        out.notes.extend(
+            walker::walk(spec, schema, &instance)
+                .into_iter()
+                .filter(|f| matches!(f.kind, Kind::NewEnumValue { .. } | Kind::Undescribed))
+                .map(|f| format!("{site}: {f}")),
+        );
     }
     Ok(out)
 }
@@ -478,10 +484,11 @@ pub fn run(opts: &Options) -> Result<()> {
     let mut breaking_reported = 0;
 
     println!(
-        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}}})",
+        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
         opts.spec,
         display_path(&opts.snapshot_dir),
         generate::CLIENT_FILE,
+        generate::API_FILE,
         generate::SURFACE_FILE
     );
     let stale = snapshot_drift(&spec_text, &opts.snapshot_dir)?;

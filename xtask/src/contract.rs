@@ -7,11 +7,10 @@
 //! | `prism-mock` | `prism mock -d openapi.yaml` (random, schema-valid pages with extra properties); the contract test `contract_peers::prism_dynamic_pages_decode` fetches pages from it with the facade | every page decodes, with no bad record |
 //! | `schemathesis` | `schemathesis run` with every default check, a fixed seed and bounded examples against the mock, hooks from `tests/tests/fixtures/peers/` | no failure; JUnit report in `target/contract/schemathesis-junit.xml` |
 //!
-//! Prism reads a copy of `openapi.yaml` in which the spec's nullable references are spelled
-//! out ([`explicit_nullable_references`]): Prism reads `nullable: true` next to
-//! `allOf: [$ref]` strictly, as OAS 3.0.3 words it (the `allOf` still refuses `null`), while
-//! the spec, its codegen and the other validators mean "this reference or null". Planted
-//! runs prove that Prism still validates with the copy.
+//! Every peer reads `openapi.yaml` itself: the spec writes "this object or null" as a
+//! component with `nullable: true` (not `nullable` beside `allOf: [$ref]`, which Prism reads
+//! strictly, as OAS 3.0.3 words it, and would refuse `null` for), so no rewritten copy is
+//! needed (the contract test `the_spec_has_no_nullable_beside_all_of` keeps it so).
 //!
 //! Each peer is also run against planted violations that it must report (the run fails if
 //! it does not): see [`Plant`]. `--plant NAME` runs one of them alone and exits non-zero
@@ -409,26 +408,8 @@ impl Ctx {
     }
 
     fn prism_proxy(&self, name: &str, upstream: &str) -> Result<(Proc, String)> {
-        let spec = self.prism_spec(&self.spec, name)?;
-        let spec = spec.to_string_lossy().into_owned();
+        let spec = self.spec.to_string_lossy().into_owned();
         self.prism(name, &["proxy", "--errors", &spec, upstream])
-    }
-
-    /// `spec` as Prism must read it: the spec's nullable references
-    /// (`type: object, nullable: true, allOf: [$ref]`) allow `null` for the workspace's
-    /// validators, codegen and schemathesis, but Prism reads `nullable` strictly (OAS 3.0.3:
-    /// the `allOf` still refuses `null`). The copy spells them out as
-    /// `anyOf: [<the reference>, {type: "null"}]`; nothing else changes.
-    fn prism_spec(&self, spec: &Path, name: &str) -> Result<PathBuf> {
-        let mut doc = crate::spec::load(spec)?;
-        let rewritten = explicit_nullable_references(&mut doc);
-        let path = self.out.join(format!("{name}.openapi.json"));
-        fs::write(&path, serde_json::to_string_pretty(&doc)?)?;
-        println!(
-            "   Prism reads {} (openapi.yaml with {rewritten} nullable references spelled out)",
-            display_path(&path)
-        );
-        Ok(path)
     }
 
     /// The CLI's full export with every option the issue names, into `target/contract/FILE`.
@@ -566,7 +547,7 @@ impl Ctx {
         } else {
             "planted-prism-mock"
         };
-        let spec_arg = self.prism_spec(spec, name)?.to_string_lossy().into_owned();
+        let spec_arg = spec.to_string_lossy().into_owned();
         let (prism, url) = self.prism(name, &["mock", "-d", &spec_arg])?;
         let out = Command::new(&self.peers_test)
             .args([
@@ -746,40 +727,6 @@ fn build(root: &Path) -> Result<(PathBuf, PathBuf)> {
     ))
 }
 
-/// Rewrites every schema `{nullable: true, allOf: [...], ...}` in `doc` as
-/// `{anyOf: [{allOf: [...], ...}, {type: "null"}]}`: "this reference or null" in the JSON
-/// Schema that Prism validates with. (The OAS 3.0.3 spelling `{nullable: true, enum:
-/// [null]}` makes Prism 5.14 skip response validation altogether, silently.) Returns how
-/// many it rewrote.
-pub fn explicit_nullable_references(doc: &mut serde_json::Value) -> usize {
-    use serde_json::{Value, json};
-    let mut count = 0;
-    match doc {
-        Value::Object(map) => {
-            if map.get("nullable") == Some(&Value::Bool(true)) && map.contains_key("allOf") {
-                let mut inner = std::mem::take(map);
-                inner.remove("nullable");
-                let description = inner.remove("description");
-                map.insert("anyOf".into(), json!([inner, {"type": "null"}]));
-                if let Some(d) = description {
-                    map.insert("description".into(), d);
-                }
-                count += 1;
-            }
-            for v in map.values_mut() {
-                count += explicit_nullable_references(v);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                count += explicit_nullable_references(v);
-            }
-        }
-        _ => {}
-    }
-    count
-}
-
 /// JSON equality with numbers compared by value (`1` equals `1.0`).
 pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
@@ -901,26 +848,6 @@ mod tests {
         let found = violations(log);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(violations("info Forwarding\nsuccess The request passed").is_empty());
-    }
-
-    #[test]
-    fn nullable_references_are_spelled_out_for_prism() {
-        let mut doc = serde_json::json!({"properties": {
-            "weight": {"type": "object", "nullable": true, "description": "d",
-                       "allOf": [{"$ref": "#/components/schemas/Weight"}]},
-            "sku": {"type": "string", "nullable": true},
-        }});
-        assert_eq!(explicit_nullable_references(&mut doc), 1);
-        assert_eq!(
-            doc["properties"]["weight"],
-            serde_json::json!({"description": "d", "anyOf": [
-                {"type": "object", "allOf": [{"$ref": "#/components/schemas/Weight"}]},
-                {"type": "null"},
-            ]})
-        );
-        assert_eq!(doc["properties"]["sku"]["nullable"], true);
-        let mut spec = crate::spec::load(&crate::root().join("openapi.yaml")).unwrap();
-        assert!(explicit_nullable_references(&mut spec) >= 10);
     }
 
     #[test]

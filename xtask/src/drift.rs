@@ -135,7 +135,8 @@ pub async fn fetch_page(cfg: &LiveConfig, spec: &Value) -> Result<Value> {
         .bearer_auth(&cfg.token)
         .header(reqwest::header::ACCEPT, "application/json");
     if let Some(v) = &cfg.api_version {
-        request = request.header("X-ShipStream-API-Version", v);
+        let header = version_header(spec).context("the spec declares no version header")?;
+        request = request.header(header, v);
     }
     let response = request
         .send()
@@ -154,6 +155,15 @@ pub async fn fetch_page(cfg: &LiveConfig, spec: &Value) -> Result<Value> {
         let shown: String = cfg.scrub_text(&body).chars().take(200).collect();
         format!("GET {url} answered {status} but the body is not JSON: {shown}")
     })
+}
+
+/// The name of the operation's header parameter (the API version pin).
+fn version_header(spec: &Value) -> Option<String> {
+    let op = spec::operation(spec, DEFAULT_OPERATION)?;
+    spec::parameters(spec, &op)
+        .into_keys()
+        .find(|(location, _)| location == "header")
+        .map(|(_, name)| name)
 }
 
 /// Every field, type or enum value of `page` that the spec's 200 schema of
@@ -215,16 +225,24 @@ pub fn run(spec_path: &Path, record: Option<&Path>) -> Result<()> {
         );
         return Ok(());
     }
+    let violations = findings.iter().filter(|f| f.kind.is_violation()).count();
     println!(
-        "the API drifted from {} in {} places:",
+        "the API drifted from {} in {} places ({violations} break the spec, {} are valid but \
+         undescribed):",
         crate::display_path(spec_path),
-        findings.len()
+        findings.len(),
+        findings.len() - violations
     );
     for f in &findings {
-        println!("  ✗ {f}");
+        let mark = if f.kind.is_violation() {
+            "✗ violation"
+        } else {
+            "~ drift    "
+        };
+        println!("  {mark} {f}");
     }
     bail!(
-        "the live API disagrees with the spec in {} places; update {} (then run `cargo xtask \
+        "the live API differs from the spec in {} places; update {} (then run `cargo xtask \
          generate`)",
         findings.len(),
         crate::display_path(spec_path)

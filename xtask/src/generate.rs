@@ -1,8 +1,9 @@
 //! `cargo xtask generate`: the committed, reviewable snapshot of the generated client.
 //!
-//! `crates/generated/snapshot/client.rs` is exactly what `crates/generated/build.rs`
-//! compiles (both call `shipstream_inventory_codegen::generate`), and `SURFACE.md` sums up
-//! its public surface. A spec change therefore shows up in review as a readable diff of
+//! `crates/generated/snapshot/client.rs` and `api.rs` are exactly what
+//! `crates/generated/build.rs` compiles (both call `shipstream_inventory_codegen::generate`;
+//! without its `codegen` feature the build compiles these very files), and `SURFACE.md`
+//! sums up the client's public surface. A spec change therefore shows up in review as a readable diff of
 //! both; `cargo xtask check` and `crates/generated/tests/snapshot.rs` fail when they are
 //! stale.
 
@@ -17,8 +18,10 @@ use crate::{display_path, surface};
 
 /// The snapshot folder, relative to the workspace root.
 pub const SNAPSHOT_DIR: &str = "crates/generated/snapshot";
-/// The generated code, exactly as `build.rs` writes it.
+/// The generated client, exactly as `build.rs` writes it.
 pub const CLIENT_FILE: &str = "client.rs";
+/// The generated API facts, exactly as `build.rs` writes them.
+pub const API_FILE: &str = "api.rs";
 /// The public-surface summary.
 pub const SURFACE_FILE: &str = "SURFACE.md";
 
@@ -27,6 +30,8 @@ pub const SURFACE_FILE: &str = "SURFACE.md";
 pub struct Snapshot {
     /// `client.rs`: `Generated.code`, byte for byte.
     pub client: String,
+    /// `api.rs`: `Generated.api`, byte for byte.
+    pub api: String,
     /// `SURFACE.md`.
     pub surface: String,
 }
@@ -36,16 +41,21 @@ impl Snapshot {
     pub fn from_spec(spec_text: &str) -> Result<Self> {
         let generated = shipstream_inventory_codegen::generate(spec_text)
             .context("shipstream-inventory-codegen could not generate the client")?;
-        let surface = surface::surface(&generated.code)?;
+        let surface = surface::surface(&generated.code, &generated.facts)?;
         Ok(Self {
             client: generated.code,
+            api: generated.api,
             surface,
         })
     }
 
     /// `(file name, content)` of each file.
-    pub fn files(&self) -> [(&'static str, &str); 2] {
-        [(CLIENT_FILE, &self.client), (SURFACE_FILE, &self.surface)]
+    pub fn files(&self) -> [(&'static str, &str); 3] {
+        [
+            (CLIENT_FILE, &self.client),
+            (API_FILE, &self.api),
+            (SURFACE_FILE, &self.surface),
+        ]
     }
 
     /// Writes the files into `dir`; returns those whose content changed.

@@ -188,6 +188,9 @@ pub struct View<'a> {
     pub items: Option<&'a Value>,
     /// `enum` values with the name of the schema that declared them.
     pub enumeration: Option<(&'a [Value], Option<&'a str>)>,
+    /// The enumeration is open (`anyOf: [{type: string, enum}, {type: string}]`): values
+    /// it does not list are valid, only new to the spec.
+    pub open: bool,
     /// `anyOf`/`oneOf` alternatives.
     pub alternatives: Vec<&'a Value>,
     /// Every merged schema object, outermost first (for keywords the view does not lift).
@@ -207,6 +210,7 @@ impl<'a> View<'a> {
             additional: Additional::Unspecified,
             items: None,
             enumeration: None,
+            open: false,
             alternatives: Vec::new(),
             parts: Vec::new(),
         };
@@ -273,6 +277,21 @@ impl<'a> View<'a> {
             && let Some(values) = object.get("enum").and_then(Value::as_array)
         {
             self.enumeration = Some((values.as_slice(), name));
+        }
+        if shipstream_inventory_codegen::facts::open_enum_values(schema).is_some() {
+            // The open-enum form: a string whose known values are listed.
+            let listed = object
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find_map(|branch| branch.get("enum").and_then(Value::as_array));
+            if let Some(values) = listed {
+                self.ty.get_or_insert("string");
+                self.enumeration = Some((values.as_slice(), name));
+                self.open = true;
+            }
+            return;
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(list) = object.get(key).and_then(Value::as_array) {
@@ -408,5 +427,10 @@ mod tests {
         assert!(weight.properties.contains_key("unit"));
         let unit = View::of(&spec, weight.properties["unit"]);
         assert_eq!(unit.enumeration.unwrap().1, Some("WeightUnit"));
+        assert!(unit.open);
+        let level = json!({"$ref": "#/components/schemas/TotalLevel"});
+        let level = View::of(&spec, &level);
+        let ty = View::of(&spec, level.properties["type"]);
+        assert!(!ty.open, "a level's type is a closed enum");
     }
 }

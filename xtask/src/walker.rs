@@ -25,8 +25,15 @@ pub enum Kind {
         /// What was sent, e.g. `string "5"`.
         got: String,
     },
-    /// A value the schema's `enum` does not list.
+    /// A value a closed `enum` does not list: the API breaks the spec.
     UnknownEnumValue {
+        /// The value, as JSON.
+        value: String,
+        /// The enum's component name, or its values when it is inline.
+        enum_name: String,
+    },
+    /// A value an *open* enum does not list yet: valid, but the spec should learn it.
+    NewEnumValue {
         /// The value, as JSON.
         value: String,
         /// The enum's component name, or its values when it is inline.
@@ -34,6 +41,22 @@ pub enum Kind {
     },
     /// A required field that is missing.
     MissingRequired,
+    /// A member the schema allows through `additionalProperties` without describing it,
+    /// beside the members it lists (`included.Packaging`): valid, but the spec could say
+    /// what it is.
+    Undescribed,
+}
+
+impl Kind {
+    /// Whether the finding breaks the spec (a validator would refuse the response), as
+    /// opposed to drift the spec allows but does not describe yet (a field it lacks, a new
+    /// value of an open enum).
+    pub fn is_violation(&self) -> bool {
+        matches!(
+            self,
+            Kind::TypeMismatch { .. } | Kind::UnknownEnumValue { .. } | Kind::MissingRequired
+        )
+    }
 }
 
 /// One finding: a JSON path and what is wrong there.
@@ -59,9 +82,20 @@ impl fmt::Display for Finding {
                     "{path}: value {value} is not in the spec's enum {enum_name}"
                 )
             }
+            Kind::NewEnumValue { value, enum_name } => {
+                write!(
+                    f,
+                    "{path}: value {value} is new to the spec's open enum {enum_name} \
+                     (valid; add it to the known values)"
+                )
+            }
             Kind::MissingRequired => write!(
                 f,
                 "{path}: the spec says this field is required, the API left it out"
+            ),
+            Kind::Undescribed => write!(
+                f,
+                "{path}: a member the spec allows but does not describe (valid; describe it)"
             ),
         }
     }
@@ -139,11 +173,13 @@ fn walk_at(
                     .join(", ")
             ),
         };
+        let value = instance.to_string();
         out.push(Finding {
             path: path.to_string(),
-            kind: Kind::UnknownEnumValue {
-                value: instance.to_string(),
-                enum_name,
+            kind: if view.open {
+                Kind::NewEnumValue { value, enum_name }
+            } else {
+                Kind::UnknownEnumValue { value, enum_name }
             },
         });
     }
@@ -160,6 +196,12 @@ fn walk_at(
                 if let Some(prop) = view.properties.get(key.as_str()) {
                     walk_at(spec, prop, value, &at, out);
                 } else if let Additional::Schema(extra) = view.additional {
+                    if !view.properties.is_empty() {
+                        out.push(Finding {
+                            path: at.to_string(),
+                            kind: Kind::Undescribed,
+                        });
+                    }
                     walk_at(spec, extra, value, &at, out);
                 } else if closed {
                     out.push(Finding {
@@ -292,8 +334,8 @@ mod tests {
         for want in [
             "$.collection[0].product.sku: spec says string, API sent integer 12",
             "$.collection[0].qty_on_hand: spec says integer, API sent string \"5\"",
-            "$.included.Product[0].goods_type: value \"HAZMAT\" is not in the spec's enum GoodsType",
-            "$.included.Product[0].weight.unit: value \"stone\" is not in the spec's enum WeightUnit",
+            "$.included.Product[0].goods_type: value \"HAZMAT\" is new to the spec's open enum GoodsType (valid; add it to the known values)",
+            "$.included.Product[0].weight.unit: value \"stone\" is new to the spec's open enum WeightUnit (valid; add it to the known values)",
             "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
             "$.included.Product[0].id: the spec says this field is required, the API left it out",
             "$.meta.count: spec says integer, API sent null",
@@ -304,6 +346,20 @@ mod tests {
             );
         }
         assert_eq!(got.len(), 7, "{got:#?}");
+        // New values of open enums and unknown fields are drift; the rest breaks the spec.
+        let violations = walk(&spec(), &page_schema(), &page)
+            .iter()
+            .filter(|f| f.kind.is_violation())
+            .count();
+        assert_eq!(violations, 4);
+        // A closed enum's unknown value is a violation.
+        page["collection"][0]["type"] = json!("TotalLevelV2");
+        let got = walk(&spec(), &page_schema(), &page);
+        let closed = got
+            .iter()
+            .find(|f| f.path == "$.collection[0].type")
+            .unwrap();
+        assert!(closed.kind.is_violation(), "{closed}");
     }
 
     #[test]
@@ -312,11 +368,20 @@ mod tests {
         page["included"]["Product"][0]["weight"] = Value::Null;
         page["included"]["Product"][0]["custom_fields"][0]["value"] = json!({"any": ["thing"]});
         page["next"] = Value::Null;
-        page["included"]["Warehouse"] = json!([{"type": "Warehouse", "id": 1, "anything": true}]);
         assert_eq!(
             messages(&walk(&spec(), &page_schema(), &page)),
             Vec::<String>::new()
         );
+        // An included group the spec does not detail is valid, and named as drift.
+        page["included"]["Warehouse"] = json!([{"type": "Warehouse", "id": 1, "anything": true}]);
+        let got = walk(&spec(), &page_schema(), &page);
+        assert_eq!(
+            messages(&got),
+            [
+                "$.included.Warehouse: a member the spec allows but does not describe (valid; describe it)"
+            ]
+        );
+        assert!(!got[0].kind.is_violation());
     }
 
     #[test]
@@ -327,8 +392,9 @@ mod tests {
         assert_eq!(
             got,
             [
+                "$.included.Kit: a member the spec allows but does not describe (valid; describe it)",
                 "$.included.Kit[0].id: spec says integer, API sent string \"one\"",
-                "$.included.Kit[0].type: value \"Kit\" is not in the spec's enum ObjectType",
+                "$.included.Kit[0].type: value \"Kit\" is new to the spec's open enum ObjectType (valid; add it to the known values)",
             ]
         );
     }

@@ -86,7 +86,7 @@ async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {
         [
             "$.collection[0].qty_on_hand: spec says integer, API sent string \"5\"",
             "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
-            "$.included.Product[0].goods_type: value \"HAZMAT\" is not in the spec's enum GoodsType",
+            "$.included.Product[0].goods_type: value \"HAZMAT\" is new to the spec's open enum GoodsType (valid; add it to the known values)",
             "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
         ]
     );
@@ -122,7 +122,6 @@ async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {
         "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
         "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
         "$.collection[0].qty_on_hand: ",
-        "$.included.Product[0].goods_type: ",
     ] {
         assert!(
             findings.problems.iter().any(|p| p.contains(want)),
@@ -130,6 +129,20 @@ async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {
             findings.problems
         );
     }
+    // A new value of an open enum is valid: a note, not a problem.
+    assert!(
+        !findings.problems.iter().any(|p| p.contains("goods_type")),
+        "{:#?}",
+        findings.problems
+    );
+    assert!(
+        findings
+            .notes
+            .iter()
+            .any(|n| n.contains("$.included.Product[0].goods_type: value \"HAZMAT\" is new")),
+        "{:#?}",
+        findings.notes
+    );
 }
 
 #[tokio::test]

@@ -154,7 +154,7 @@ impl OpenEnum {
 }
 
 /// `in^3` → `In3`, `NORMAL` → `Normal`, `TotalLevel` → `TotalLevel`.
-fn variant_ident(value: &str) -> String {
+pub(crate) fn variant_ident(value: &str) -> String {
     let mut out = String::new();
     for word in value
         .split(|c: char| !c.is_ascii_alphanumeric())

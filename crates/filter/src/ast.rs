@@ -60,34 +60,36 @@ pub struct Condition {
 
 /// A condition operator (the key inside an advanced-form object).
 ///
-/// `eq`, `gt`, `lt`, `null`, `start` and `end` are confirmed by ShipStream's Global API docs.
-/// `neq`, `gteq`, `lteq`, `in` and `nin` are **assumed** from ShipStream's older Merchant API
-/// and may be rejected by the server.
+/// The grammar knows how to parse and evaluate each of these. Which of them the vendor's
+/// documentation shows and which are assumed from ShipStream's older Merchant API (and may
+/// be rejected by the server) is the spec's to say: [`Op::is_documented`] reads it from the
+/// generated `x-filter-operators`, and [`Filter::validate`](crate::Filter::validate) refuses
+/// an operator the spec does not list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Op {
-    /// `eq`: equals (confirmed).
+    /// `eq`: equals.
     Eq,
-    /// `neq`: does not equal (assumed).
+    /// `neq`: does not equal.
     Neq,
-    /// `gt`: greater than (confirmed).
+    /// `gt`: greater than.
     Gt,
-    /// `gteq`: greater than or equal (assumed).
+    /// `gteq`: greater than or equal.
     Gteq,
-    /// `lt`: less than (confirmed).
+    /// `lt`: less than.
     Lt,
-    /// `lteq`: less than or equal (assumed).
+    /// `lteq`: less than or equal.
     Lteq,
-    /// `null`: `null:true` matches missing/null values, `null:false` present ones (confirmed).
+    /// `null`: `null:true` matches missing/null values, `null:false` present ones.
     Null,
-    /// `start`: string starts with (confirmed).
+    /// `start`: string starts with.
     Start,
-    /// `end`: string ends with (confirmed).
+    /// `end`: string ends with.
     End,
-    /// `in`: equals one of a list (assumed).
+    /// `in`: equals one of a list.
     In,
-    /// `nin`: equals none of a list (assumed).
+    /// `nin`: equals none of a list.
     Nin,
 }
 
@@ -129,12 +131,15 @@ impl Op {
         Op::ALL.iter().copied().find(|op| op.as_str() == name)
     }
 
-    /// Whether ShipStream's Global API docs confirm this operator (the others are assumed).
-    pub const fn is_documented(self) -> bool {
-        matches!(
-            self,
-            Op::Eq | Op::Gt | Op::Lt | Op::Null | Op::Start | Op::End
-        )
+    /// Whether the vendor's documentation shows this operator (the spec's
+    /// `x-filter-operators.documented`); the others are assumed.
+    pub fn is_documented(self) -> bool {
+        shipstream_inventory_generated::api::operator(self.as_str()).is_some_and(|o| o.documented)
+    }
+
+    /// Whether the spec lists this operator at all (`x-filter-operators`).
+    pub fn in_spec(self) -> bool {
+        shipstream_inventory_generated::api::operator(self.as_str()).is_some()
     }
 
     /// `"eq, neq, gt, ..."`: the operator list used in error messages.

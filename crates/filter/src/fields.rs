@@ -1,241 +1,59 @@
-//! The filterable and sortable fields of `GET /api/global/v1/inventory/levels/total`
-//! ("List total inventory levels").
+//! The filterable and sortable fields of the inventory levels endpoint, generated from the
+//! spec (`x-filterable-fields` and the `sort` pattern) into
+//! [`shipstream_inventory_generated::api`]; this module only looks them up.
 //!
 //! ```
 //! use shipstream_filter::fields::{self, FieldKind};
 //!
 //! let spec = fields::lookup("qty_available").unwrap();
 //! assert_eq!(spec.kind, FieldKind::Integer);
+//! assert!(fields::supports(spec.kind, shipstream_filter::Op::Lt));
 //! assert!(fields::SORTABLE.contains(&"updated_at"));
 //! assert!(fields::lookup("nope").is_none());
 //! ```
 
 use crate::ast::Op;
-
-/// The type of a filterable field, which decides the operators and operands it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FieldKind {
-    /// A whole number (ids, quantities).
-    Integer,
-    /// Free text, compared case-sensitively.
-    String,
-    /// `true` / `false`.
-    Boolean,
-    /// An ISO-8601 / RFC 3339 date-time such as `2025-08-28T10:30:00Z`.
-    Timestamp,
-    /// One of a fixed set of lowercase strings.
-    Enum(&'static [&'static str]),
-}
-
-impl FieldKind {
-    /// Whether `op` applies to fields of this kind:
-    /// `eq`, `neq`, `null`, `in`, `nin` apply to every kind; `gt`, `gteq`, `lt`, `lteq` to
-    /// integers and timestamps; `start`, `end` to strings and enums.
-    pub fn supports(self, op: Op) -> bool {
-        match op {
-            Op::Gt | Op::Gteq | Op::Lt | Op::Lteq => {
-                matches!(self, FieldKind::Integer | FieldKind::Timestamp)
-            }
-            Op::Start | Op::End => matches!(self, FieldKind::String | FieldKind::Enum(_)),
-            Op::Eq | Op::Neq | Op::Null | Op::In | Op::Nin => true,
-        }
-    }
-
-    /// Every operator this kind supports, in [`Op::ALL`] order.
-    pub fn operators(self) -> Vec<Op> {
-        Op::ALL
-            .iter()
-            .copied()
-            .filter(|op| self.supports(*op))
-            .collect()
-    }
-
-    /// A short name for messages: `"integer"`, `"string"`, `"boolean"`, `"timestamp"`, `"enum"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldKind::Integer => "integer",
-            FieldKind::String => "string",
-            FieldKind::Boolean => "boolean",
-            FieldKind::Timestamp => "timestamp",
-            FieldKind::Enum(_) => "enum",
-        }
-    }
-}
+use shipstream_inventory_generated::api;
 
 /// Whether a field belongs to the product or to the inventory level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FieldGroup {
-    /// Fields of the level's product ("Product Fields" on the endpoint page).
-    Product,
-    /// Fields of the total level itself ("Inventory Fields").
-    Inventory,
-}
+pub use api::FieldGroup;
+/// The type of a filterable field, which decides the operators and operands it accepts
+/// (generated from the spec's `x-filterable-fields`).
+pub use api::FieldKind;
+/// One filterable field: name, kind, group, description, whether it is also a sort key.
+pub use api::FilterableField as FieldSpec;
 
-/// One filterable field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct FieldSpec {
-    /// The name used in `filter=` (e.g. `qty_available`).
-    pub name: &'static str,
-    /// Its type.
-    pub kind: FieldKind,
-    /// Product or inventory field.
-    pub group: FieldGroup,
-    /// The endpoint page's description.
-    pub description: &'static str,
-    /// Whether the field is also accepted by `sort=`.
-    pub sortable: bool,
-}
-
-/// The values of `product_type`.
-pub const PRODUCT_TYPES: &[&str] = &["normal", "packaging", "containers", "supplies", "infill"];
-
-const fn spec(
-    name: &'static str,
-    kind: FieldKind,
-    group: FieldGroup,
-    description: &'static str,
-    sortable: bool,
-) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind,
-        group,
-        description,
-        sortable,
+/// Whether `op` applies to fields of `kind`: `eq`, `neq`, `null`, `in`, `nin` apply to
+/// every kind; `gt`, `gteq`, `lt`, `lteq` to integers and timestamps; `start`, `end` to
+/// strings and enums. (The grammar's rule: the spec does not say.)
+pub fn supports(kind: FieldKind, op: Op) -> bool {
+    match op {
+        Op::Gt | Op::Gteq | Op::Lt | Op::Lteq => {
+            matches!(kind, FieldKind::Integer | FieldKind::Timestamp)
+        }
+        Op::Start | Op::End => matches!(kind, FieldKind::String | FieldKind::Enum(_)),
+        Op::Eq | Op::Neq | Op::Null | Op::In | Op::Nin => true,
     }
 }
 
-use FieldGroup::{Inventory as I, Product as P};
-use FieldKind::{Boolean, Integer, String as Str, Timestamp};
+/// Every operator of the spec that applies to `kind`, in [`Op::ALL`] order.
+pub fn operators(kind: FieldKind) -> Vec<Op> {
+    Op::ALL
+        .iter()
+        .copied()
+        .filter(|op| op.in_spec() && supports(kind, *op))
+        .collect()
+}
 
-/// Every filterable field, in the endpoint page's order.
+/// Every filterable field, in the spec's order.
 ///
-/// `goods_type` is treated as an open string (known values include `NORMAL`).
-/// `is_enabled` defaults to `true` on this endpoint: disabled products are left out unless
-/// a filter on `is_enabled` is given.
-pub const ALL: &[FieldSpec] = &[
-    spec("product_id", Integer, P, "Product entity ID", true),
-    spec("sku", Str, P, "Product SKU", true),
-    spec("product_name", Str, P, "Product name", false),
-    spec(
-        "product_type",
-        FieldKind::Enum(PRODUCT_TYPES),
-        P,
-        "Product type (normal, packaging, containers, supplies, infill)",
-        false,
-    ),
-    spec(
-        "product_created_at",
-        Timestamp,
-        P,
-        "Product creation date",
-        false,
-    ),
-    spec(
-        "product_updated_at",
-        Timestamp,
-        P,
-        "Product last update date",
-        false,
-    ),
-    spec("merchant_id", Integer, P, "Merchant/website ID", false),
-    spec("vendor_sku", Str, P, "Vendor SKU", false),
-    spec("external_id", Str, P, "External product ID", false),
-    spec("barcode", Str, P, "Product barcode", false),
-    spec("goods_type", Str, P, "Goods classification", false),
-    spec(
-        "is_enabled",
-        Boolean,
-        P,
-        "Product enabled status (default: true)",
-        false,
-    ),
-    spec(
-        "is_available",
-        Boolean,
-        P,
-        "Product availability status",
-        false,
-    ),
-    spec("is_visible", Boolean, P, "Product visibility status", false),
-    spec(
-        "updated_at",
-        Timestamp,
-        I,
-        "Inventory last updated timestamp",
-        true,
-    ),
-    spec(
-        "qty_allocated",
-        Integer,
-        I,
-        "Quantity allocated for orders",
-        false,
-    ),
-    spec("qty_backordered", Integer, I, "Quantity backordered", false),
-    spec(
-        "qty_reserved",
-        Integer,
-        I,
-        "Quantity reserved for picking",
-        false,
-    ),
-    spec(
-        "qty_picked",
-        Integer,
-        I,
-        "Quantity picked but not packed",
-        false,
-    ),
-    spec(
-        "qty_expected",
-        Integer,
-        I,
-        "Quantity expected from deliveries",
-        false,
-    ),
-    spec(
-        "qty_processed",
-        Integer,
-        I,
-        "Quantity processed from deliveries",
-        false,
-    ),
-    spec(
-        "qty_putaway",
-        Integer,
-        I,
-        "Quantity waiting to be put away",
-        false,
-    ),
-    spec(
-        "qty_available",
-        Integer,
-        I,
-        "Quantity available for allocation",
-        false,
-    ),
-    spec(
-        "qty_on_hand",
-        Integer,
-        I,
-        "Total physical quantity on hand",
-        false,
-    ),
-    spec(
-        "qty_advertised",
-        Integer,
-        I,
-        "Quantity advertised to customers",
-        false,
-    ),
-];
+/// `goods_type` is an open string (known values include `NORMAL`). `is_enabled` defaults
+/// to `true` on this endpoint: disabled products are left out unless a filter on
+/// `is_enabled` is given.
+pub const ALL: &[FieldSpec] = api::FILTERABLE_FIELDS;
 
 /// The fields accepted by `sort=` (prefix `-` for descending; default `-updated_at`).
-pub const SORTABLE: &[&str] = &["product_id", "sku", "updated_at"];
+pub const SORTABLE: &[&str] = api::SORT_KEYS;
 
 /// The catalogue entry for `name` (exact, case-sensitive).
 pub fn lookup(name: &str) -> Option<&'static FieldSpec> {
@@ -278,38 +96,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_matches_endpoint_page() {
-        assert_eq!(ALL.len(), 25);
+    fn the_catalogue_is_consistent() {
         let mut names: Vec<_> = ALL.iter().map(|f| f.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ALL.len(), "duplicate field");
         for f in ALL {
             assert_eq!(f.sortable, SORTABLE.contains(&f.name), "{}", f.name);
-            if f.name.starts_with("qty_") || f.name.ends_with("_id") && f.name != "external_id" {
-                assert_eq!(f.kind, FieldKind::Integer, "{}", f.name);
+            if let FieldKind::Enum(values) = f.kind {
+                assert!(!values.is_empty(), "{} has no values", f.name);
             }
-            if f.name.ends_with("_at") {
-                assert_eq!(f.kind, FieldKind::Timestamp, "{}", f.name);
-            }
-            if f.name.starts_with("is_") {
-                assert_eq!(f.kind, FieldKind::Boolean, "{}", f.name);
-            }
-        }
-        assert_eq!(
-            lookup("product_type").map(|f| f.kind),
-            Some(FieldKind::Enum(PRODUCT_TYPES))
-        );
-        assert_eq!(
-            lookup("goods_type").map(|f| f.kind),
-            Some(FieldKind::String)
-        );
-        assert_eq!(
-            lookup("external_id").map(|f| f.kind),
-            Some(FieldKind::String)
-        );
-        for s in SORTABLE {
-            assert!(lookup(s).is_some());
         }
     }
 
@@ -330,14 +126,14 @@ mod tests {
 
     #[test]
     fn operator_table() {
-        assert!(FieldKind::Integer.supports(Op::Gt));
-        assert!(FieldKind::Timestamp.supports(Op::Lteq));
-        assert!(!FieldKind::String.supports(Op::Gt));
-        assert!(!FieldKind::Boolean.supports(Op::Start));
-        assert!(FieldKind::Enum(PRODUCT_TYPES).supports(Op::Start));
-        assert!(!FieldKind::Integer.supports(Op::End));
+        assert!(supports(FieldKind::Integer, Op::Gt));
+        assert!(supports(FieldKind::Timestamp, Op::Lteq));
+        assert!(!supports(FieldKind::String, Op::Gt));
+        assert!(!supports(FieldKind::Boolean, Op::Start));
+        assert!(supports(FieldKind::Enum(&["a"]), Op::Start));
+        assert!(!supports(FieldKind::Integer, Op::End));
         assert_eq!(
-            FieldKind::Boolean.operators(),
+            operators(FieldKind::Boolean),
             vec![Op::Eq, Op::Neq, Op::Null, Op::In, Op::Nin]
         );
     }

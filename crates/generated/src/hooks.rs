@@ -7,7 +7,9 @@
 //!   the API documents (`fields:product=sku,name`);
 //! - `exec` hands the request to an [`Exec`] when one is installed (the facade installs
 //!   its retrying, tracing transport here), so retries see the raw status and body before
-//!   any decoding.
+//!   any decoding; with [`Hooks::preparing`] it sends nothing and hands the request back
+//!   instead ([`prepared`]), so a caller can have the generated operation build a request
+//!   (parameter names, encoding, value checks) and send it its own way.
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
@@ -44,6 +46,7 @@ pub trait Exec: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct Hooks {
     exec: Option<Arc<dyn Exec>>,
+    prepare: bool,
 }
 
 impl Hooks {
@@ -56,19 +59,105 @@ impl Hooks {
     pub fn with_exec(exec: impl Exec) -> Self {
         Self {
             exec: Some(Arc::new(exec)),
+            prepare: false,
         }
     }
 
     /// Hooks that send each request through a shared `exec`.
     pub fn with_shared_exec(exec: Arc<dyn Exec>) -> Self {
-        Self { exec: Some(exec) }
+        Self {
+            exec: Some(exec),
+            prepare: false,
+        }
     }
+
+    /// Hooks that send nothing: every operation ends with the request it would have sent,
+    /// which [`prepared`] takes out of the result.
+    ///
+    /// ```
+    /// use futures::FutureExt as _;
+    /// use shipstream_inventory_generated::{Client, Hooks, prepared, types};
+    ///
+    /// let client = Client::new("https://acme.shipstream.app", Hooks::preparing());
+    /// let result = client
+    ///     .list_total_inventory_levels()
+    ///     .fields(vec![types::ListTotalInventoryLevelsFieldsItem::QtyOnHand, types::ListTotalInventoryLevelsFieldsItem::UpdatedAt])
+    ///     .limit(std::num::NonZeroU64::MIN)
+    ///     .send()
+    ///     .now_or_never()
+    ///     .expect("a prepared operation completes at once");
+    /// let request = prepared(result).unwrap();
+    /// assert_eq!(request.url.query(), Some("fields=qty_on_hand,updated_at&limit=1"));
+    /// ```
+    pub fn preparing() -> Self {
+        Self {
+            exec: None,
+            prepare: true,
+        }
+    }
+}
+
+/// A request that a generated operation built but did not send (see [`Hooks::preparing`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: reqwest::Method,
+    /// The full URL, query string encoded as the spec describes.
+    pub url: url::Url,
+    /// The headers the operation sets (the API version pin among them).
+    pub headers: reqwest::header::HeaderMap,
+}
+
+/// The status of the stand-in response a preparing client answers with.
+const PREPARED_STATUS: u16 = 599;
+
+/// Takes the [`PreparedRequest`] out of the result of an operation run on a client with
+/// [`Hooks::preparing`]. An operation that refused its input before building a request
+/// (a value that breaks the spec) returns that error.
+pub fn prepared<T, E>(
+    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Result<PreparedRequest, Box<progenitor_client::Error<E>>> {
+    match result {
+        Err(progenitor_client::Error::UnexpectedResponse(mut response))
+            if response.status().as_u16() == PREPARED_STATUS =>
+        {
+            response
+                .extensions_mut()
+                .remove::<PreparedRequest>()
+                .ok_or_else(|| {
+                    Box::new(progenitor_client::Error::InvalidRequest(
+                        "the stand-in response carries no prepared request".into(),
+                    ))
+                })
+        }
+        Err(other) => Err(Box::new(other)),
+        Ok(_) => Err(Box::new(progenitor_client::Error::InvalidRequest(
+            "the operation was sent: the client was not made with Hooks::preparing".into(),
+        ))),
+    }
+}
+
+fn stand_in(request: &reqwest::Request) -> reqwest::Result<reqwest::Response> {
+    let prepared = PreparedRequest {
+        method: request.method().clone(),
+        url: request.url().clone(),
+        headers: request.headers().clone(),
+    };
+    let mut response = http::Response::new(Vec::<u8>::new());
+    // 599 is a valid status code; `from_u16` only fails outside 100..=999.
+    if let Ok(status) = http::StatusCode::from_u16(PREPARED_STATUS) {
+        *response.status_mut() = status;
+    }
+    response.extensions_mut().insert(prepared);
+    Ok(reqwest::Response::from(response))
 }
 
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
             .field("exec", &self.exec.as_ref().map(|_| "custom"))
+            .field("prepare", &self.prepare)
             .finish()
     }
 }
@@ -79,7 +168,8 @@ impl ClientHooks<Hooks> for crate::Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        join_comma_params(request.url_mut(), crate::COMMA_JOINED_QUERY_PARAMS);
+        let names: Vec<&str> = crate::api::comma_joined_params().collect();
+        join_comma_params(request.url_mut(), &names);
         Ok(())
     }
 
@@ -88,7 +178,11 @@ impl ClientHooks<Hooks> for crate::Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        match &self.inner().exec {
+        let hooks = self.inner();
+        if hooks.prepare {
+            return stand_in(&request);
+        }
+        match &hooks.exec {
             Some(exec) => exec.exec(self.client(), request).await,
             None => self.client().execute(request).await,
         }
@@ -112,7 +206,10 @@ pub fn join_comma_params(url: &mut url::Url, names: &[&str]) {
     let mut joined: Vec<Vec<String>> = vec![Vec::new(); names.len()];
     for pair in query.split('&') {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = percent_encoding::percent_decode_str(raw_key).decode_utf8_lossy();
+        let key = form_urlencoded::parse(raw_key.as_bytes())
+            .next()
+            .map(|(k, _)| k)
+            .unwrap_or_default();
         match names.iter().position(|n| *n == key) {
             Some(i) => {
                 if joined[i].is_empty() {

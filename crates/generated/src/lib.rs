@@ -36,13 +36,16 @@
 //!   back unchanged;
 //! - numbers are `serde_json::Number`, so integers stay integers on a round trip;
 //! - `fields` and `fields:product` go on the wire comma-joined (see [`join_comma_params`]);
+//! - [`api`] holds the API's facts (path, parameters and bounds, filterable fields, sort
+//!   keys, properties) for code that must not write them down again;
 //! - the transport is pluggable through [`Hooks`] and [`Exec`] (retries, tracing);
 //! - there is no authentication: put the bearer header on the `reqwest::Client`.
 #![deny(missing_docs)]
 
+pub mod api;
 mod hooks;
 
-pub use hooks::{Exec, ExecFuture, Hooks, join_comma_params};
+pub use hooks::{Exec, ExecFuture, Hooks, PreparedRequest, join_comma_params, prepared};
 
 #[allow(
     missing_docs,

@@ -21,8 +21,8 @@ use crate::{
     retry::{RetryingExec, is_retryable_status, is_retryable_transport, retry_after},
 };
 
-/// The path of the endpoint, below the instance URL.
-pub const ENDPOINT_PATH: &str = "/api/global/v1/inventory/levels/total";
+/// The path of the endpoint, below the instance URL (from the spec).
+pub const ENDPOINT_PATH: &str = shipstream_inventory_generated::api::PATH;
 
 /// A client of one ShipStream instance. Cheap to clone; clones share connections.
 ///
@@ -43,6 +43,8 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) base: Url,
+    /// The endpoint's URL below `base` (what relative links of a checkpoint resolve
+    /// against).
     pub(crate) endpoint: Url,
     pub(crate) token: Token,
     pub(crate) api_version: Option<ApiVersion>,
@@ -50,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) http: reqwest::Client,
     pub(crate) generated: shipstream_inventory_generated::Client,
+    /// The generated client in "prepare" mode: builds first-page requests, sends nothing.
+    pub(crate) preparer: shipstream_inventory_generated::Client,
 }
 
 impl Inner {
@@ -60,10 +64,19 @@ impl Inner {
         user_agent: String,
         retry: RetryPolicy,
         http: reqwest::Client,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let base_str = base.as_str().trim_end_matches('/').to_owned();
-        let endpoint =
-            Url::parse(&format!("{base_str}{ENDPOINT_PATH}")).unwrap_or_else(|_| base.clone());
+        let endpoint = Url::parse(&format!("{base_str}{ENDPOINT_PATH}")).map_err(|e| {
+            Error::config(format!(
+                "the base URL {base_str} and the endpoint path {ENDPOINT_PATH} do not make a \
+                 URL ({e}); check SHIPSTREAM_URL"
+            ))
+        })?;
+        let preparer = shipstream_inventory_generated::Client::new_with_client(
+            &base_str,
+            http.clone(),
+            shipstream_inventory_generated::Hooks::preparing(),
+        );
         let generated = shipstream_inventory_generated::Client::new_with_client(
             &base_str,
             http.clone(),
@@ -71,7 +84,7 @@ impl Inner {
                 policy: retry.clone(),
             }),
         );
-        Self {
+        Ok(Self {
             base,
             endpoint,
             token,
@@ -80,7 +93,8 @@ impl Inner {
             retry,
             http,
             generated,
-        }
+            preparer,
+        })
     }
 }
 
@@ -327,6 +341,15 @@ impl Failure {
     }
 }
 
+/// The bounds of `limit`, from the spec.
+pub(crate) fn page_size_range() -> (i64, i64) {
+    let limit = &shipstream_inventory_generated::api::params::LIMIT;
+    (
+        limit.minimum.unwrap_or(1),
+        limit.maximum.unwrap_or(i64::MAX),
+    )
+}
+
 pub(crate) fn shorten(s: &str) -> String {
     const MAX: usize = 120;
     if s.chars().count() <= MAX {
@@ -413,7 +436,8 @@ impl TotalLevelsRequest {
         self
     }
 
-    /// Levels per page, 1 to 1000 (the API's default is 100).
+    /// Levels per page, within the spec's bounds of `limit` (1 to 1000; the API's default
+    /// is 100).
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
         self
@@ -451,10 +475,13 @@ impl TotalLevelsRequest {
             )));
         }
         let mut query = self.query.clone();
+        let limit = &shipstream_inventory_generated::api::params::LIMIT;
         if let Some(size) = self.page_size {
-            if !(1..=1000).contains(&size) {
+            let (min, max) = page_size_range();
+            if !(min..=max).contains(&i64::from(size)) {
                 return Err(Error::invalid_request(format!(
-                    "page size {size} is out of range: the API accepts 1 to 1000; nothing was sent"
+                    "page size {size} is out of range: the API accepts {min} to {max}; nothing \
+                     was sent"
                 )));
             }
             query.limit = Some(size);
@@ -463,7 +490,11 @@ impl TotalLevelsRequest {
             if max == 0 {
                 return Err(Error::invalid_request("max_items must be at least 1"));
             }
-            let size = u64::from(query.limit.unwrap_or(100));
+            let default = limit
+                .default
+                .and_then(|d| d.parse::<u32>().ok())
+                .unwrap_or(u32::MAX);
+            let size = u64::from(query.limit.unwrap_or(default));
             if max < size {
                 query.limit = u32::try_from(max).ok();
             }
@@ -471,11 +502,10 @@ impl TotalLevelsRequest {
         Ok(query)
     }
 
-    /// The absolute URL of the first page, for logs and checkpoints.
+    /// The absolute URL of the first page, for logs and checkpoints. The generated
+    /// operation builds it (parameter names, encoding, the spec's value checks).
     pub fn uri(&self) -> Result<String, Error> {
-        let q = self.checked_query()?.encode();
-        let mut url = self.client.inner.endpoint.clone();
-        url.set_query((!q.is_empty()).then_some(q.as_str()));
+        let url = self.checked_query()?.prepare(&self.client.inner.preparer)?;
         Ok(url.into())
     }
 

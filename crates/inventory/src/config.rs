@@ -82,15 +82,12 @@ fn jwt_exp(token: &str) -> Option<i64> {
 pub struct ApiVersion(String);
 
 impl ApiVersion {
-    /// Validates `YYYY-MM` (month 01 to 12).
+    /// Validates the version against the spec's pattern for the version header
+    /// (`YYYY-MM`, month 01 to 12).
     pub fn new(version: impl AsRef<str>) -> Result<Self, Error> {
         let v = version.as_ref().trim();
-        let ok = v.len() == 7
-            && v.as_bytes()[4] == b'-'
-            && v[..4].bytes().all(|b| b.is_ascii_digit())
-            && v[5..].bytes().all(|b| b.is_ascii_digit())
-            && matches!(v[5..].parse::<u8>(), Ok(1..=12));
-        if ok {
+        let checked = shipstream_inventory_generated::types::ApiVersion::try_from(v);
+        if checked.is_ok() {
             Ok(Self(v.to_owned()))
         } else {
             Err(Error::config(format!(
@@ -255,7 +252,13 @@ impl ClientBuilder {
         if let Some(v) = &api_version {
             let value = reqwest::header::HeaderValue::from_str(v.as_str())
                 .map_err(|_| Error::config("invalid API version header"))?;
-            headers.insert("x-shipstream-api-version", value);
+            let name = reqwest::header::HeaderName::from_bytes(
+                shipstream_inventory_generated::api::params::X_SHIP_STREAM_API_VERSION
+                    .name
+                    .as_bytes(),
+            )
+            .map_err(|_| Error::config("the spec's API version header is not a header name"))?;
+            headers.insert(name, value);
         }
         let origin = base.origin();
         let http = {
@@ -280,7 +283,7 @@ impl ClientBuilder {
                 self.user_agent,
                 self.retry,
                 http,
-            )),
+            )?),
         })
     }
 }

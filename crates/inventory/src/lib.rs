@@ -52,13 +52,16 @@ pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL,
 pub use error::{Error, ErrorKind, RecordError};
 pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
 pub use query::{
-    BoolField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES, ProductField,
-    ProductType, ProductTypeField, Sort, SortField, TextField, TimeField, fields,
+    BoolField, EnumField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES,
+    ProductField, ProductType, Sort, SortField, TextField, TimeField, fields,
 };
 pub use retry::RetryPolicy;
 /// The filter grammar (parser, renderer, field catalogue) shared with the mock and CLI.
 pub use shipstream_filter as grammar;
 pub use shipstream_filter::{Condition, Filter};
+/// The API's facts, generated from the spec: path, parameters and their bounds,
+/// filterable fields, sort keys, properties, assumptions.
+pub use shipstream_inventory_generated::api;
 /// The generated types of the spec (levels, products, error bodies, open enums).
 pub use shipstream_inventory_generated::types;
 /// A product as the API sends it.

@@ -1,22 +1,30 @@
 //! Typed query pieces: filter fields, sort keys, optional fields.
+//!
+//! Nothing here lists a fact about the API: the field handles, their kinds and docs, the
+//! sort keys and the enumerations are generated from `openapi.yaml`
+//! ([`shipstream_inventory_generated::api`]).
 
-use std::{fmt, str::FromStr};
+use std::{fmt, marker::PhantomData, str::FromStr};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use shipstream_filter::{Condition, Filter, Value};
+use shipstream_inventory_generated::api::{self, Enumeration};
 
 use crate::Error;
 
+/// The product types `product_type` can be filtered on.
+pub use shipstream_inventory_generated::api::ProductType;
+/// A sortable field (the keys of the spec's `sort` pattern).
+pub use shipstream_inventory_generated::api::SortField;
 /// Optional fields of a level (`fields=`), exactly the values the spec lists.
 pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsItem as LevelField;
 /// Product fields to include (`fields:product=`), exactly the values the spec lists.
 pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsProductItem as ProductField;
 
 /// Every [`LevelField`] value as the wire spells it, in spec order.
-pub const LEVEL_FIELD_NAMES: &[&str] = shipstream_inventory_generated::query_values::FIELDS;
+pub const LEVEL_FIELD_NAMES: &[&str] = api::params::FIELDS.values;
 /// Every [`ProductField`] value as the wire spells it, in spec order.
-pub const PRODUCT_FIELD_NAMES: &[&str] =
-    shipstream_inventory_generated::query_values::FIELDS_PRODUCT;
+pub const PRODUCT_FIELD_NAMES: &[&str] = api::params::FIELDS_PRODUCT.values;
 
 macro_rules! field_type {
     ($(#[$m:meta])* $name:ident) => {
@@ -25,6 +33,12 @@ macro_rules! field_type {
         pub struct $name(&'static str);
 
         impl $name {
+            /// The handle of the field named `name` (the constants in [`fields`] are the
+            /// ones the spec lists).
+            pub const fn new(name: &'static str) -> Self {
+                Self(name)
+            }
+
             /// The field's name on the wire.
             pub const fn name(self) -> &'static str {
                 self.0
@@ -64,10 +78,58 @@ field_type!(
     /// A timestamp field: compare with `gt`, `lt`, ... .
     TimeField
 );
-field_type!(
-    /// The product type field.
-    ProductTypeField
-);
+
+/// A field whose values are one of the closed set `T` (a generated enum such as
+/// [`ProductType`]).
+pub struct EnumField<T>(&'static str, PhantomData<fn() -> T>);
+
+impl<T> Clone for EnumField<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for EnumField<T> {}
+impl<T> fmt::Debug for EnumField<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EnumField").field(&self.0).finish()
+    }
+}
+impl<T> PartialEq for EnumField<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<T> Eq for EnumField<T> {}
+
+impl<T: Enumeration> EnumField<T> {
+    /// The handle of the field named `name`.
+    pub const fn new(name: &'static str) -> Self {
+        Self(name, PhantomData)
+    }
+    /// The field's name on the wire.
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+    /// Equal to `v`.
+    pub fn eq(self, v: T) -> Filter {
+        Filter::equals(self.0, v.as_str())
+    }
+    /// Not equal to `v` (operator assumed from the older API).
+    pub fn neq(self, v: T) -> Filter {
+        Filter::all(self.0, [Condition::neq(v.as_str())])
+    }
+    /// One of `values` (operator assumed from the older API).
+    pub fn is_in(self, values: impl IntoIterator<Item = T>) -> Filter {
+        Filter::all(
+            self.0,
+            [Condition::is_in(values.into_iter().map(|v| v.as_str()))],
+        )
+    }
+    /// Matches when the field is null (`true`) or not null (`false`).
+    pub fn is_null(self, null: bool) -> Filter {
+        Filter::all(self.0, [Condition::null(null)])
+    }
+}
 
 impl IntField {
     /// Equal to `v` (`field:v`).
@@ -179,182 +241,44 @@ impl TimeField {
     }
 }
 
-/// The product types `product_type` can be filtered on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ProductType {
-    /// `normal`
-    Normal,
-    /// `packaging`
-    Packaging,
-    /// `containers`
-    Containers,
-    /// `supplies`
-    Supplies,
-    /// `infill`
-    Infill,
-}
-
-impl ProductType {
-    /// Every product type.
-    pub const ALL: [ProductType; 5] = [
-        Self::Normal,
-        Self::Packaging,
-        Self::Containers,
-        Self::Supplies,
-        Self::Infill,
-    ];
-
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Normal => "normal",
-            Self::Packaging => "packaging",
-            Self::Containers => "containers",
-            Self::Supplies => "supplies",
-            Self::Infill => "infill",
-        }
-    }
-}
-
-impl ProductTypeField {
-    /// Of type `t`.
-    pub fn eq(self, t: ProductType) -> Filter {
-        Filter::equals(self.0, t.as_str())
-    }
-    /// Not of type `t` (operator assumed from the older API).
-    pub fn neq(self, t: ProductType) -> Filter {
-        Filter::all(self.0, [Condition::neq(t.as_str())])
-    }
-    /// Of one of `types` (operator assumed from the older API).
-    pub fn is_in(self, types: impl IntoIterator<Item = ProductType>) -> Filter {
-        Filter::all(
-            self.0,
-            [Condition::is_in(types.into_iter().map(ProductType::as_str))],
-        )
-    }
-}
-
-/// Every filterable field of the endpoint, typed.
+/// Every filterable field of the endpoint, typed; one constant per entry of the spec's
+/// `x-filterable-fields`, documented with the spec's description.
 ///
 /// ```
-/// use shipstream_inventory::fields;
+/// use shipstream_inventory::{ProductType, fields};
 /// assert_eq!(fields::QTY_AVAILABLE.lt(10).to_string(), "qty_available{lt:10}");
 /// assert_eq!(fields::SKU.eq("ABC123").to_string(), "sku:ABC123");
 /// assert_eq!(fields::IS_ENABLED.eq(false).to_string(), "is_enabled:false");
+/// assert_eq!(fields::PRODUCT_TYPE.eq(ProductType::Packaging).to_string(), "product_type:packaging");
 /// assert_eq!(
 ///     fields::PRODUCT_NAME.any([[shipstream_inventory::Condition::start("Box of")], [shipstream_inventory::Condition::end("CASE")]]).to_string(),
 ///     r#"product_name[{start:"Box of"},{end:"CASE"}]"#
 /// );
 /// ```
 pub mod fields {
-    use super::{BoolField, IntField, ProductTypeField, TextField, TimeField};
+    #[allow(unused_imports)]
+    use super::{BoolField, EnumField, IntField, TextField, TimeField};
 
-    /// Product entity id.
-    pub const PRODUCT_ID: IntField = IntField("product_id");
-    /// Product SKU.
-    pub const SKU: TextField = TextField("sku");
-    /// Product name.
-    pub const PRODUCT_NAME: TextField = TextField("product_name");
-    /// Product type (normal, packaging, containers, supplies, infill).
-    pub const PRODUCT_TYPE: ProductTypeField = ProductTypeField("product_type");
-    /// When the product was created.
-    pub const PRODUCT_CREATED_AT: TimeField = TimeField("product_created_at");
-    /// When the product was last updated.
-    pub const PRODUCT_UPDATED_AT: TimeField = TimeField("product_updated_at");
-    /// Merchant (website) id.
-    pub const MERCHANT_ID: IntField = IntField("merchant_id");
-    /// Vendor SKU.
-    pub const VENDOR_SKU: TextField = TextField("vendor_sku");
-    /// External product id.
-    pub const EXTERNAL_ID: TextField = TextField("external_id");
-    /// A product barcode.
-    pub const BARCODE: TextField = TextField("barcode");
-    /// Goods classification.
-    pub const GOODS_TYPE: TextField = TextField("goods_type");
-    /// Whether the product is enabled (the API assumes `true` unless filtered).
-    pub const IS_ENABLED: BoolField = BoolField("is_enabled");
-    /// Whether the product is available.
-    pub const IS_AVAILABLE: BoolField = BoolField("is_available");
-    /// Whether the product is visible.
-    pub const IS_VISIBLE: BoolField = BoolField("is_visible");
-    /// When the level last changed.
-    pub const UPDATED_AT: TimeField = TimeField("updated_at");
-    /// Allocated quantity.
-    pub const QTY_ALLOCATED: IntField = IntField("qty_allocated");
-    /// Backordered quantity.
-    pub const QTY_BACKORDERED: IntField = IntField("qty_backordered");
-    /// Reserved quantity.
-    pub const QTY_RESERVED: IntField = IntField("qty_reserved");
-    /// Picked quantity.
-    pub const QTY_PICKED: IntField = IntField("qty_picked");
-    /// Expected quantity.
-    pub const QTY_EXPECTED: IntField = IntField("qty_expected");
-    /// Processed quantity.
-    pub const QTY_PROCESSED: IntField = IntField("qty_processed");
-    /// Put-away quantity.
-    pub const QTY_PUTAWAY: IntField = IntField("qty_putaway");
-    /// Available quantity.
-    pub const QTY_AVAILABLE: IntField = IntField("qty_available");
-    /// On-hand quantity.
-    pub const QTY_ON_HAND: IntField = IntField("qty_on_hand");
-    /// Advertised quantity.
-    pub const QTY_ADVERTISED: IntField = IntField("qty_advertised");
-
-    /// The names of every field above, in the order of the reference page.
-    pub const ALL: &[&str] = &[
-        PRODUCT_ID.name(),
-        SKU.name(),
-        PRODUCT_NAME.name(),
-        PRODUCT_TYPE.name(),
-        PRODUCT_CREATED_AT.name(),
-        PRODUCT_UPDATED_AT.name(),
-        MERCHANT_ID.name(),
-        VENDOR_SKU.name(),
-        EXTERNAL_ID.name(),
-        BARCODE.name(),
-        GOODS_TYPE.name(),
-        IS_ENABLED.name(),
-        IS_AVAILABLE.name(),
-        IS_VISIBLE.name(),
-        UPDATED_AT.name(),
-        QTY_ALLOCATED.name(),
-        QTY_BACKORDERED.name(),
-        QTY_RESERVED.name(),
-        QTY_PICKED.name(),
-        QTY_EXPECTED.name(),
-        QTY_PROCESSED.name(),
-        QTY_PUTAWAY.name(),
-        QTY_AVAILABLE.name(),
-        QTY_ON_HAND.name(),
-        QTY_ADVERTISED.name(),
-    ];
-}
-
-/// A sortable field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SortField {
-    /// `product_id`: the stable order for complete exports.
-    ProductId,
-    /// `sku`
-    Sku,
-    /// `updated_at` (the API's default, descending).
-    UpdatedAt,
-}
-
-impl SortField {
-    /// Every sortable field.
-    pub const ALL: [SortField; 3] = [Self::ProductId, Self::Sku, Self::UpdatedAt];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ProductId => "product_id",
-            Self::Sku => "sku",
-            Self::UpdatedAt => "updated_at",
-        }
+    macro_rules! handle_type {
+        (integer) => { IntField };
+        (string) => { TextField };
+        (boolean) => { BoolField };
+        (timestamp) => { TimeField };
+        (enumeration($t:ident)) => { EnumField<shipstream_inventory_generated::api::$t> };
     }
+
+    macro_rules! define_handles {
+        ($( ($konst:ident, $name:literal, $kind:ident $(($t:ident))?, $doc:literal) ),* $(,)?) => {
+            $(
+                #[doc = $doc]
+                pub const $konst: handle_type!($kind $(($t))?) = <handle_type!($kind $(($t))?)>::new($name);
+            )*
+            /// The names of every field above, in the spec's order.
+            pub const ALL: &[&str] = &[$($name),*];
+        };
+    }
+
+    shipstream_inventory_generated::__filterable_fields!(define_handles);
 }
 
 /// A sort order: one or more keys, each ascending or descending.
@@ -419,15 +343,13 @@ impl FromStr for Sort {
                 Some(rest) => (true, rest),
                 None => (false, part),
             };
-            let field = SortField::ALL
-                .into_iter()
-                .find(|f| f.as_str() == name)
-                .ok_or_else(|| {
-                    Error::invalid_request(format!(
-                        "cannot sort by `{part}`: sortable fields are product_id, sku and \
-                         updated_at, each optionally prefixed with - for descending"
-                    ))
-                })?;
+            let field: SortField = name.parse().map_err(|_| {
+                Error::invalid_request(format!(
+                    "cannot sort by `{part}`: sortable fields are {}, each optionally \
+                     prefixed with - for descending",
+                    api::SORT_KEYS.join(", ")
+                ))
+            })?;
             if keys.iter().any(|(f, _)| *f == field) {
                 return Err(Error::invalid_request(format!(
                     "sort key `{name}` appears twice in `{s}`"
@@ -450,58 +372,57 @@ pub(crate) struct Query {
     pub(crate) limit: Option<u32>,
 }
 
-const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn enc(s: &str) -> percent_encoding::PercentEncode<'_> {
-    percent_encoding::utf8_percent_encode(s, UNRESERVED)
-}
-
 impl Query {
-    /// The query string as the spec describes it: `filter` repeated, `fields` and
-    /// `fields:product` comma-joined, values percent-encoded.
-    pub(crate) fn encode(&self) -> String {
-        let mut pairs: Vec<String> = Vec::new();
-        for f in &self.filters {
-            pairs.push(format!("filter={}", enc(&f.render())));
+    /// The URL of the first page, built by the generated operation: parameter names,
+    /// encoding (`filter` repeated, `fields` and `fields:product` comma-joined) and the
+    /// spec's checks of each value (patterns, lengths) are progenitor's and the generated
+    /// crate's, not this crate's. `preparer` is a generated client made with
+    /// `Hooks::preparing`, so nothing is sent.
+    pub(crate) fn prepare(
+        &self,
+        preparer: &shipstream_inventory_generated::Client,
+    ) -> Result<url::Url, Error> {
+        use futures::FutureExt as _;
+        use shipstream_inventory_generated::types;
+
+        let mut op = preparer.list_total_inventory_levels();
+        if !self.filters.is_empty() {
+            let items = self
+                .filters
+                .iter()
+                .map(|f| types::ListTotalInventoryLevelsFilterItem::try_from(f.render()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::invalid_request(format!("filter: {e}; nothing was sent")))?;
+            op = op.filter(items);
         }
         if let Some(sort) = &self.sort {
-            pairs.push(format!("sort={}", enc(&sort.to_string())));
+            let sort =
+                types::ListTotalInventoryLevelsSort::try_from(sort.to_string()).map_err(|e| {
+                    Error::invalid_request(format!("sort `{sort}`: {e}; nothing was sent"))
+                })?;
+            op = op.sort(sort);
         }
-        let join = |items: Vec<String>| -> String {
-            items
-                .iter()
-                .map(|i| enc(i).to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         if !self.fields.is_empty() {
-            pairs.push(format!(
-                "fields={}",
-                join(self.fields.iter().map(ToString::to_string).collect())
-            ));
+            op = op.fields(self.fields.clone());
         }
         if !self.product_fields.is_empty() {
-            pairs.push(format!(
-                "fields:product={}",
-                join(
-                    self.product_fields
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect()
-                )
-            ));
+            op = op.fields_product(self.product_fields.clone());
         }
         if self.count {
-            pairs.push("count=1".into());
+            op = op.count(1);
         }
-        if let Some(limit) = self.limit {
-            pairs.push(format!("limit={limit}"));
+        if let Some(limit) = self
+            .limit
+            .and_then(|l| std::num::NonZeroU64::new(u64::from(l)))
+        {
+            op = op.limit(limit);
         }
-        pairs.join("&")
+        let result = op.send().now_or_never().ok_or_else(|| {
+            Error::invalid_request("the generated operation did not complete without I/O")
+        })?;
+        shipstream_inventory_generated::prepared(result)
+            .map(|request| request.url)
+            .map_err(|e| Error::invalid_request(format!("{e}; nothing was sent")))
     }
 }
 
@@ -524,7 +445,7 @@ mod tests {
     }
 
     #[test]
-    fn queries_encode_like_the_spec_says() {
+    fn queries_are_built_by_the_generated_operation() {
         let q = Query {
             filters: vec![
                 fields::SKU.eq("A B,C"),
@@ -537,12 +458,35 @@ mod tests {
             count: true,
             limit: Some(1000),
         };
-        assert_eq!(
-            q.encode(),
-            "filter=sku%3AA%20B%2CC&filter=qty_available%7Blt%3A10%7D\
-             &filter=product_name%7Bstart%3A%22Box%20%5C%22of%5C%22%22%7D&sort=product_id\
-             &fields=qty_on_hand,updated_at&fields:product=sku,name&count=1&limit=1000"
+        let preparer = shipstream_inventory_generated::Client::new(
+            "https://acme.shipstream.app",
+            shipstream_inventory_generated::Hooks::preparing(),
         );
+        let url = q.prepare(&preparer).unwrap();
+        assert_eq!(url.path(), api::PATH);
+        // Read back the way a server reads a query string.
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |k: &str| -> Vec<&str> {
+            pairs
+                .iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        assert_eq!(
+            get("filter"),
+            [
+                "sku:A B,C",
+                "qty_available{lt:10}",
+                r#"product_name{start:"Box \"of\""}"#
+            ]
+        );
+        assert_eq!(get("sort"), ["product_id"]);
+        assert_eq!(get("fields"), ["qty_on_hand,updated_at"]);
+        assert_eq!(get("fields:product"), ["sku,name"]);
+        assert_eq!(get("count"), ["1"]);
+        assert_eq!(get("limit"), ["1000"]);
+        assert_eq!(pairs.len(), 8, "{url}");
     }
 
     #[test]
@@ -554,7 +498,7 @@ mod tests {
             fields::PRODUCT_ID.between(1, 9),
             fields::SKU.is_in(["a", "b"]),
             fields::PRODUCT_TYPE.eq(ProductType::Packaging),
-            fields::PRODUCT_TYPE.is_in(ProductType::ALL),
+            fields::PRODUCT_TYPE.is_in(ProductType::ALL.iter().copied()),
             fields::UPDATED_AT.gt(t),
             fields::PRODUCT_CREATED_AT.between(t, t),
             fields::IS_VISIBLE.eq(true),

@@ -11,7 +11,7 @@ use wiremock::{
     matchers::{method, path, query_param, query_param_is_missing},
 };
 
-const PATH: &str = "/api/global/v1/inventory/levels/total";
+const PATH: &str = shipstream_inventory::ENDPOINT_PATH;
 
 fn level(id: i64) -> Value {
     json!({
@@ -202,7 +202,7 @@ async fn bad_records_and_unknown_values_never_lose_a_page() {
     let server = MockServer::start().await;
     let mut first = page(1..4, Some(relative("", 4)));
     first["collection"][1]["qty_on_hand"] = json!("lots");
-    first["collection"][2]["type"] = json!("TotalLevelV2");
+    first["collection"][2]["product"]["type"] = json!("Kit");
     first["collection"][2]["brand_new"] = json!({"x": 1});
     first["included"]["Product"][0]["goods_type"] = json!("HAZMAT_NEW");
     Mock::given(method("GET"))
@@ -212,7 +212,12 @@ async fn bad_records_and_unknown_values_never_lose_a_page() {
         .await;
     Mock::given(method("GET"))
         .and(query_param("cursor_start", "4"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(4..6, None)))
+        .respond_with(ResponseTemplate::new(200).set_body_json({
+            let mut second = page(4..6, None);
+            // The one closed enum of a page: the spec allows only `TotalLevel` here.
+            second["collection"][0]["type"] = json!("TotalLevelV2");
+            second
+        }))
         .mount(&server)
         .await;
     let results: Vec<_> = client(&server)
@@ -240,11 +245,14 @@ async fn bad_records_and_unknown_values_never_lose_a_page() {
     assert_eq!(record.location, "collection[1]");
     assert!(record.raw.contains("\"lots\""));
     assert!(record.reason.contains("invalid type"));
-    assert_eq!(
-        results[2].as_ref().unwrap().level.type_.as_str(),
-        "TotalLevelV2"
+    let third = results[2].as_ref().unwrap();
+    assert_eq!(third.level.product.as_ref().unwrap().type_.as_str(), "Kit");
+    let closed = results[3].as_ref().unwrap_err();
+    assert!(closed.is_record(), "{closed}");
+    assert!(
+        closed.record_error().unwrap().raw.contains("TotalLevelV2"),
+        "{closed}"
     );
-    assert_eq!(results[3].as_ref().unwrap().product_id(), Some(4));
     assert_eq!(results[4].as_ref().unwrap().product_id(), Some(5));
 }
 
@@ -366,14 +374,16 @@ async fn the_query_reaches_the_wire_as_the_spec_describes() {
         .await
         .unwrap();
     let req = &server.received_requests().await.unwrap()[0];
+    // Built by the generated operation: its parameter order, `filter` repeated and
+    // percent-encoded as a whole, `fields` and `fields:product` comma-joined.
     assert_eq!(
         req.url.query().unwrap(),
-        "filter=qty_available%7Blt%3A10%7D&filter=sku%3AABC123\
-         &filter=updated_at%7Bgt%3A%222025-01-01T00%3A00%3A00Z%22%7D&sort=product_id\
-         &fields=qty_on_hand,updated_at&fields:product=sku,name&count=1&limit=250"
+        "count=1&fields=qty_on_hand,updated_at&fields:product=sku,name\
+         &filter=qty_available%7Blt%3A10%7D&filter=sku%3AABC123\
+         &filter=updated_at%7Bgt%3A%222025-01-01T00%3A00%3A00Z%22%7D&limit=250&sort=product_id"
     );
     let pairs: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
-    assert_eq!(pairs[2].1, r#"updated_at{gt:"2025-01-01T00:00:00Z"}"#);
+    assert_eq!(pairs[5].1, r#"updated_at{gt:"2025-01-01T00:00:00Z"}"#);
     assert_eq!(
         req.headers.get("authorization").unwrap(),
         "Bearer test-token-1234567890"

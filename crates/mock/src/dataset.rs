@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
-use crate::render::{LevelOut, ProductFields};
+use shipstream_inventory_generated::api::ProductType;
+use shipstream_inventory_generated::types::GoodsType;
+
+use crate::render::{LevelFields, LevelOut, ProductFields};
 use crate::rng::SplitMix64;
 use crate::time;
 
@@ -38,9 +41,22 @@ pub(crate) const Q_AVAILABLE: usize = 7;
 pub(crate) const Q_ON_HAND: usize = 8;
 pub(crate) const Q_ADVERTISED: usize = 9;
 
-/// `product_type` values (index = [`Product::product_type`]).
-pub(crate) const PRODUCT_TYPES: [&str; 5] =
-    ["normal", "packaging", "containers", "supplies", "infill"];
+/// The wire value of a stored `product_type` (an index into the spec's values, generated
+/// as [`api::ProductType`]).
+pub(crate) fn product_type_name(index: u8) -> &'static str {
+    ProductType::ALL
+        .get(usize::from(index))
+        .or(ProductType::ALL.first())
+        .map_or("", |t| t.as_str())
+}
+
+/// The stored index of a product type.
+fn product_type_index(t: ProductType) -> u8 {
+    ProductType::ALL
+        .iter()
+        .position(|x| *x == t)
+        .map_or(0, |i| i as u8)
+}
 
 /// The fixed "now" of generated datasets: 2025-08-31T12:00:00Z.
 pub(crate) const GENERATED_NOW: i64 = 1_756_641_600;
@@ -461,8 +477,8 @@ impl Dataset {
         LevelOut {
             data: &self.data,
             idx,
-            warehouse: true,
-            product: Some(ProductFields::ALL),
+            fields: LevelFields::all(),
+            product: Some(ProductFields::all()),
             ..LevelOut::new(&self.data, idx)
         }
     }
@@ -641,7 +657,7 @@ mod generate {
         hs: &'static str,
         /// Weight range in pounds.
         weight: (f32, f32),
-        product_type: u8,
+        product_type: ProductType,
         /// Relative frequency.
         share: u32,
         regulation: Option<RegulationTemplate>,
@@ -678,7 +694,7 @@ mod generate {
             description: "Dried culinary herbs and spices",
             hs: "0910.99",
             weight: (0.1, 2.5),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 14,
             regulation: None,
         },
@@ -696,7 +712,7 @@ mod generate {
             description: "Tea, whether or not flavoured",
             hs: "0902.30",
             weight: (0.1, 1.5),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 10,
             regulation: None,
         },
@@ -713,7 +729,7 @@ mod generate {
             description: "Ceramic tableware and kitchenware",
             hs: "6912.00",
             weight: (0.4, 3.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 9,
             regulation: None,
         },
@@ -730,7 +746,7 @@ mod generate {
             description: "Plastic children's toy with steel weights and ball bearings",
             hs: "9503.00",
             weight: (0.2, 5.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 9,
             regulation: None,
         },
@@ -741,7 +757,7 @@ mod generate {
             description: "Pens, markers and pencils",
             hs: "9608.10",
             weight: (0.05, 1.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 9,
             regulation: None,
         },
@@ -757,7 +773,7 @@ mod generate {
             description: "Headphones and earphones",
             hs: "8518.30",
             weight: (0.2, 4.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 7,
             regulation: None,
         },
@@ -768,7 +784,7 @@ mod generate {
             description: "Cotton garments, knitted",
             hs: "6109.10",
             weight: (0.2, 1.8),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 10,
             regulation: None,
         },
@@ -785,7 +801,7 @@ mod generate {
             description: "Gift sets of assorted goods",
             hs: "9505.90",
             weight: (0.5, 8.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 5,
             regulation: None,
         },
@@ -800,7 +816,7 @@ mod generate {
             description: "Lithium-ion accumulators",
             hs: "8507.60",
             weight: (0.2, 2.0),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 1,
             regulation: Some(RegulationTemplate {
                 id: 3480,
@@ -816,7 +832,7 @@ mod generate {
             description: "Aerosol cans",
             hs: "3208.20",
             weight: (0.3, 1.2),
-            product_type: 0,
+            product_type: ProductType::Normal,
             share: 1,
             regulation: Some(RegulationTemplate {
                 id: 1950,
@@ -832,7 +848,7 @@ mod generate {
             description: "Cartons and boxes of corrugated paper",
             hs: "4819.10",
             weight: (0.05, 1.5),
-            product_type: 1,
+            product_type: ProductType::Packaging,
             share: 4,
             regulation: None,
         },
@@ -843,7 +859,7 @@ mod generate {
             description: "Pallets and load boards",
             hs: "4415.20",
             weight: (2.0, 40.0),
-            product_type: 2,
+            product_type: ProductType::Containers,
             share: 2,
             regulation: None,
         },
@@ -854,7 +870,7 @@ mod generate {
             description: "Self-adhesive tapes and labels",
             hs: "3919.10",
             weight: (0.1, 6.0),
-            product_type: 3,
+            product_type: ProductType::Supplies,
             share: 3,
             regulation: None,
         },
@@ -865,7 +881,7 @@ mod generate {
             description: "Packing and cushioning material",
             hs: "3923.90",
             weight: (0.1, 4.0),
-            product_type: 4,
+            product_type: ProductType::Infill,
             share: 2,
             regulation: None,
         },
@@ -917,6 +933,24 @@ mod generate {
         &items[0].0
     }
 
+    /// Most products have the first goods type of the spec; one in ten has another one
+    /// the spec lists, chosen from the id (so the rest of the dataset does not depend on
+    /// how many goods types the spec has).
+    fn goods_type_for(types: &[Span], id: u32) -> Span {
+        let h = SplitMix64::derive(u64::from(id), 0x600D5).next_u64();
+        match types {
+            [] => Span::NULL,
+            [only] => *only,
+            [first, rest @ ..] => {
+                if h.is_multiple_of(10) {
+                    rest[(h / 10 % rest.len() as u64) as usize]
+                } else {
+                    *first
+                }
+            }
+        }
+    }
+
     fn round2(x: f32) -> f32 {
         (x * 100.0).round() / 100.0
     }
@@ -926,7 +960,8 @@ mod generate {
     }
 
     struct Templates {
-        goods_normal: Span,
+        /// The spec's goods types (the first one, `NORMAL`, for most products).
+        goods_types: Vec<Span>,
         optimistic: Span,
         weight_units: Vec<(Span, f32, u32)>,
         length_units: Vec<(Span, Span, f32, u32)>,
@@ -1038,7 +1073,7 @@ mod generate {
             .map(|_| GENERATED_NOW - rng.range(0, 400 * 86_400) as i64 / 60 * 60)
             .collect();
         Templates {
-            goods_normal: b.intern("NORMAL"),
+            goods_types: GoodsType::KNOWN.iter().map(|g| b.intern(g)).collect(),
             optimistic: b.intern("optimistic"),
             weight_units,
             length_units,
@@ -1390,7 +1425,7 @@ mod generate {
                 name,
                 vendor_sku,
                 external_id,
-                goods_type: t.goods_normal,
+                goods_type: goods_type_for(&t.goods_types, id),
                 barcodes,
                 custom_fields,
                 export,
@@ -1404,7 +1439,7 @@ mod generate {
                 volume_unit,
                 virtual_inventory,
                 flags,
-                product_type: c.product_type,
+                product_type: product_type_index(c.product_type),
                 created_at,
                 updated_at,
                 level_updated_at,
@@ -1566,7 +1601,10 @@ mod load {
             let name = b.push(string(p, "name", &ctx)?.unwrap_or_default());
             let vendor_sku = b.opt_push(string(p, "vendor_sku", &ctx)?);
             let external_id = b.opt_push(string(p, "external_id", &ctx)?);
-            let goods_type = b.intern(string(p, "goods_type", &ctx)?.unwrap_or("NORMAL"));
+            let goods_type = b.intern(
+                string(p, "goods_type", &ctx)?
+                    .unwrap_or(GoodsType::KNOWN.first().copied().unwrap_or_default()),
+            );
             let barcodes = match get(p, "barcodes") {
                 None => List::NULL,
                 Some(Json::Array(items)) => {
@@ -1583,11 +1621,16 @@ mod load {
             };
             let product_type = match string(p, "product_type", &ctx)? {
                 None => 0,
-                Some(t) => PRODUCT_TYPES
-                    .iter()
-                    .position(|x| *x == t)
-                    .ok_or_else(|| ctx.err(format!("unknown product_type {t:?}")))?
-                    as u8,
+                Some(t) => product_type_index(t.parse::<ProductType>().map_err(|_| {
+                    ctx.err(format!(
+                        "unknown product_type {t:?}; the spec lists {}",
+                        ProductType::ALL
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?),
             };
             let mut flags = 0u16;
             for (key, bit, default) in [

@@ -45,10 +45,15 @@ pub enum FaultKind {
     RepeatNext,
     /// The page's `next` is an absolute URL on another origin (`http://127.0.0.2:9/...`).
     OffOriginNext,
-    /// Records carry enum values the API description does not list (rotating between a
-    /// level `type`, a `goods_type`, an `inventory.virtual_inventory` and a `weight.unit`,
-    /// as far as the requested fields show them).
+    /// Records carry values the *open* enums of the API description do not list yet
+    /// (rotating between the product stub's `type`, a `goods_type`, an
+    /// `inventory.virtual_inventory` and a `weight.unit`, as far as the requested fields
+    /// show them): valid by the description, which keeps those enums open, and a test of
+    /// a client's tolerance.
     UnknownEnum,
+    /// One level of the page has a `type` other than `TotalLevel`, the one closed enum of
+    /// a page: a value the description forbids.
+    ForbiddenEnum,
     /// Levels and included products carry a member the description does not list.
     ExtraField,
     /// One level of the page (the middle one) is undecodable by the description: its
@@ -151,9 +156,14 @@ impl Fault {
         Fault::new(FaultKind::OffOriginNext)
     }
 
-    /// Unknown enum values in records.
+    /// Values the open enums do not list yet, in records.
     pub fn unknown_enum() -> Fault {
         Fault::new(FaultKind::UnknownEnum)
+    }
+
+    /// A level `type` the description forbids.
+    pub fn forbidden_enum() -> Fault {
+        Fault::new(FaultKind::ForbiddenEnum)
     }
 
     /// Unknown extra members in records.
@@ -284,6 +294,7 @@ impl FromStr for Fault {
             ("repeat-next", None) => Fault::repeat_next(),
             ("offorigin-next", None) => Fault::offorigin_next(),
             ("unknown-enum", None) => Fault::unknown_enum(),
+            ("forbidden-enum", None) => Fault::forbidden_enum(),
             ("extra-field", None) => Fault::extra_field(),
             ("bad-record", None) => Fault::bad_record(),
             ("latency" | "status", None) => return Err(err("missing `=value`")),
@@ -295,6 +306,7 @@ impl FromStr for Fault {
                         | "repeat-next"
                         | "offorigin-next"
                         | "unknown-enum"
+                        | "forbidden-enum"
                         | "extra-field"
                         | "bad-record"
                 ) =>
@@ -304,7 +316,7 @@ impl FromStr for Fault {
             _ => {
                 return Err(err(
                     "unknown fault; expected latency=, status=, drop, truncate, repeat-next, \
-                     offorigin-next, unknown-enum, extra-field or bad-record",
+                     offorigin-next, unknown-enum, forbidden-enum, extra-field or bad-record",
                 ));
             }
         };
@@ -379,6 +391,7 @@ impl fmt::Display for Fault {
             FaultKind::RepeatNext => f.write_str("repeat-next")?,
             FaultKind::OffOriginNext => f.write_str("offorigin-next")?,
             FaultKind::UnknownEnum => f.write_str("unknown-enum")?,
+            FaultKind::ForbiddenEnum => f.write_str("forbidden-enum")?,
             FaultKind::ExtraField => f.write_str("extra-field")?,
             FaultKind::BadRecord => f.write_str("bad-record")?,
         }
@@ -507,8 +520,10 @@ pub struct FaultCounts {
     pub repeat_next: u64,
     /// Pages whose `next` pointed at another origin.
     pub offorigin_next: u64,
-    /// Pages with unknown enum values.
+    /// Pages with values the open enums do not list.
     pub unknown_enum: u64,
+    /// Pages with a level `type` the description forbids.
+    pub forbidden_enum: u64,
     /// Pages with unknown extra members.
     pub extra_field: u64,
     /// Pages with an undecodable record.
@@ -530,6 +545,7 @@ impl FaultCounts {
             + self.repeat_next
             + self.offorigin_next
             + self.unknown_enum
+            + self.forbidden_enum
             + self.extra_field
             + self.bad_record
     }
@@ -545,6 +561,7 @@ pub(crate) struct Plan {
     pub(crate) repeat_next: bool,
     pub(crate) offorigin_next: bool,
     pub(crate) unknown_enum: bool,
+    pub(crate) forbidden_enum: bool,
     pub(crate) extra_field: bool,
     pub(crate) bad_record: bool,
 }
@@ -610,6 +627,7 @@ impl FaultEngine {
                 FaultKind::RepeatNext => plan.repeat_next = true,
                 FaultKind::OffOriginNext => plan.offorigin_next = true,
                 FaultKind::UnknownEnum => plan.unknown_enum = true,
+                FaultKind::ForbiddenEnum => plan.forbidden_enum = true,
                 FaultKind::ExtraField => plan.extra_field = true,
                 FaultKind::BadRecord => plan.bad_record = true,
             }
@@ -625,6 +643,7 @@ impl FaultEngine {
         c.repeat_next += u64::from(applied.repeat_next);
         c.offorigin_next += u64::from(applied.offorigin_next);
         c.unknown_enum += u64::from(applied.unknown_enum);
+        c.forbidden_enum += u64::from(applied.forbidden_enum);
         c.extra_field += u64::from(applied.extra_field);
         c.bad_record += u64::from(applied.bad_record);
     }

@@ -162,6 +162,7 @@ mod query;
 mod render;
 mod rng;
 mod server;
+mod synth;
 mod time;
 
 pub use dataset::{Dataset, DatasetError, DatasetStats};

@@ -5,35 +5,35 @@ use std::cmp::Ordering;
 use percent_encoding::percent_decode_str;
 use serde_json::Value as Json;
 use shipstream_filter::Filter;
+use shipstream_inventory_generated::api;
 
-use crate::dataset::{Data, PRODUCT_TYPES, Product, QTY_NAMES, flag};
-use crate::render::ProductFields;
-use crate::time;
+use crate::dataset::{Data, Product, QTY_NAMES, flag};
+use crate::render::{LevelFields, ProductFields};
+use crate::{synth, time};
 
-/// Largest `limit`.
-pub(crate) const MAX_LIMIT: usize = 1000;
-/// `limit` when none is given.
-pub(crate) const DEFAULT_LIMIT: usize = 100;
-/// `sort` when none is given.
-pub(crate) const DEFAULT_SORT: &str = "-updated_at";
+/// Largest `limit` (the spec's maximum).
+pub(crate) const MAX_LIMIT: usize = match api::params::LIMIT.maximum {
+    Some(m) => m as usize,
+    None => usize::MAX,
+};
+/// Smallest `limit` (the spec's minimum).
+pub(crate) const MIN_LIMIT: usize = match api::params::LIMIT.minimum {
+    Some(m) => m as usize,
+    None => 1,
+};
 
-/// The values `fields=` accepts.
-pub(crate) const LEVEL_FIELDS: [&str; 14] = [
-    "all",
-    "product",
-    "warehouse",
-    "qty_allocated",
-    "qty_backordered",
-    "qty_reserved",
-    "qty_picked",
-    "qty_expected",
-    "qty_processed",
-    "qty_putaway",
-    "qty_available",
-    "qty_on_hand",
-    "qty_advertised",
-    "updated_at",
-];
+/// `limit` when none is given (the spec's default).
+pub(crate) fn default_limit() -> usize {
+    api::params::LIMIT
+        .default
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(MAX_LIMIT)
+}
+
+/// `sort` when none is given (the spec's default; none means id order).
+pub(crate) fn default_sort() -> &'static str {
+    api::params::SORT.default.unwrap_or("product_id")
+}
 
 /// Decodes one `application/x-www-form-urlencoded` component (`+` is a space).
 pub(crate) fn decode(s: &str) -> String {
@@ -104,7 +104,9 @@ impl Detail {
     }
 }
 
-/// A field `filter=` can test, resolved once per request.
+/// A field `filter=` or `sort=` can name, resolved once per request: one the dataset
+/// models, a level or product property the mock makes values up for ([`synth`]), or a
+/// field of the spec it knows nothing else about (values made up from its kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FilterField {
     ProductId,
@@ -123,10 +125,31 @@ pub(crate) enum FilterField {
     IsVisible,
     UpdatedAt,
     Qty(usize),
+    /// A level property without a model.
+    Level(&'static api::Property),
+    /// A product property without a model.
+    Product(&'static api::Property),
+    /// A filterable field that is no property either.
+    Other(&'static api::FilterableField),
 }
 
 impl FilterField {
+    /// The field a (validated) filter names; `None` when the spec does not list it.
     pub(crate) fn from_name(name: &str) -> Option<FilterField> {
+        let spec = api::filterable_field(name)?;
+        Some(FilterField::resolve(name).unwrap_or(FilterField::Other(spec)))
+    }
+
+    /// The field a sort key names; `None` when the spec's `sort` pattern lacks it.
+    pub(crate) fn sort_key(name: &str) -> Option<FilterField> {
+        if !api::SORT_KEYS.contains(&name) {
+            return None;
+        }
+        FilterField::resolve(name).or_else(|| api::filterable_field(name).map(FilterField::Other))
+    }
+
+    /// The modelled field called `name`, else the level or product property called so.
+    fn resolve(name: &str) -> Option<FilterField> {
         use FilterField::*;
         Some(match name {
             "product_id" => ProductId,
@@ -144,8 +167,39 @@ impl FilterField {
             "is_available" => IsAvailable,
             "is_visible" => IsVisible,
             "updated_at" => UpdatedAt,
-            other => Qty(QTY_NAMES.iter().position(|q| *q == other)?),
+            other => match QTY_NAMES.iter().position(|q| *q == other) {
+                Some(i) => Qty(i),
+                None => match api::level_property(other) {
+                    Some(p) => Level(p),
+                    None => Product(api::product_property(other)?),
+                },
+            },
         })
+    }
+
+    /// The canonical name (for cache keys).
+    pub(crate) fn name(self) -> &'static str {
+        use FilterField::*;
+        match self {
+            ProductId => "product_id",
+            Sku => "sku",
+            ProductName => "product_name",
+            ProductType => "product_type",
+            ProductCreatedAt => "product_created_at",
+            ProductUpdatedAt => "product_updated_at",
+            MerchantId => "merchant_id",
+            VendorSku => "vendor_sku",
+            ExternalId => "external_id",
+            Barcode => "barcode",
+            GoodsType => "goods_type",
+            IsEnabled => "is_enabled",
+            IsAvailable => "is_available",
+            IsVisible => "is_visible",
+            UpdatedAt => "updated_at",
+            Qty(i) => QTY_NAMES.get(i).copied().unwrap_or("qty"),
+            Level(p) | Product(p) => p.name,
+            Other(f) => f.name,
+        }
     }
 
     /// The record's value for this field, as the filter crate evaluates it.
@@ -159,12 +213,7 @@ impl FilterField {
             ProductId => Json::from(p.id),
             Sku => s(p.sku),
             ProductName => s(p.name),
-            ProductType => Json::from(
-                PRODUCT_TYPES
-                    .get(usize::from(p.product_type))
-                    .copied()
-                    .unwrap_or("normal"),
-            ),
+            ProductType => Json::from(crate::dataset::product_type_name(p.product_type)),
             ProductCreatedAt => Json::String(time::to_string(p.created_at)),
             ProductUpdatedAt => Json::String(time::to_string(p.updated_at)),
             MerchantId => {
@@ -196,54 +245,72 @@ impl FilterField {
             IsVisible => Json::Bool(p.has(flag::VISIBLE)),
             UpdatedAt => Json::String(time::to_string(p.level_updated_at)),
             Qty(i) => Json::from(p.qty.get(i).copied().unwrap_or(0)),
+            Level(prop) | Product(prop) => synth::property(prop, p.id),
+            Other(f) => synth::filter_field(f, p.id),
         }
     }
 }
 
-/// A sortable key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum SortKey {
-    ProductId,
-    Sku,
-    UpdatedAt,
+/// Orders values of one field: null first, then booleans, numbers, strings (byte order),
+/// arrays and objects by their text.
+fn cmp_json(a: &Json, b: &Json) -> Ordering {
+    fn rank(v: &Json) -> u8 {
+        match v {
+            Json::Null => 0,
+            Json::Bool(_) => 1,
+            Json::Number(_) => 2,
+            Json::String(_) => 3,
+            Json::Array(_) => 4,
+            Json::Object(_) => 5,
+        }
+    }
+    match (a, b) {
+        (Json::Bool(x), Json::Bool(y)) => x.cmp(y),
+        (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => x
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        },
+        (Json::String(x), Json::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        _ if rank(a) != rank(b) => rank(a).cmp(&rank(b)),
+        _ => a.to_string().cmp(&b.to_string()),
+    }
 }
 
 /// A parsed `sort=`: keys with their direction (`true` = descending), normalised so that
 /// nothing follows `product_id` (which is unique) and no key repeats.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SortSpec {
-    pub(crate) keys: Vec<(SortKey, bool)>,
+    pub(crate) keys: Vec<(FilterField, bool)>,
 }
 
 impl SortSpec {
     pub(crate) fn parse(text: &str) -> Result<SortSpec, String> {
-        let mut keys: Vec<(SortKey, bool)> = Vec::new();
+        let mut keys: Vec<(FilterField, bool)> = Vec::new();
+        let known = || api::SORT_KEYS.join(", ");
         if text.is_empty() {
-            return Err("must name at least one of product_id, sku, updated_at".into());
+            return Err(format!("must name at least one of {}", known()));
         }
         for part in text.split(',') {
             let (desc, name) = match part.strip_prefix('-') {
                 Some(rest) => (true, rest),
                 None => (false, part),
             };
-            let key = match name {
-                "product_id" => SortKey::ProductId,
-                "sku" => SortKey::Sku,
-                "updated_at" => SortKey::UpdatedAt,
-                _ => {
-                    return Err(format!(
-                        "cannot sort by {part:?}: sortable fields are product_id, sku and \
-                         updated_at, comma-separated, each optionally prefixed with `-` for \
-                         descending order"
-                    ));
-                }
+            let Some(key) = FilterField::sort_key(name) else {
+                return Err(format!(
+                    "cannot sort by {part:?}: sortable fields are {}, comma-separated, each \
+                     optionally prefixed with `-` for descending order",
+                    known()
+                ));
             };
             if keys.iter().any(|(k, _)| *k == key) {
                 return Err(format!("{name} appears more than once"));
             }
             keys.push((key, desc));
         }
-        if let Some(i) = keys.iter().position(|(k, _)| *k == SortKey::ProductId) {
+        if let Some(i) = keys.iter().position(|(k, _)| *k == FilterField::ProductId) {
             keys.truncate(i + 1);
         }
         Ok(SortSpec { keys })
@@ -254,15 +321,10 @@ impl SortSpec {
         self.keys
             .iter()
             .map(|(k, desc)| {
-                let name = match k {
-                    SortKey::ProductId => "product_id",
-                    SortKey::Sku => "sku",
-                    SortKey::UpdatedAt => "updated_at",
-                };
                 if *desc {
-                    format!("-{name}")
+                    format!("-{}", k.name())
                 } else {
-                    name.to_owned()
+                    k.name().to_owned()
                 }
             })
             .collect::<Vec<_>>()
@@ -272,7 +334,7 @@ impl SortSpec {
     /// `Some(descending)` when the first key is `product_id`.
     pub(crate) fn by_id(&self) -> Option<bool> {
         match self.keys.first() {
-            Some((SortKey::ProductId, desc)) => Some(*desc),
+            Some((FilterField::ProductId, desc)) => Some(*desc),
             _ => None,
         }
     }
@@ -281,9 +343,11 @@ impl SortSpec {
     pub(crate) fn compare(&self, d: &Data, a: &Product, b: &Product) -> Ordering {
         for (key, desc) in &self.keys {
             let o = match key {
-                SortKey::ProductId => a.id.cmp(&b.id),
-                SortKey::Sku => d.str(a.sku).as_bytes().cmp(d.str(b.sku).as_bytes()),
-                SortKey::UpdatedAt => a.level_updated_at.cmp(&b.level_updated_at),
+                FilterField::ProductId => a.id.cmp(&b.id),
+                FilterField::Sku => d.str(a.sku).as_bytes().cmp(d.str(b.sku).as_bytes()),
+                FilterField::UpdatedAt => a.level_updated_at.cmp(&b.level_updated_at),
+                FilterField::Qty(i) => a.qty.get(*i).cmp(&b.qty.get(*i)),
+                other => cmp_json(&other.value(d, a), &other.value(d, b)),
             };
             let o = if *desc { o.reverse() } else { o };
             if o != Ordering::Equal {
@@ -303,7 +367,8 @@ pub(crate) struct ListQuery {
     /// Whether the implicit `is_enabled:true` applies (no filter names `is_enabled`).
     pub(crate) enabled_only: bool,
     pub(crate) sort: SortSpec,
-    pub(crate) warehouse: bool,
+    /// The optional level fields asked for with `fields`.
+    pub(crate) level_fields: LevelFields,
     pub(crate) product_fields: Option<ProductFields>,
     pub(crate) limit: usize,
     pub(crate) count: bool,
@@ -402,7 +467,7 @@ impl ListQuery {
             }
         }
 
-        let sort_text = last("sort").unwrap_or(DEFAULT_SORT);
+        let sort_text = last("sort").unwrap_or(default_sort());
         let sort = match SortSpec::parse(sort_text) {
             Ok(s) => s,
             Err(m) => {
@@ -411,19 +476,22 @@ impl ListQuery {
             }
         };
 
-        let mut warehouse = false;
+        let mut level_fields = LevelFields::default();
+        let level_values = api::params::FIELDS.values;
         for v in split_list("fields", &all("fields"), &mut details) {
-            if !LEVEL_FIELDS.contains(&v.as_str()) {
+            if !level_values.contains(&v.as_str()) {
                 details.push(Detail::schema(
                     "fields",
                     format!(
                         "unknown field {:?}; expected a comma-separated list of {}",
                         clip(&v),
-                        LEVEL_FIELDS.join(", ")
+                        level_values.join(", ")
                     ),
                 ));
-            } else if v == "warehouse" || v == "all" {
-                warehouse = true;
+            } else if v == "all" {
+                level_fields = LevelFields::all();
+            } else if let Some(b) = LevelFields::bit(&v) {
+                level_fields.0 |= b;
             }
         }
 
@@ -431,51 +499,60 @@ impl ListQuery {
         let product_fields = if product_values.is_empty() {
             None
         } else {
-            let mut mask = 0u32;
+            let mut mask = 0u64;
+            let allowed = api::params::FIELDS_PRODUCT.values;
             for v in split_list("fields:product", &product_values, &mut details) {
                 match v.as_str() {
-                    "basic" => mask |= ProductFields::BASIC.0,
-                    "all" => mask |= ProductFields::ALL.0,
-                    "id" => {}
-                    other => match ProductFields::bit(other) {
-                        Some(b) => mask |= b,
-                        None => details.push(Detail::schema(
-                            "fields:product",
-                            format!(
-                                "unknown product field {:?}; expected basic, all, id or one of {}",
-                                clip(other),
-                                ProductFields::NAMES.join(", ")
-                            ),
-                        )),
-                    },
+                    _ if !allowed.contains(&v.as_str()) => details.push(Detail::schema(
+                        "fields:product",
+                        format!(
+                            "unknown product field {:?}; expected one of {}",
+                            clip(&v),
+                            allowed.join(", ")
+                        ),
+                    )),
+                    "basic" => mask |= ProductFields::basic().0,
+                    "all" => mask |= ProductFields::all().0,
+                    other => mask |= ProductFields::bit(other).unwrap_or(0),
                 }
             }
             Some(ProductFields(mask))
         };
 
         let limit = match last("limit") {
-            None => DEFAULT_LIMIT,
+            None => default_limit(),
             Some(v) => match int_param("limit", v, &mut details) {
-                Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as usize,
+                Some(n) if (MIN_LIMIT as i64..=MAX_LIMIT as i64).contains(&n) => n as usize,
                 Some(n) => {
                     details.push(Detail::schema(
                         "limit",
-                        format!("must be between 1 and {MAX_LIMIT}, got {n}"),
+                        format!("must be between {MIN_LIMIT} and {MAX_LIMIT}, got {n}"),
                     ));
-                    DEFAULT_LIMIT
+                    default_limit()
                 }
-                None => DEFAULT_LIMIT,
+                None => default_limit(),
             },
         };
+        let count_param = &api::params::COUNT;
         let count = match last("count") {
             None => false,
-            Some(v) => match v.trim() {
-                "0" => false,
-                "1" => true,
-                other => {
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n)
+                    if v.trim() == n.to_string()
+                        && count_param.minimum.is_none_or(|m| n >= m)
+                        && count_param.maximum.is_none_or(|m| n <= m) =>
+                {
+                    n > 0
+                }
+                _ => {
                     details.push(Detail::schema(
                         "count",
-                        format!("must be 0 or 1, got {:?}", clip(other)),
+                        format!(
+                            "must be an integer from {} to {}, got {:?}",
+                            count_param.minimum.unwrap_or(0),
+                            count_param.maximum.unwrap_or(1),
+                            clip(v)
+                        ),
                     ));
                     false
                 }
@@ -491,7 +568,7 @@ impl ListQuery {
                 filter_key: keys.join("\u{1}"),
                 enabled_only,
                 sort,
-                warehouse,
+                level_fields,
                 product_fields,
                 limit,
                 count,
@@ -582,13 +659,18 @@ mod tests {
     fn defaults_and_errors() {
         let d = q("").unwrap();
         assert_eq!(d.limit, 100);
-        assert!(d.enabled_only && !d.count && !d.warehouse && d.product_fields.is_none());
+        assert!(
+            d.enabled_only
+                && !d.count
+                && !d.level_fields.has("warehouse")
+                && d.product_fields.is_none()
+        );
         assert_eq!(d.sort.cache_key(), "-updated_at");
         let d =
             q("filter=is_enabled:false&fields=qty_on_hand,warehouse&fields:product=basic&count=1")
                 .unwrap();
-        assert!(!d.enabled_only && d.count && d.warehouse);
-        assert_eq!(d.product_fields, Some(ProductFields::BASIC));
+        assert!(!d.enabled_only && d.count && d.level_fields.has("warehouse"));
+        assert_eq!(d.product_fields, Some(ProductFields::basic()));
         let e = q("limit=0&count=2&cursor_start=x&sort=name&fields=colour&fields%3Aproduct=colour&filter=nope:1")
             .unwrap_err();
         let keys: Vec<_> = e.iter().map(|d| d.key.as_str()).collect();

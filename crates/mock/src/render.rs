@@ -3,73 +3,96 @@
 
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
+use shipstream_inventory_generated::api;
 
-use crate::dataset::{CfValue, Data, NONE, PRODUCT_TYPES, Product, QTY_NAMES, Span, flag, pack};
-use crate::time;
+use crate::dataset::{CfValue, Data, NONE, Product, QTY_NAMES, Span, flag, pack};
+use crate::{synth, time};
 
-/// A set of optional `Product` fields (`type` and `id` are always sent).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub(crate) struct ProductFields(pub(crate) u32);
+/// A set of properties of an object, as bits over its generated property table (bit `i`
+/// = the `i`-th property of the spec, so up to 64 properties).
+macro_rules! field_set {
+    ($(#[$m:meta])* $name:ident, $table:expr) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+        pub(crate) struct $name(pub(crate) u64);
 
-impl ProductFields {
-    /// The selectable fields, in output order (bit `i` = `NAMES[i]`).
-    pub(crate) const NAMES: [&'static str; 21] = [
-        "sku",
-        "name",
-        "vendor_sku",
-        "external_id",
-        "barcodes",
-        "goods_type",
-        "is_enabled",
-        "is_available",
-        "is_visible",
-        "lot_type",
-        "weight",
-        "dimensions",
-        "volume",
-        "inventory",
-        "export",
-        "regulated_goods",
-        "packaging",
-        "custom_fields",
-        "merchant",
-        "created_at",
-        "updated_at",
-    ];
-    /// Every field.
-    pub(crate) const ALL: ProductFields = ProductFields((1 << 21) - 1);
-    /// `basic`: sku, name, vendor_sku, external_id, barcodes, goods_type, is_enabled,
-    /// is_available, is_visible, merchant, created_at, updated_at.
-    pub(crate) const BASIC: ProductFields = ProductFields(0b1_1100_0000_0001_1111_1111);
+        // Not every set needs every helper (levels have no `basic`).
+        #[allow(dead_code)]
+        impl $name {
+            /// The bit of the property `name`.
+            pub(crate) fn bit(name: &str) -> Option<u64> {
+                $table
+                    .iter()
+                    .position(|p| p.name == name)
+                    .filter(|i| *i < 64)
+                    .map(|i| 1u64 << i)
+            }
 
-    pub(crate) fn bit(name: &str) -> Option<u32> {
-        Self::NAMES.iter().position(|n| *n == name).map(|i| 1 << i)
-    }
+            /// Every property.
+            pub(crate) fn all() -> Self {
+                Self(Self::mask(|_| true))
+            }
 
-    pub(crate) fn has(self, name: &str) -> bool {
-        Self::bit(name).is_some_and(|b| self.0 & b != 0)
-    }
+            /// The properties that are not optional (`basic`).
+            pub(crate) fn basic() -> Self {
+                Self(Self::mask(|p| !p.optional_field))
+            }
+
+            fn mask(keep: impl Fn(&api::Property) -> bool) -> u64 {
+                $table
+                    .iter()
+                    .take(64)
+                    .enumerate()
+                    .filter(|(_, p)| keep(p))
+                    .fold(0, |m, (i, _)| m | 1u64 << i)
+            }
+
+            /// Whether the set holds the property `name`.
+            pub(crate) fn has(self, name: &str) -> bool {
+                Self::bit(name).is_some_and(|b| self.0 & b != 0)
+            }
+
+            /// Whether the set holds the `i`-th property of the table.
+            pub(crate) fn has_index(self, i: usize) -> bool {
+                i < 64 && self.0 & (1u64 << i) != 0
+            }
+        }
+    };
 }
 
-/// Which enum an `unknown-enum` fault replaces with a value the description does not list.
+field_set!(
+    /// Product properties to send (`type`, `id` and the other required ones always are).
+    ProductFields,
+    api::PRODUCT_PROPERTIES
+);
+field_set!(
+    /// Optional level properties asked for with `fields` (the others always come).
+    LevelFields,
+    api::LEVEL_PROPERTIES
+);
+
+/// Which enum a fault replaces with a value the description does not list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) enum Mutation {
     #[default]
     None,
-    /// The level's `type`.
-    LevelType,
-    /// The product's `goods_type`.
+    /// The product stub's `type` (an open enum: valid).
+    StubType,
+    /// The product's `goods_type` (open: valid).
     GoodsType,
-    /// The product's `inventory.virtual_inventory`.
+    /// The product's `inventory.virtual_inventory` (open: valid).
     VirtualInventory,
-    /// The product's `weight.unit`.
+    /// The product's `weight.unit` (open: valid).
     WeightUnit,
 }
 
-pub(crate) const UNKNOWN_LEVEL_TYPE: &str = "TotalLevelV2";
+/// Values the open enums of the description do not list yet (see `unknown-enum`).
+pub(crate) const UNKNOWN_OBJECT_TYPE: &str = "Bundle";
 pub(crate) const UNKNOWN_GOODS_TYPE: &str = "LITHIUM_BATTERY";
 pub(crate) const UNKNOWN_VIRTUAL_INVENTORY: &str = "pessimistic";
 pub(crate) const UNKNOWN_WEIGHT_UNIT: &str = "mg";
+/// A level `type` the description forbids (see `forbidden-enum`).
+pub(crate) const FORBIDDEN_LEVEL_TYPE: &str = "TotalLevelV2";
 /// The member added to levels and products by the `extra-field` fault.
 pub(crate) const EXTRA_FIELD: &str = "mock_extra_field";
 /// The `qty_on_hand` of the level spoilt by the `bad-record` fault (a string where the
@@ -79,8 +102,10 @@ pub(crate) const BAD_QTY: &str = "many";
 /// Options shared by every record of a response.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Style {
-    pub(crate) warehouse: bool,
     pub(crate) mutation: Mutation,
+    /// This level's `type` is [`FORBIDDEN_LEVEL_TYPE`] (set per record by the
+    /// `forbidden-enum` fault).
+    pub(crate) forbidden_type: bool,
     pub(crate) extra: bool,
     /// This level's `qty_on_hand` is [`BAD_QTY`] (set per record by the `bad-record`
     /// fault, never for a whole page).
@@ -92,7 +117,8 @@ pub(crate) struct Style {
 pub(crate) struct LevelOut<'a> {
     pub(crate) data: &'a Data,
     pub(crate) idx: usize,
-    pub(crate) warehouse: bool,
+    /// The optional properties asked for.
+    pub(crate) fields: LevelFields,
     pub(crate) product: Option<ProductFields>,
     pub(crate) style: Style,
 }
@@ -102,7 +128,7 @@ impl<'a> LevelOut<'a> {
         LevelOut {
             data,
             idx,
-            warehouse: false,
+            fields: LevelFields::default(),
             product: None,
             style: Style::default(),
         }
@@ -141,48 +167,63 @@ impl Serialize for LevelOut<'_> {
         let d = self.data;
         let p = product(d, self.idx).map_err(S::Error::custom)?;
         let mut m = s.serialize_map(None)?;
-        let ty = if self.style.mutation == Mutation::LevelType {
-            UNKNOWN_LEVEL_TYPE
-        } else {
-            "TotalLevel"
-        };
-        m.serialize_entry("type", ty)?;
-        match self.product {
-            Some(fields) => m.serialize_entry(
-                "product",
-                &ProductOut {
-                    data: d,
-                    idx: self.idx,
-                    fields,
-                    product_type: true,
-                    style: self.style,
+        // The spec's properties in the spec's order: the modelled ones from the dataset,
+        // the others made up from their schema.
+        for (i, prop) in api::LEVEL_PROPERTIES.iter().enumerate() {
+            if prop.optional_field && !self.fields.has_index(i) {
+                continue;
+            }
+            match prop.name {
+                "type" => {
+                    let ty = if self.style.forbidden_type {
+                        FORBIDDEN_LEVEL_TYPE
+                    } else {
+                        "TotalLevel"
+                    };
+                    m.serialize_entry("type", ty)?;
+                }
+                "product" => match self.product {
+                    Some(fields) => m.serialize_entry(
+                        "product",
+                        &ProductOut {
+                            data: d,
+                            idx: self.idx,
+                            fields,
+                            product_type: true,
+                            style: self.style,
+                        },
+                    )?,
+                    None => m.serialize_entry(
+                        "product",
+                        &ProductStub {
+                            ty: if self.style.mutation == Mutation::StubType {
+                                UNKNOWN_OBJECT_TYPE
+                            } else {
+                                "Product"
+                            },
+                            id: p.id,
+                            sku: d.str(p.sku),
+                        },
+                    )?,
                 },
-            )?,
-            None => m.serialize_entry(
-                "product",
-                &ProductStub {
-                    id: p.id,
-                    sku: d.str(p.sku),
+                "warehouse" => m.serialize_entry(
+                    "warehouse",
+                    &Ref {
+                        ty: "Warehouse",
+                        id: p.warehouse_id,
+                    },
+                )?,
+                "updated_at" => m.serialize_entry("updated_at", &Ts(p.level_updated_at))?,
+                name => match QTY_NAMES.iter().position(|q| *q == name) {
+                    Some(q) if self.style.bad_qty && name == "qty_on_hand" => {
+                        let _ = q;
+                        m.serialize_entry(name, BAD_QTY)?
+                    }
+                    Some(q) => m.serialize_entry(name, &p.qty[q])?,
+                    None => m.serialize_entry(name, &synth::property(prop, p.id))?,
                 },
-            )?,
-        }
-        if self.warehouse || self.style.warehouse {
-            m.serialize_entry(
-                "warehouse",
-                &Ref {
-                    ty: "Warehouse",
-                    id: p.warehouse_id,
-                },
-            )?;
-        }
-        for (name, q) in QTY_NAMES.iter().zip(p.qty) {
-            if self.style.bad_qty && *name == "qty_on_hand" {
-                m.serialize_entry(name, BAD_QTY)?;
-            } else {
-                m.serialize_entry(name, &q)?;
             }
         }
-        m.serialize_entry("updated_at", &Ts(p.level_updated_at))?;
         if self.style.extra {
             m.serialize_entry(
                 EXTRA_FIELD,
@@ -198,6 +239,7 @@ fn product(d: &Data, idx: usize) -> Result<&Product, &'static str> {
 }
 
 struct ProductStub<'a> {
+    ty: &'a str,
     id: u32,
     sku: &'a str,
 }
@@ -205,7 +247,7 @@ struct ProductStub<'a> {
 impl Serialize for ProductStub<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("type", "Product")?;
+        m.serialize_entry("type", self.ty)?;
         m.serialize_entry("id", &self.id)?;
         m.serialize_entry("sku", self.sku)?;
         m.end()
@@ -261,106 +303,84 @@ impl Serialize for ProductOut<'_> {
         let f = self.fields;
         let mutation = self.style.mutation;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("type", "Product")?;
-        m.serialize_entry("id", &p.id)?;
-        let on = |i: usize| f.0 & (1 << i) != 0;
-        if on(0) {
-            m.serialize_entry("sku", d.str(p.sku))?;
-        }
-        if on(1) {
-            m.serialize_entry("name", d.str(p.name))?;
-        }
-        if on(2) {
-            m.serialize_entry("vendor_sku", &Str(d, p.vendor_sku))?;
-        }
-        if on(3) {
-            m.serialize_entry("external_id", &Str(d, p.external_id))?;
-        }
-        if on(4) {
-            m.serialize_entry("barcodes", &Barcodes(d, p))?;
-        }
-        if on(5) {
-            let g = if mutation == Mutation::GoodsType {
-                UNKNOWN_GOODS_TYPE
-            } else {
-                d.str(p.goods_type)
-            };
-            m.serialize_entry("goods_type", g)?;
-        }
-        if on(6) {
-            m.serialize_entry("is_enabled", &p.has(flag::ENABLED))?;
-        }
-        if on(7) {
-            m.serialize_entry("is_available", &p.has(flag::AVAILABLE))?;
-        }
-        if on(8) {
-            m.serialize_entry("is_visible", &p.has(flag::VISIBLE))?;
-        }
-        if on(9) {
-            m.serialize_entry("lot_type", &opt_ref("LotType", p.lot_type_id))?;
-        }
-        if on(10) {
-            let w = p.has(flag::WEIGHT).then(|| Measure {
-                value: f64::from(p.weight),
-                unit: if mutation == Mutation::WeightUnit {
-                    Some(UNKNOWN_WEIGHT_UNIT)
-                } else {
-                    d.opt_str(p.weight_unit)
-                },
-                as_f32: true,
-            });
-            m.serialize_entry("weight", &w)?;
-        }
-        if on(11) {
-            m.serialize_entry("dimensions", &p.has(flag::DIMENSIONS).then_some(Dims(d, p)))?;
-        }
-        if on(12) {
-            let v = p.has(flag::VOLUME).then(|| Measure {
-                value: f64::from(p.volume),
-                unit: d.opt_str(p.volume_unit),
-                as_f32: true,
-            });
-            m.serialize_entry("volume", &v)?;
-        }
-        if on(13) {
-            let inv = p.has(flag::INVENTORY).then_some(Inventory(d, p, mutation));
-            m.serialize_entry("inventory", &inv)?;
-        }
-        if on(14) {
-            m.serialize_entry(
-                "export",
-                &(p.export != NONE).then_some(ExportOut(d, p.export)),
-            )?;
-        }
-        if on(15) {
-            let r = (p.regulated != NONE).then_some(RegulatedOut(d, p.regulated));
-            m.serialize_entry("regulated_goods", &r)?;
-        }
-        if on(16) {
-            let pk = (p.packaging != NONE).then_some(PackagingOut(d, p.packaging));
-            m.serialize_entry("packaging", &pk)?;
-        }
-        if on(17) {
-            m.serialize_entry(
-                "custom_fields",
-                &(!p.custom_fields.is_null()).then_some(CustomFields(d, p)),
-            )?;
-        }
-        if on(18) {
-            m.serialize_entry("merchant", &opt_ref("Merchant", p.merchant_id))?;
-        }
-        if on(19) {
-            m.serialize_entry("created_at", &Ts(p.created_at))?;
-        }
-        if on(20) {
-            m.serialize_entry("updated_at", &Ts(p.updated_at))?;
+        for (i, prop) in api::PRODUCT_PROPERTIES.iter().enumerate() {
+            if !prop.required && !f.has_index(i) {
+                continue;
+            }
+            let name = prop.name;
+            match name {
+                "type" => m.serialize_entry(name, "Product")?,
+                "id" => m.serialize_entry(name, &p.id)?,
+                "sku" => m.serialize_entry(name, d.str(p.sku))?,
+                "name" => m.serialize_entry(name, d.str(p.name))?,
+                "vendor_sku" => m.serialize_entry(name, &Str(d, p.vendor_sku))?,
+                "external_id" => m.serialize_entry(name, &Str(d, p.external_id))?,
+                "barcodes" => m.serialize_entry(name, &Barcodes(d, p))?,
+                "goods_type" => {
+                    let g = if mutation == Mutation::GoodsType {
+                        UNKNOWN_GOODS_TYPE
+                    } else {
+                        d.str(p.goods_type)
+                    };
+                    m.serialize_entry(name, g)?;
+                }
+                "is_enabled" => m.serialize_entry(name, &p.has(flag::ENABLED))?,
+                "is_available" => m.serialize_entry(name, &p.has(flag::AVAILABLE))?,
+                "is_visible" => m.serialize_entry(name, &p.has(flag::VISIBLE))?,
+                "lot_type" => m.serialize_entry(name, &opt_ref("LotType", p.lot_type_id))?,
+                "weight" => {
+                    let w = p.has(flag::WEIGHT).then(|| Measure {
+                        value: f64::from(p.weight),
+                        unit: if mutation == Mutation::WeightUnit {
+                            Some(UNKNOWN_WEIGHT_UNIT)
+                        } else {
+                            d.opt_str(p.weight_unit)
+                        },
+                        as_f32: true,
+                    });
+                    m.serialize_entry(name, &w)?;
+                }
+                "dimensions" => {
+                    m.serialize_entry(name, &p.has(flag::DIMENSIONS).then_some(Dims(d, p)))?
+                }
+                "volume" => {
+                    let v = p.has(flag::VOLUME).then(|| Measure {
+                        value: f64::from(p.volume),
+                        unit: d.opt_str(p.volume_unit),
+                        as_f32: true,
+                    });
+                    m.serialize_entry(name, &v)?;
+                }
+                "inventory" => {
+                    let inv = p.has(flag::INVENTORY).then_some(Inventory(d, p, mutation));
+                    m.serialize_entry(name, &inv)?;
+                }
+                "export" => {
+                    m.serialize_entry(name, &(p.export != NONE).then_some(ExportOut(d, p.export)))?
+                }
+                "regulated_goods" => {
+                    let r = (p.regulated != NONE).then_some(RegulatedOut(d, p.regulated));
+                    m.serialize_entry(name, &r)?;
+                }
+                "packaging" => {
+                    let pk = (p.packaging != NONE).then_some(PackagingOut(d, p.packaging));
+                    m.serialize_entry(name, &pk)?;
+                }
+                "custom_fields" => m.serialize_entry(
+                    name,
+                    &(!p.custom_fields.is_null()).then_some(CustomFields(d, p)),
+                )?,
+                "merchant" => m.serialize_entry(name, &opt_ref("Merchant", p.merchant_id))?,
+                "created_at" => m.serialize_entry(name, &Ts(p.created_at))?,
+                "updated_at" => m.serialize_entry(name, &Ts(p.updated_at))?,
+                _ => m.serialize_entry(name, &synth::property(prop, p.id))?,
+            }
         }
         if self.product_type {
-            let t = PRODUCT_TYPES
-                .get(usize::from(p.product_type))
-                .copied()
-                .unwrap_or("normal");
-            m.serialize_entry("product_type", t)?;
+            m.serialize_entry(
+                "product_type",
+                crate::dataset::product_type_name(p.product_type),
+            )?;
         }
         if self.style.extra {
             m.serialize_entry(EXTRA_FIELD, "a member this API description does not list")?;
@@ -602,6 +622,10 @@ pub(crate) struct PageOut<'a> {
     pub(crate) style: Style,
     /// The position in `items` of the level spoilt by the `bad-record` fault.
     pub(crate) bad_record: Option<usize>,
+    /// The position in `items` of the level whose `type` the `forbidden-enum` fault
+    /// changes.
+    pub(crate) forbidden_type: Option<usize>,
+    pub(crate) level_fields: LevelFields,
     pub(crate) product_fields: Option<ProductFields>,
     pub(crate) has_more: bool,
     pub(crate) next: Option<&'a str>,
@@ -622,10 +646,11 @@ impl Serialize for Collection<'_> {
             seq.serialize_element(&LevelOut {
                 data: page.data,
                 idx: idx as usize,
-                warehouse: false,
+                fields: page.level_fields,
                 product: None,
                 style: Style {
                     bad_qty: page.bad_record == Some(i),
+                    forbidden_type: page.forbidden_type == Some(i),
                     ..page.style
                 },
             })?;
@@ -699,27 +724,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn basic_mask_matches_names() {
-        let basic = [
-            "sku",
-            "name",
-            "vendor_sku",
-            "external_id",
-            "barcodes",
-            "goods_type",
-            "is_enabled",
-            "is_available",
-            "is_visible",
-            "merchant",
-            "created_at",
-            "updated_at",
-        ];
-        let mask = basic
-            .iter()
-            .map(|n| ProductFields::bit(n).unwrap_or(0))
-            .fold(0, |a, b| a | b);
-        assert_eq!(ProductFields::BASIC.0, mask);
-        assert!(ProductFields::ALL.has("custom_fields"));
-        assert!(!ProductFields::BASIC.has("weight"));
+    fn field_sets_follow_the_spec() {
+        for (i, prop) in api::PRODUCT_PROPERTIES.iter().enumerate() {
+            assert_eq!(ProductFields::bit(prop.name), Some(1 << i));
+            assert!(ProductFields::all().has(prop.name));
+            assert_eq!(ProductFields::basic().has(prop.name), !prop.optional_field);
+        }
+        assert_eq!(ProductFields::bit("nope"), None);
+        for prop in api::LEVEL_PROPERTIES {
+            assert!(LevelFields::all().has(prop.name));
+        }
     }
 }

@@ -21,16 +21,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use shipstream_inventory_generated::{api, types};
+
 use crate::dataset::Dataset;
 use crate::engine::Engine;
 use crate::faults::{FaultCounts, FaultEngine, Faults, Plan};
 use crate::query::{self, Detail, Kind, ListQuery};
 use crate::render::{Mutation, PageOut, ProductFields, Style};
 
-/// The path of the levels endpoint.
-pub const LEVELS_PATH: &str = "/api/global/v1/inventory/levels/total";
+/// The path of the levels endpoint (the spec's).
+pub const LEVELS_PATH: &str = shipstream_inventory_generated::api::PATH;
 /// The version header (request and response).
-pub const VERSION_HEADER: &str = "x-shipstream-api-version";
+pub const VERSION_HEADER: &str = api::params::X_SHIP_STREAM_API_VERSION.name;
 /// The origin used by the `offorigin-next` fault.
 pub const OFF_ORIGIN: &str = "http://127.0.0.2:9";
 /// Requests kept by the recorder (the oldest are dropped beyond this).
@@ -78,7 +80,8 @@ pub struct MockConfig {
     pub faults: Faults,
     /// Style of `next`/`previous` (default [`NextStyle::Relative`]).
     pub next_style: NextStyle,
-    /// The newest API version (`YYYY-MM`, default `2025-08`); later ones are refused.
+    /// The newest API version (`YYYY-MM`, default the spec's `info.version`); later ones
+    /// are refused.
     pub latest_version: String,
     /// Seed of the fault generator (default 42).
     pub seed: u64,
@@ -95,7 +98,7 @@ impl Default for MockConfig {
             dataset: Dataset::default(),
             faults: Faults::none(),
             next_style: NextStyle::Relative,
-            latest_version: "2025-08".into(),
+            latest_version: api::API_VERSION.into(),
             seed: 42,
             record_requests: true,
         }
@@ -258,13 +261,16 @@ impl fmt::Debug for MockState {
     }
 }
 
-/// Whether `v` is a `YYYY-MM` version.
+/// Whether `v` is a version by the spec's pattern (`YYYY-MM`).
 fn valid_version(v: &str) -> bool {
-    let b = v.as_bytes();
-    b.len() == 7
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && matches!((b[5], b[6]), (b'0', b'1'..=b'9') | (b'1', b'0'..=b'2'))
+    types::ApiVersion::try_from(v).is_ok()
+}
+
+/// The version header's name as a `HeaderName` (lowercase).
+fn version_header_name() -> axum::http::HeaderName {
+    axum::http::HeaderName::from_bytes(VERSION_HEADER.as_bytes()).unwrap_or(
+        axum::http::HeaderName::from_static("x-shipstream-api-version"),
+    )
 }
 
 impl MockState {
@@ -313,7 +319,7 @@ impl MockState {
     /// Builds the sort order for the default sort (`-updated_at`) now rather than on the
     /// first request (worth it for large datasets).
     pub fn warm_up(&self) {
-        if let Ok(spec) = query::SortSpec::parse(query::DEFAULT_SORT) {
+        if let Ok(spec) = query::SortSpec::parse(query::default_sort()) {
             self.inner.engine.sort_index(&spec);
         }
     }
@@ -481,17 +487,18 @@ fn negotiate_version(
     pairs: &[(String, String)],
     latest: &str,
 ) -> Result<String, Detail> {
+    let query_name = api::params::VERSION.name;
     let (key, requested) = match headers.get(VERSION_HEADER) {
         Some(v) => (
-            "X-ShipStream-API-Version",
+            VERSION_HEADER,
             Some(String::from_utf8_lossy(v.as_bytes()).into_owned()),
         ),
         None => (
-            "version",
+            query_name,
             pairs
                 .iter()
                 .rev()
-                .find(|(k, _)| k == "version")
+                .find(|(k, _)| k == query_name)
                 .map(|(_, v)| v.clone()),
         ),
     };
@@ -560,11 +567,11 @@ async fn levels(State(state): State<MockState>, req: Request) -> Response {
             );
         }
     };
-    let version_header =
-        HeaderValue::from_str(&version).unwrap_or_else(|_| HeaderValue::from_static("2025-08"));
+    let version_header = HeaderValue::from_str(&version)
+        .unwrap_or_else(|_| HeaderValue::from_static(api::API_VERSION));
     let with_version = |mut r: Response| {
         r.headers_mut()
-            .insert(VERSION_HEADER, version_header.clone());
+            .insert(version_header_name(), version_header.clone());
         r
     };
     let q = match ListQuery::from_pairs(&pairs) {
@@ -707,8 +714,8 @@ fn build_page(
     let previous = result.prev_end.map(|id| styled(link("cursor_end", id)));
 
     let mut style = Style {
-        warehouse: q.warehouse,
         mutation: Mutation::None,
+        forbidden_type: false,
         extra: plan.extra_field && !result.items.is_empty(),
         bad_qty: false,
     };
@@ -716,9 +723,11 @@ fn build_page(
     let bad_record =
         (plan.bad_record && !result.items.is_empty()).then_some(result.items.len() / 2);
     applied.bad_record = bad_record.is_some();
+    let forbidden_type = (plan.forbidden_enum && !result.items.is_empty()).then_some(0);
+    applied.forbidden_enum = forbidden_type.is_some();
     if plan.unknown_enum && !result.items.is_empty() {
         let pf = q.product_fields.unwrap_or(ProductFields(0));
-        let mut visible = vec![Mutation::LevelType];
+        let mut visible = vec![Mutation::StubType];
         if pf.has("goods_type") {
             visible.push(Mutation::GoodsType);
         }
@@ -738,6 +747,8 @@ fn build_page(
         items: &result.items,
         style,
         bad_record,
+        forbidden_type,
+        level_fields: q.level_fields,
         product_fields: q.product_fields,
         has_more,
         next: next.as_deref(),

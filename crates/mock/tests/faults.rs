@@ -193,7 +193,7 @@ async fn offorigin_next() {
 }
 
 #[tokio::test]
-async fn unknown_enums() {
+async fn unknown_enums_are_values_the_open_enums_accept() {
     let server = with_faults("unknown-enum:rate=1", 1).await;
     let uri = url(&[
         ("fields:product", "all"),
@@ -202,23 +202,20 @@ async fn unknown_enums() {
     ]);
     let mut variants = std::collections::BTreeSet::new();
     for _ in 0..4 {
+        // Check::Strict: the spec keeps these enums open, so the pages still validate.
         let r = send(
             &server,
             Method::GET,
             &uri,
             Some(server.token()),
             &[],
-            Check::Lenient,
+            Check::Strict,
         )
         .await;
         assert_eq!(r.status, 200);
-        assert!(
-            spec::validate_response(200, &r.body).is_err(),
-            "the strict schema refuses unknown enum values"
-        );
         let products = r.body["included"]["Product"].as_array().unwrap();
-        if r.levels()[0]["type"] == "TotalLevelV2" {
-            variants.insert("type");
+        if r.levels()[0]["product"]["type"] == "Bundle" {
+            variants.insert("stub type");
         }
         if products
             .iter()
@@ -235,22 +232,38 @@ async fn unknown_enums() {
         if products.iter().any(|p| p["weight"]["unit"] == "mg") {
             variants.insert("weight");
         }
+        assert!(r.levels().iter().all(|l| l["type"] == "TotalLevel"));
     }
     assert_eq!(variants.len(), 4, "{variants:?}");
     assert_eq!(server.fault_counts().unknown_enum, 4);
 
-    // Without product fields only the level type can change.
+    // Without product fields only the stub's type can change.
     let server = with_faults("unknown-enum:nth=1", 1).await;
+    let r = get(&server, PATH).await;
+    assert!(r.levels().iter().all(|l| l["product"]["type"] == "Bundle"));
+    let r = get(&server, PATH).await;
+    assert!(r.levels().iter().all(|l| l["product"]["type"] == "Product"));
+}
+
+#[tokio::test]
+async fn a_forbidden_enum_value_breaks_the_spec() {
+    let server = with_faults("forbidden-enum:nth=1", 1).await;
     let r = send(
         &server,
         Method::GET,
         PATH,
         Some(server.token()),
         &[],
-        Check::Lenient,
+        Check::Unchecked,
     )
     .await;
-    assert!(r.levels().iter().all(|l| l["type"] == "TotalLevelV2"));
+    assert_eq!(r.status, 200);
+    let levels = r.levels();
+    assert_eq!(levels[0]["type"], "TotalLevelV2");
+    assert!(levels[1..].iter().all(|l| l["type"] == "TotalLevel"));
+    let err = spec::validate_response(200, &r.body).unwrap_err();
+    assert!(err.contains("/collection/0/type"), "{err}");
+    assert_eq!(server.fault_counts().forbidden_enum, 1);
     let r = get(&server, PATH).await;
     assert!(r.levels().iter().all(|l| l["type"] == "TotalLevel"));
 }
