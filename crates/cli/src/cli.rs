@@ -12,6 +12,47 @@ use crate::exit::EXIT_CODES_HELP;
 pub use shipstream_inventory::LEVEL_FIELD_NAMES as LEVEL_FIELDS;
 /// The product fields the API accepts for `--product-fields`, in the API's order.
 pub use shipstream_inventory::PRODUCT_FIELD_NAMES as PRODUCT_FIELDS;
+use shipstream_inventory::api;
+
+/// The smallest and largest page size (the spec's bounds of `limit`).
+const PAGE_MIN: i64 = match api::params::LIMIT.minimum {
+    Some(m) => m,
+    None => 1,
+};
+const PAGE_MAX: i64 = match api::params::LIMIT.maximum {
+    Some(m) => m,
+    None => u32::MAX as i64,
+};
+
+fn page_size_help() -> String {
+    format!(
+        "Levels per request, {PAGE_MIN} to {PAGE_MAX} [API default: {}]",
+        api::params::LIMIT.default.unwrap_or("none")
+    )
+}
+
+fn sort_help() -> String {
+    format!(
+        "Sort keys, comma separated, `-` for descending: {} [API default: {}]. Use \
+         product_id for a complete, stable export",
+        api::SORT_KEYS.join(", "),
+        api::params::SORT.default.unwrap_or("none")
+    )
+}
+
+fn fields_help() -> String {
+    format!(
+        "Optional level fields to add, comma separated: {}",
+        LEVEL_FIELDS.join(", ")
+    )
+}
+
+fn product_fields_help() -> String {
+    format!(
+        "Product fields to include with each level, comma separated: {}",
+        PRODUCT_FIELDS.join(", ")
+    )
+}
 
 /// Read ShipStream inventory levels from the command line.
 #[derive(Debug, Parser)]
@@ -73,12 +114,12 @@ Output formats:
   json    one JSON array, streamed item by item (left unclosed if the export fails)
   ndjson  one level per line as the API sends it; with --product-fields the product's
           fields are merged into `product`
-  csv     a header row, then one row per level; columns in a fixed order: product.id,
-          product.sku, the requested product fields (product.name, ...), warehouse.id
-          (with --fields warehouse|all), qty_available, qty_on_hand, qty_allocated,
-          qty_reserved, qty_picked, qty_backordered, qty_expected, qty_processed,
-          qty_putaway, qty_advertised, updated_at. Nested objects and arrays (barcodes,
-          weight, merchant, ...) are written as compact JSON in one cell; nulls are empty
+  csv     a header row, then one row per level; the columns follow the API's level
+          properties in the API's order: the product stub (product.id, product.sku)
+          followed by the requested product fields (product.name, ...), optional
+          references such as warehouse.id only when --fields asks for them, then every
+          quantity and updated_at. Nested objects and arrays (barcodes, weight,
+          merchant, ...) are written as compact JSON in one cell; nulls are empty
 
 Checkpoints:
   --checkpoint FILE saves progress after every page (written atomically), after the
@@ -103,7 +144,8 @@ Faults (--fault, repeatable; several rules may also be joined with `;`):
   truncate                            a 200 whose JSON body is cut short
   repeat-next                         `next` repeats the page's own URI (a loop)
   offorigin-next                      `next` points to another origin
-  unknown-enum                        enum values the API description does not list
+  unknown-enum                        values the API's open enums do not list yet (valid)
+  forbidden-enum                      a level `type` the API description forbids
   extra-field                         members the API description does not list
   bad-record                          one level per page that does not decode
 Options per rule: rate=P, nth=N, every=N (default: every request), retry-after=SECS.
@@ -170,9 +212,7 @@ pub struct LevelsArgs {
     #[arg(long = "filter", value_name = "EXPR", help_heading = "Query")]
     pub filters: Vec<String>,
 
-    /// Sort keys, comma separated, `-` for descending: product_id, sku, updated_at
-    /// [API default: -updated_at]. Use product_id for a complete, stable export
-    #[arg(long, value_name = "SPEC", value_parser = parse_sort, help_heading = "Query")]
+    #[arg(long, value_name = "SPEC", value_parser = parse_sort, help_heading = "Query", help = sort_help())]
     pub sort: Option<Sort>,
 
     /// Optional level fields to add, comma separated
@@ -183,10 +223,7 @@ pub struct LevelsArgs {
         value_parser = PossibleValuesParser::new(LEVEL_FIELDS),
         hide_possible_values = true,
         help_heading = "Query",
-        long_help = "Optional level fields to add, comma separated: all, product, warehouse, \
-                     qty_allocated, qty_backordered, qty_reserved, qty_picked, qty_expected, \
-                     qty_processed, qty_putaway, qty_available, qty_on_hand, qty_advertised, \
-                     updated_at"
+        long_help = fields_help()
     )]
     pub fields: Vec<String>,
 
@@ -198,16 +235,11 @@ pub struct LevelsArgs {
         value_parser = PossibleValuesParser::new(PRODUCT_FIELDS),
         hide_possible_values = true,
         help_heading = "Query",
-        long_help = "Product fields to include with each level, comma separated: basic, all, \
-                     id, sku, name, vendor_sku, external_id, barcodes, goods_type, is_enabled, \
-                     is_available, is_visible, lot_type, weight, dimensions, volume, inventory, \
-                     export, regulated_goods, packaging, custom_fields, merchant, created_at, \
-                     updated_at"
+        long_help = product_fields_help()
     )]
     pub product_fields: Vec<String>,
 
-    /// Levels per request, 1 to 1000 [API default: 100]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Query")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(PAGE_MIN..=PAGE_MAX), help_heading = "Query", help = page_size_help())]
     pub page_size: Option<u32>,
 
     /// Stop after N levels

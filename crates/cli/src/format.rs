@@ -12,7 +12,9 @@ use std::{
 use serde_json::Value;
 use shipstream_inventory::Item;
 
-use crate::cli::{Format, PRODUCT_FIELDS};
+use shipstream_inventory::api;
+
+use crate::cli::Format;
 
 /// Where the output goes.
 #[derive(Debug)]
@@ -116,41 +118,74 @@ pub fn record(item: &Item) -> Value {
     value
 }
 
-/// The quantity columns, in output order.
-const QTY_COLUMNS: &[&str] = &[
-    "qty_available",
-    "qty_on_hand",
-    "qty_allocated",
-    "qty_reserved",
-    "qty_picked",
-    "qty_backordered",
-    "qty_expected",
-    "qty_processed",
-    "qty_putaway",
-    "qty_advertised",
-];
-
 /// The columns of the CSV and table formats, fixed by the query (not by the data) so a
-/// resumed export keeps the header it started with: `product.id`, `product.sku`, the
-/// requested product fields (every one for `basic`/`all`), `warehouse.id` when asked for,
-/// the quantities, `updated_at`.
+/// resumed export keeps the header it started with, and derived from the spec's properties
+/// of a level, in the spec's order: a reference (`product`, `warehouse`) becomes its stub's
+/// members (`product.id`, `product.sku`), followed for `product` by the product fields
+/// asked for (every basic one for `basic`, every one for `all`); a level property the spec
+/// marks optional (`warehouse`) only when `--fields` names it or `all`.
 pub fn columns(fields: &[String], product_fields: &[String]) -> Vec<String> {
-    let mut cols = vec!["product.id".to_owned(), "product.sku".to_owned()];
-    let every = product_fields.iter().any(|f| f == "all" || f == "basic");
-    for name in PRODUCT_FIELDS {
-        if matches!(*name, "basic" | "all" | "id" | "sku") {
+    let asked = |list: &[String], name: &str| list.iter().any(|f| f == name);
+    let all_level = asked(fields, "all");
+    let mut cols = Vec::new();
+    for prop in api::LEVEL_PROPERTIES {
+        if prop.required && prop.ty != api::JsonType::Object {
+            // `type`: the same on every level.
             continue;
         }
-        if every || product_fields.iter().any(|f| f == name) {
-            cols.push(format!("product.{name}"));
+        if prop.optional_field && !all_level && !asked(fields, prop.name) {
+            continue;
+        }
+        if prop.ty != api::JsonType::Object {
+            cols.push(prop.name.to_owned());
+            continue;
+        }
+        let stub: Vec<&str> = if prop.members.is_empty() {
+            vec!["id"]
+        } else {
+            prop.members.to_vec()
+        };
+        cols.extend(stub.iter().map(|m| format!("{}.{m}", prop.name)));
+        if prop.name == "product" {
+            let all = asked(product_fields, "all");
+            let basic = asked(product_fields, "basic");
+            for p in api::PRODUCT_PROPERTIES {
+                if p.required || stub.contains(&p.name) {
+                    continue;
+                }
+                if all || (basic && !p.optional_field) || asked(product_fields, p.name) {
+                    cols.push(format!("product.{}", p.name));
+                }
+            }
         }
     }
-    if fields.iter().any(|f| f == "warehouse" || f == "all") {
-        cols.push("warehouse.id".into());
-    }
-    cols.extend(QTY_COLUMNS.iter().map(|c| (*c).to_owned()));
-    cols.push("updated_at".into());
     cols
+}
+
+/// Whether the column at `path` holds numbers (right-aligned in tables), from the spec's
+/// types.
+pub fn is_numeric(path: &str) -> bool {
+    let numeric = |t: api::JsonType| matches!(t, api::JsonType::Integer | api::JsonType::Number);
+    match path.split_once('.') {
+        None => api::level_property(path).is_some_and(|p| numeric(p.ty)),
+        Some(("product", member)) => {
+            member == "id" || api::product_property(member).is_some_and(|p| numeric(p.ty))
+        }
+        Some((_, member)) => member == "id",
+    }
+}
+
+/// The table header of the column at `path`: a stub's id is named after its reference
+/// (`warehouse`; `product_id` for the product), other product members after themselves
+/// (`sku`, `name`), and quantities without their `qty_` prefix.
+pub fn header(path: &str) -> String {
+    match path.split_once('.') {
+        Some(("product", "id")) => "product_id".to_owned(),
+        Some(("product", member)) => member.to_owned(),
+        Some((reference, "id")) => reference.to_owned(),
+        Some(_) => path.to_owned(),
+        None => path.strip_prefix("qty_").unwrap_or(path).to_owned(),
+    }
 }
 
 /// The text of one cell: strings as they are, numbers and booleans as JSON, null or
@@ -326,21 +361,10 @@ impl Table {
     fn new(sink: Sink, paths: Vec<String>, width: Option<usize>) -> Self {
         let columns = paths
             .into_iter()
-            .map(|path| {
-                let header = match path.as_str() {
-                    "product.id" => "product_id".to_owned(),
-                    "product.sku" => "sku".to_owned(),
-                    "product.name" => "name".to_owned(),
-                    "warehouse.id" => "warehouse".to_owned(),
-                    p => p.strip_prefix("qty_").unwrap_or(p).to_owned(),
-                };
-                let numeric =
-                    path.starts_with("qty_") || path == "product.id" || path == "warehouse.id";
-                Column {
-                    path,
-                    header,
-                    numeric,
-                }
+            .map(|path| Column {
+                header: header(&path),
+                numeric: is_numeric(&path),
+                path,
             })
             .collect();
         Self {
@@ -497,18 +521,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn columns_follow_the_query() {
+    fn columns_follow_the_query_and_the_spec() {
         let cols = columns(&[], &[]);
-        assert_eq!(cols[..3], ["product.id", "product.sku", "qty_available"]);
-        assert_eq!(cols.last().map(String::as_str), Some("updated_at"));
+        assert_eq!(cols[..2], ["product.id", "product.sku"]);
+        // Every scalar level property of the spec is a column, in the spec's order.
+        let scalars: Vec<&str> = api::LEVEL_PROPERTIES
+            .iter()
+            .filter(|p| p.ty != api::JsonType::Object && !p.required && !p.optional_field)
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(cols[2..], scalars);
+        assert!(!cols.contains(&"warehouse.id".to_owned()), "optional");
         let cols = columns(&["warehouse".into()], &["name".into(), "sku".into()]);
         assert_eq!(
             cols[..4],
             ["product.id", "product.sku", "product.name", "warehouse.id"]
         );
-        let all = columns(&[], &["basic".into()]);
+        let basic = columns(&[], &["basic".into()]);
+        assert!(basic.contains(&"product.name".to_owned()));
+        assert!(
+            !basic.contains(&"product.custom_fields".to_owned()),
+            "optional"
+        );
+        let all = columns(&["all".into()], &["all".into()]);
         assert!(all.contains(&"product.custom_fields".to_owned()));
+        assert!(all.contains(&"warehouse.id".to_owned()));
         assert!(!all.contains(&"product.basic".to_owned()));
+        assert!(!all.contains(&"product.type".to_owned()));
+    }
+
+    #[test]
+    fn headers_and_alignment_come_from_the_spec() {
+        assert_eq!(header("product.id"), "product_id");
+        assert_eq!(header("product.sku"), "sku");
+        assert_eq!(header("warehouse.id"), "warehouse");
+        assert_eq!(header("qty_on_hand"), "on_hand");
+        assert!(
+            is_numeric("qty_on_hand") && is_numeric("product.id") && is_numeric("warehouse.id")
+        );
+        assert!(!is_numeric("updated_at") && !is_numeric("product.sku"));
     }
 
     #[test]

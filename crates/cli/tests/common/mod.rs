@@ -107,6 +107,28 @@ impl Mock {
         cmd
     }
 
+    /// The first page the mock itself sends for `query`, as JSON: the reference the CLI's
+    /// output is held to.
+    pub fn page(&self, query: &str) -> serde_json::Value {
+        let url = format!(
+            "{}{}?{query}",
+            self.url(),
+            shipstream_inventory::ENDPOINT_PATH
+        );
+        let token = self.server().token().to_owned();
+        self.rt.block_on(async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+
     /// Requests received so far.
     pub fn requests(&self) -> usize {
         self.server().requests().len()
