@@ -5,6 +5,7 @@
 //! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
 //!   previous revision ([`breaking`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance;
+//! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
 //!   field, type or enum value the spec lacks or contradicts;
@@ -16,6 +17,7 @@ pub mod breaking;
 pub mod check;
 pub mod contract;
 pub mod drift;
+pub mod drill;
 pub mod generate;
 pub mod spec;
 pub mod surface;

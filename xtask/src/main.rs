@@ -6,6 +6,8 @@
 //! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance.
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
+//! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
+//!   everything, and every test and check stays green.
 //! - `cargo xtask tools`: installs the pinned external tools into `.tools/`.
 //! - `cargo xtask bench`: the benchmarks; writes `BENCHMARKS.md`.
 //!
@@ -19,7 +21,7 @@ use std::{
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use xtask::{bench, check, contract, drift, generate, root, run, step, tools};
+use xtask::{bench, check, contract, drift, drill, generate, root, run, step, tools};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,6 +105,12 @@ enum Cmd {
     /// Each is also run against planted violations it must report. Logs and the JUnit
     /// report go to target/contract/.
     Contract(contract::Args),
+    /// Prove that an API change is an edit of openapi.yaml and `cargo xtask generate`:
+    /// in a copy of the workspace (target/drill/), plant a level quantity, a product field,
+    /// a goods type and a sort key in openapi.yaml, regenerate, and show that the facade,
+    /// the CLI (filter, sort, columns) and the mock carry them and that `cargo test
+    /// --workspace` and `cargo xtask check` stay green.
+    Drill,
     /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
     /// commands).
     Tools,
@@ -128,6 +136,7 @@ fn main() -> ExitCode {
             ..check::Options::new(&root)
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
+        Cmd::Drill => drill::run_drill(&root),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
         Cmd::Contract(args) => contract::run(&root, &args),
         Cmd::Bench(args) => bench::run(&root, &args),
