@@ -183,6 +183,9 @@ pub struct Property {
     pub required: bool,
     /// The component schema it refers to, when it is a reference.
     pub reference: Option<String>,
+    /// For an object: its scalar members other than `type`, in spec order (a reference's
+    /// stub: `id`, `sku`).
+    pub members: Vec<String>,
     /// Enum values (known values when `open`).
     pub values: Vec<String>,
     /// Whether the enum is open.
@@ -786,6 +789,7 @@ fn properties(ordered: &Spec<'_>, object_ptr: &str) -> Result<Vec<Property>, Err
                 optional_field: optional.contains(name),
                 required: required.contains(name),
                 reference: ref_name(schema),
+                members: scalar_members(ordered, schema),
                 values: open.clone().unwrap_or_else(|| strings(target.get("enum"))),
                 open: open.is_some(),
                 pointer: pointer_of(
@@ -795,6 +799,34 @@ fn properties(ordered: &Spec<'_>, object_ptr: &str) -> Result<Vec<Property>, Err
             }
         })
         .collect())
+}
+
+/// The scalar properties (not objects or arrays) of the object `schema` refers to, other
+/// than `type`, in spec order.
+fn scalar_members(ordered: &Spec<'_>, schema: &Value) -> Vec<String> {
+    let spec = ordered.json;
+    let Some(r) = schema.get("$ref").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let ptr = resolved_ptr(spec, r.trim_start_matches('#'));
+    let Some(object) = spec.pointer(&ptr) else {
+        return Vec::new();
+    };
+    if object.get("type").and_then(Value::as_str) != Some("object") {
+        return Vec::new();
+    }
+    let Some(props) = object.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    in_order(props, &ordered.keys(&format!("{ptr}/properties")))
+        .into_iter()
+        .filter(|(name, p)| {
+            let p = resolve(spec, p);
+            let ty = p.get("type").and_then(Value::as_str);
+            *name != "type" && !matches!(ty, Some("object" | "array"))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// The pointer of the schema `ptr` finally resolves to.
@@ -944,6 +976,7 @@ fn property_tokens(p: &Property) -> TokenStream {
     let optional_field = p.optional_field;
     let required = p.required;
     let reference = opt_str(&p.reference);
+    let members = &p.members;
     let values = &p.values;
     let open = p.open;
     let pointer = &p.pointer;
@@ -957,6 +990,7 @@ fn property_tokens(p: &Property) -> TokenStream {
             optional_field: #optional_field,
             required: #required,
             reference: #reference,
+            members: &[#(#members),*],
             values: &[#(#values),*],
             open: #open,
             pointer: #pointer,

@@ -173,6 +173,9 @@ pub struct Property {
     pub required: bool,
     /// The component schema it refers to.
     pub reference: Option<&'static str>,
+    /// For an object: its scalar members other than `type`, in spec order (a reference's
+    /// stub: `id`, `sku`).
+    pub members: &'static [&'static str],
     /// Its enum values (the known ones when `open`).
     pub values: &'static [&'static str],
     /// Whether its enum is open (unknown values are valid).

@@ -157,7 +157,10 @@ async fn filters_each_form_and_field() {
                 enabled(r) && matches!(p(r, "product_type").as_str(), Some("supplies" | "infill"))
             }),
         ),
-        (vec!["goods_type:NORMAL".into()], Box::new(enabled)),
+        (
+            vec!["goods_type:NORMAL".into()],
+            Box::new(|r| enabled(r) && p(r, "goods_type") == "NORMAL"),
+        ),
         (
             vec!["qty_on_hand:0".into()],
             Box::new(|r| enabled(r) && r["qty_on_hand"] == 0),
