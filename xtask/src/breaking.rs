@@ -663,7 +663,14 @@ pub enum Base {
     Unavailable(String),
 }
 
-/// Finds the spec at `base` (default: `git merge-base HEAD main`, falling back to `HEAD`).
+/// Finds the spec to compare with. With `base`, the spec at that revision. Without it:
+/// - the last release tag (`v*`) reachable from `HEAD`, when there is one;
+/// - otherwise, on a branch, `git merge-base HEAD main` (what the branch started from);
+/// - otherwise (on `main` itself, where the merge-base is `HEAD`): `HEAD` when the working
+///   tree changes the spec, else the revision before the last commit that changed the spec
+///   (so a clean checkout of `main` compares the latest spec change, not the spec with
+///   itself).
+///
 /// `spec_rel` is the spec's path relative to `root`.
 pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
     let git = |args: &[&str]| -> std::result::Result<String, String> {
@@ -683,6 +690,7 @@ pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
         Err(e) => return Base::Unavailable(format!("no git history to compare with ({e})")),
     };
     let short = |sha: &str| sha.chars().take(10).collect::<String>();
+    let spec_arg = format!("./{spec_rel}");
     let (rev, label) = match base {
         Some(rev) => match git(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
             Ok(sha) => (sha.clone(), format!("{rev} ({})", short(&sha))),
@@ -690,25 +698,67 @@ pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
                 return Base::Unavailable(format!("the base revision `{rev}` is unknown ({e})"));
             }
         },
-        None => match git(&["merge-base", "HEAD", "main"]) {
-            Ok(sha) if sha == head => (
-                sha.clone(),
-                format!(
-                    "HEAD ({}; on main, so the working tree is compared with the last commit)",
-                    short(&sha)
+        None => {
+            let tag = git(&["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
+                .ok()
+                .filter(|t| !t.is_empty());
+            match (tag, git(&["merge-base", "HEAD", "main"])) {
+                (Some(tag), _) => {
+                    match git(&["rev-parse", "--verify", &format!("{tag}^{{commit}}")]) {
+                        Ok(sha) => (
+                            sha.clone(),
+                            format!("the last release {tag} ({})", short(&sha)),
+                        ),
+                        Err(e) => {
+                            return Base::Unavailable(format!("tag {tag} is unreadable ({e})"));
+                        }
+                    }
+                }
+                (None, Ok(sha)) if sha != head => (
+                    sha.clone(),
+                    format!("merge-base HEAD main ({})", short(&sha)),
                 ),
-            ),
-            Ok(sha) => (
-                sha.clone(),
-                format!("merge-base HEAD main ({})", short(&sha)),
-            ),
-            Err(_) => (
-                head.clone(),
-                format!("HEAD ({}; there is no `main` to branch from)", short(&head)),
-            ),
-        },
+                (None, _) => {
+                    let dirty = git(&["diff", "--quiet", "HEAD", "--", &spec_arg]).is_err();
+                    if dirty {
+                        (
+                            head.clone(),
+                            format!("HEAD ({}; the working tree changes the spec)", short(&head)),
+                        )
+                    } else {
+                        let last = match git(&["log", "-1", "--format=%H", "HEAD", "--", &spec_arg])
+                        {
+                            Ok(c) if !c.is_empty() => c,
+                            Ok(_) => {
+                                return Base::Unavailable(format!(
+                                    "no commit has changed {spec_rel} yet"
+                                ));
+                            }
+                            Err(e) => return Base::Unavailable(format!("git log failed ({e})")),
+                        };
+                        match git(&["rev-parse", "--verify", &format!("{last}^")]) {
+                            Ok(parent) => (
+                                parent.clone(),
+                                format!(
+                                    "{} (before {}, the last commit that changed {spec_rel})",
+                                    short(&parent),
+                                    short(&last)
+                                ),
+                            ),
+                            Err(_) => {
+                                return Base::Unavailable(format!(
+                                    "{spec_rel} was added by the first commit ({}): no earlier \
+                                     revision to compare with",
+                                    short(&last)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
-    match git(&["show", &format!("{rev}:./{spec_rel}")]) {
+    match git(&["show", &format!("{rev}:{spec_arg}")]) {
         Ok(text) => Base::Found { label, text },
         Err(e) => Base::Unavailable(format!("{spec_rel} does not exist at {label} ({e})")),
     }
@@ -752,6 +802,66 @@ mod tests {
 
     fn messages(report: &Report, severity: Severity) -> Vec<String> {
         report.of(severity).map(ToString::to_string).collect()
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn commit(dir: &Path, file: &str, text: &str, msg: &str) {
+        std::fs::write(dir.join(file), text).unwrap();
+        git(dir, &["add", file]);
+        git(dir, &["commit", "-q", "-m", msg]);
+    }
+
+    fn base_text(dir: &Path) -> String {
+        match base_spec(dir, "spec.yaml", None) {
+            Base::Found { text, .. } => text + "\n",
+            Base::Unavailable(why) => panic!("no base: {why}"),
+        }
+    }
+
+    #[test]
+    fn the_default_base_is_the_branch_point_the_spec_change_or_the_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        commit(d, "spec.yaml", "v: 1\n", "first spec");
+        assert!(matches!(
+            base_spec(d, "spec.yaml", None),
+            Base::Unavailable(_)
+        ));
+        commit(d, "spec.yaml", "v: 2\n", "spec change");
+        commit(d, "README", "docs\n", "unrelated");
+        // A clean main: the spec before its last change, not the spec itself.
+        assert_eq!(base_text(d), "v: 1\n");
+        // main with the spec edited in the working tree: the committed spec.
+        std::fs::write(d.join("spec.yaml"), "v: 3\n").unwrap();
+        assert_eq!(base_text(d), "v: 2\n");
+        git(d, &["checkout", "-q", "--", "spec.yaml"]);
+        // A branch: what it started from, however many spec commits it has.
+        git(d, &["checkout", "-q", "-b", "feature"]);
+        commit(d, "spec.yaml", "v: 3\n", "feature spec");
+        commit(d, "spec.yaml", "v: 4\n", "feature spec again");
+        assert_eq!(base_text(d), "v: 2\n");
+        // A release tag wins.
+        git(d, &["tag", "v0.2.0", "HEAD~1"]);
+        assert_eq!(base_text(d), "v: 3\n");
+        // An explicit base wins over all.
+        match base_spec(d, "spec.yaml", Some("main~2")) {
+            Base::Found { text, .. } => assert_eq!(text, "v: 1"),
+            Base::Unavailable(why) => panic!("{why}"),
+        }
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub fn snapshot_drift(spec_text: &str, dir: &Path) -> Result<Vec<StaleFile>> {
 pub struct Findings {
     /// How many examples or recorded responses were checked.
     pub checked: usize,
+    /// How many of the recorded responses are copies of one of the spec's own examples
+    /// (they only test the spec against itself, so they are not counted as real).
+    pub copies_of_examples: usize,
     /// Drift, one line each: `<where>: $.path: <what>`.
     pub problems: Vec<String>,
     /// Things worth knowing that are not drift.
@@ -445,6 +448,13 @@ pub fn recorded(spec: &Value, dir: &Path) -> Result<Findings> {
                 continue;
             }
         };
+        if spec_examples(spec).contains(&&instance) {
+            out.copies_of_examples += 1;
+            out.notes.push(format!(
+                "{site} is a copy of one of the spec's own examples: it tests the spec against \
+                 itself, not against the API"
+            ));
+        }
         out.problems.extend(judge(spec, &site, schema, &instance)?);
         out.notes.extend(
             walker::walk(spec, schema, &instance)
@@ -454,6 +464,31 @@ pub fn recorded(spec: &Value, dir: &Path) -> Result<Findings> {
         );
     }
     Ok(out)
+}
+
+/// Every `example` and `examples.*.value` in `spec`.
+fn spec_examples(spec: &Value) -> Vec<&Value> {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    match (k.as_str(), child) {
+                        ("example", e) => out.push(e),
+                        ("examples", Value::Object(named)) => {
+                            out.extend(named.values().filter_map(|n| n.get("value")));
+                        }
+                        _ => {}
+                    }
+                    walk(child, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(spec, &mut out);
+    out
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -518,11 +553,15 @@ pub fn run(opts: &Options) -> Result<()> {
         println!("   note: {note}");
     }
     println!(
-        "   {} example(s) of {} and {} recorded response(s) under {} checked",
+        "   {} example(s) of {} and {} recorded response(s) under {} checked ({} real \
+         recording(s); {} a copy of the spec's own example; `cargo xtask drift --live --record` \
+         adds real ones)",
         ex.checked,
         opts.spec,
         rec.checked,
-        display_path(&opts.recorded_dir)
+        display_path(&opts.recorded_dir),
+        rec.checked - rec.copies_of_examples,
+        rec.copies_of_examples,
     );
     if ex.problems.is_empty() && rec.problems.is_empty() {
         println!("   ok: every one validates and has no field the spec lacks");
@@ -578,8 +617,10 @@ pub fn run(opts: &Options) -> Result<()> {
             println!("   ok: the facade offers exactly what the spec describes");
         } else {
             println!(
-                "   fix: add the new spec element to the facade's typed API (crates/inventory) \
-                 and to the mapping in {FACADE_TEST}, or remove what the spec no longer has"
+                "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
+                 (crates/inventory/src/client.rs) that sets it on the Query; every other spec \
+                 element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
+                 what is missing)"
             );
             failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
         }
@@ -613,6 +654,8 @@ pub fn run(opts: &Options) -> Result<()> {
         }
     }
 
+    print_assumptions(&spec_text)?;
+
     if failures.is_empty() && breaking_reported > 0 {
         println!(
             "\nxtask check: no drift, but {breaking_reported} breaking change(s) against the base \
@@ -627,6 +670,22 @@ pub fn run(opts: &Options) -> Result<()> {
     } else {
         bail!("drift found:\n  - {}", failures.join("\n  - "))
     }
+}
+
+/// Lists the spec's `x-assumed` notes: what it states without the vendor's documentation
+/// saying so (read by codegen, so the list is the one the generated `api::ASSUMPTIONS` has).
+fn print_assumptions(spec_text: &str) -> Result<()> {
+    let facts = shipstream_inventory_codegen::facts::Facts::from_yaml(spec_text)
+        .context("cannot read the spec's facts")?;
+    println!(
+        "\n==> assumptions: {} statement(s) of the spec are marked `x-assumed` (not documented by \
+         the vendor; confirm them with `cargo xtask drift --live`)",
+        facts.assumptions.len()
+    );
+    for a in &facts.assumptions {
+        println!("   {}: {}", a.pointer, a.text);
+    }
+    Ok(())
 }
 
 fn print_capped(diff: &str) {
