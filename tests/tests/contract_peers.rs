@@ -161,6 +161,7 @@ async fn prism_dynamic_pages_decode() {
     let http = reqwest::Client::new();
     let mut levels = 0usize;
     let mut products = 0usize;
+    let mut pages = 0usize;
     for i in 0..12u32 {
         let mut req = client
             .total_levels()
@@ -202,8 +203,11 @@ async fn prism_dynamic_pages_decode() {
         assert_eq!(page.record_errors().count(), 0);
         let json: Value = serde_json::from_slice(&body).unwrap();
         validate_response(200, &json).unwrap_or_else(|e| panic!("Prism's own page: {e}"));
+        pages += 1;
     }
-    println!("decoded {levels} levels and {products} included products from Prism");
+    println!(
+        "decoded {levels} levels and {products} included products from Prism in {pages} pages"
+    );
     assert!(levels > 0, "Prism sent no levels at all");
 }
 

@@ -1,7 +1,8 @@
 //! Fault soak: a full export through the mock server while it injects, under a fixed
 //! seed, 10 % 5xx, 5 % 429 (`Retry-After: 0`), 2 % connections dropped mid-body and 1 %
-//! truncated bodies. Every level must arrive exactly once and in order, every failed
-//! request must cost exactly one retry (no more), and nothing may panic.
+//! truncated bodies. Every level must arrive exactly once and in order, each whole record
+//! equal to the same export from a fault-free server (the reference), every failed request
+//! must cost exactly one retry (no more), and nothing may panic.
 //!
 //! 100,000 levels by default (page size 1000, so about 100 pages and 20 retries);
 //! `SOAK_LEVELS=N` scales it, `SOAK_SEED=N` changes the seed. Run with `--nocapture` to
@@ -45,24 +46,74 @@ fn policy() -> RetryPolicy {
 }
 
 /// The ids the export must deliver, in order: enabled products (the endpoint leaves
-/// disabled ones out unless a filter names `is_enabled`), by product id, with their
-/// `qty_available`.
-fn expected(dataset: &Dataset) -> Vec<(i64, i64)> {
-    let mut out: Vec<(i64, i64)> = dataset
+/// disabled ones out unless a filter names `is_enabled`), by product id.
+fn expected_ids(dataset: &Dataset) -> Vec<i64> {
+    let mut out: Vec<i64> = dataset
         .product_ids()
         .into_iter()
-        .filter_map(|id| {
-            let record = dataset.record_json(id).unwrap();
-            (record["product"]["is_enabled"].as_bool() != Some(false)).then(|| {
-                (
-                    i64::try_from(id).unwrap(),
-                    record["qty_available"].as_i64().unwrap_or(0),
-                )
-            })
+        .filter(|id| {
+            dataset.record_json(*id).unwrap()["product"]["is_enabled"].as_bool() != Some(false)
         })
+        .map(|id| i64::try_from(id).unwrap())
         .collect();
     out.sort_unstable();
     out
+}
+
+/// A full export (sorted by product id, pages of 1000) as whole records, and its page count.
+async fn export(client: &Client, prefetch: bool) -> (u64, Vec<serde_json::Value>) {
+    let mut pages = 0u64;
+    let mut got = Vec::new();
+    let mut stream = std::pin::pin!(
+        client
+            .total_levels()
+            .sort(Sort::asc(SortField::ProductId))
+            .page_size(1000)
+            .prefetch(prefetch)
+            .pages()
+    );
+    while let Some(page) = stream.try_next().await.unwrap() {
+        pages += 1;
+        assert_eq!(page.record_errors().count(), 0, "page {pages}");
+        for item in page.into_items() {
+            let Item { level, .. } = item.unwrap();
+            got.push(serde_json::to_value(&level).unwrap());
+        }
+    }
+    (pages, got)
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .retry_policy(policy())
+        .build()
+        .unwrap()
+}
+
+/// The reference export: the same dataset from a server that injects no fault.
+async fn reference(levels: u64) -> Vec<serde_json::Value> {
+    let dataset = Dataset::generate(usize::try_from(levels).unwrap(), 42);
+    let ids = expected_ids(&dataset);
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(dataset)
+            .record_requests(false),
+    )
+    .await
+    .unwrap();
+    let (_, records) = export(&client(&server), false).await;
+    server.shutdown().await;
+    let got: Vec<i64> = records
+        .iter()
+        .map(|r| r["product"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        got, ids,
+        "the reference export is every enabled product, by id"
+    );
+    records
 }
 
 fn describe(c: &FaultCounts) -> String {
@@ -85,9 +136,9 @@ struct Soak {
 }
 
 async fn soak(s: Soak) {
+    let want = reference(s.levels).await;
     let started = Instant::now();
     let dataset = Dataset::generate(usize::try_from(s.levels).unwrap(), 42);
-    let want = expected(&dataset);
     let server = MockServer::start(
         MockConfig::default()
             .dataset(dataset)
@@ -99,42 +150,15 @@ async fn soak(s: Soak) {
     )
     .await
     .unwrap();
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .retry_policy(policy())
-        .build()
-        .unwrap();
-
-    let mut pages = 0u64;
-    let mut got: Vec<(i64, i64)> = Vec::with_capacity(want.len());
-    let mut stream = std::pin::pin!(
-        client
-            .total_levels()
-            .sort(Sort::asc(SortField::ProductId))
-            .page_size(1000)
-            .prefetch(s.prefetch)
-            .pages()
-    );
-    while let Some(page) = stream.try_next().await.unwrap() {
-        pages += 1;
-        assert_eq!(page.record_errors().count(), 0, "page {pages}");
-        for item in page.into_items() {
-            let Item { level, .. } = item.unwrap();
-            got.push((
-                level.product.as_ref().unwrap().id,
-                level.qty_available.unwrap_or(0),
-            ));
-        }
-    }
+    let (pages, got) = export(&client(&server), s.prefetch).await;
     let elapsed = started.elapsed();
     let c = server.fault_counts();
     server.shutdown().await;
 
-    // Every level exactly once, in order, with its data.
+    // Every level exactly once, in order, each whole record as the reference has it.
     assert_eq!(got.len(), want.len(), "levels delivered");
     if let Some(i) = got.iter().zip(&want).position(|(g, w)| g != w) {
-        panic!("level {i} differs: got {:?}, want {:?}", got[i], want[i]);
+        panic!("level {i} differs:\n got {}\nwant {}", got[i], want[i]);
     }
 
     // Retries bounded: each failed request was retried exactly once (no request was

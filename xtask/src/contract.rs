@@ -13,8 +13,12 @@
 //! needed (the contract test `the_spec_has_no_nullable_beside_all_of` keeps it so).
 //!
 //! Each peer is also run against planted violations that it must report (the run fails if
-//! it does not): see [`Plant`]. `--plant NAME` runs one of them alone and exits non-zero
-//! when the peer reports it, to show the check going red. Logs, exports and reports go to
+//! it does not): see [`Plant`]. Each plant must be reported *for its reason* (Prism's own
+//! 422 naming the parameter, the decode error naming the field, schemathesis' ST108
+//! "response violates schema" at the planted schema), not by any failure. `--plant NAME`
+//! runs one of them alone: it prints the evidence and exits 0 when the peer reports it,
+//! non-zero when the plant went unnoticed. Every run, planted or not, must also reach a
+//! minimum number of requests or test cases, so a peer that tests nothing fails. Logs, exports and reports go to
 //! `target/contract/`.
 
 use std::{
@@ -56,19 +60,22 @@ pub enum Peer {
 /// A planted violation and the peer that must report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Plant {
-    /// A request with `limit=0` through the Prism proxy: Prism refuses it (422) and logs it.
+    /// A request the mock accepts but the spec forbids: `limit=20` through a Prism proxy
+    /// whose spec copy lowers `limit`'s maximum to 10 (the mock, still allowing 1000,
+    /// answers it with 200 directly). Prism must answer with its own 422 naming `limit`.
     ProxyBadLimit,
-    /// The CLI export through the Prism proxy while the mock sends enum values the spec's
-    /// closed enums lack (`--fault unknown-enum`): Prism reports response violations and
-    /// the export fails.
+    /// The CLI export through the Prism proxy while the mock sends a level `type` the
+    /// spec's closed enum forbids (`--fault forbidden-enum`; the open enums' unknown
+    /// values are allowed and pass). Prism must log a response violation.
     ProxyUnknownEnum,
-    /// Prism mock serving a spec copy in which `has_more` is a string: the facade cannot
-    /// decode its pages.
+    /// Prism mock serving a spec copy in which `has_more` is a string: the facade's decode
+    /// error must name `has_more`.
     PrismMockWrongType,
     /// schemathesis with a spec copy in which `qty_on_hand` is a string: the mock's pages
-    /// break `response_schema_conformance`.
+    /// must fail ST108 (response violates schema) at `qty_on_hand`.
     SchemathesisWrongType,
-    /// schemathesis against a mock with `--fault unknown-enum`.
+    /// schemathesis against a mock with `--fault forbidden-enum`: ST108 at the level's
+    /// `type`.
     SchemathesisUnknownEnum,
 }
 
@@ -155,17 +162,19 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     if let Some(plant) = args.plant {
         println!("-- {}: planted violation `{plant}`", plant.peer());
         let evidence = ctx.planted(plant, args)?;
-        if evidence.is_empty() {
-            println!(
-                "`{plant}`: the peer did NOT report the planted violation (exit 0): the check \
-                 cannot fail and needs fixing"
-            );
-            return Ok(());
-        }
-        bail!(
-            "`{plant}`: the peer reported the planted violation, as it must:\n  {}",
+        ensure!(
+            !evidence.is_empty(),
+            "`{plant}`: {} did NOT report the planted violation: the check cannot fail for the \
+             reason it names and needs fixing",
+            plant.peer()
+        );
+        println!(
+            "`{plant}`: {} reported the planted violation, as it must (the check goes red on \
+             it):\n  {}",
+            plant.peer(),
             evidence.join("\n  ")
         );
+        return Ok(());
     }
     let peers: Vec<Peer> = if args.peer.is_empty() {
         vec![Peer::Proxy, Peer::PrismMock, Peer::Schemathesis]
@@ -178,8 +187,8 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
         println!("\n-- {peer}");
         match peer {
             Peer::Proxy => ctx.proxy()?,
-            Peer::PrismMock => ctx.prism_mock(&ctx.spec)?,
-            Peer::Schemathesis => ctx.schemathesis(&ctx.spec, &[], args, "schemathesis")?,
+            Peer::PrismMock => ctx.prism_mock()?,
+            Peer::Schemathesis => ctx.schemathesis(args)?,
         }
         summary.push(format!("{peer}: ok ({:.1?})", t.elapsed()));
         if args.no_planted {
@@ -215,6 +224,8 @@ struct Ctx {
     tools: Tools,
     cli: PathBuf,
     peers_test: PathBuf,
+    /// The spec's `info.version`: the latest API version.
+    latest_version: String,
     rt: tokio::runtime::Runtime,
 }
 
@@ -235,7 +246,13 @@ impl Ctx {
         let out = root.join("target").join("contract");
         fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
         let (cli, peers_test) = build(root)?;
+        let spec = crate::spec::load(&root.join("openapi.yaml"))?;
+        let latest_version = spec["info"]["version"]
+            .as_str()
+            .context("openapi.yaml has no info.version")?
+            .to_owned();
         Ok(Self {
+            latest_version,
             root: root.to_owned(),
             spec: root.join("openapi.yaml"),
             out,
@@ -248,37 +265,55 @@ impl Ctx {
         })
     }
 
-    /// Runs a planted violation; returns what the peer reported (empty: nothing).
+    /// Runs a planted violation; returns the evidence that the peer reported it *for the
+    /// planted reason* (empty: it did not). A peer that cannot run at all is an error, not
+    /// evidence.
     fn planted(&self, plant: Plant, args: &Args) -> Result<Vec<String>> {
+        let quick = Args {
+            max_examples: args.max_examples.min(10),
+            ..args.clone()
+        };
         match plant {
             Plant::ProxyBadLimit => {
+                let spec = self.planted_spec(
+                    "limit-max-10",
+                    "        minimum: 1\n        maximum: 1000\n        default: 100\n",
+                    "        minimum: 1\n        maximum: 10\n        default: 10\n",
+                )?;
                 let (_mock, mock_url) = self.mock("planted-proxy-bad-limit-mock", &[])?;
-                let (prism, url) = self.prism_proxy("planted-proxy-bad-limit-prism", &mock_url)?;
-                let (status, body) = self.get(&format!("{url}{LEVELS}?limit=0"), &[])?;
-                let mut evidence = Vec::new();
-                if status != 200 {
-                    evidence.push(format!("Prism answered {status}: {}", clip(&body, 300)));
-                }
-                evidence.extend(violations(&read(&prism.log)));
-                Ok(evidence)
+                let query = format!("{LEVELS}?limit=20");
+                let (direct, body) = self.get(&format!("{mock_url}{query}"), &[])?;
+                ensure!(
+                    direct == 200,
+                    "proxy-bad-limit: the mock itself refuses `limit=20` ({direct}: {}); the \
+                     plant must be a request only the spec forbids",
+                    clip(&body, 300)
+                );
+                let (_prism, url) = self.prism(
+                    "planted-proxy-bad-limit-prism",
+                    &self.proxy_args(&spec, &mock_url),
+                )?;
+                let (status, body) = self.get(&format!("{url}{query}"), &[])?;
+                Ok(prism_request_violation(status, &body, "limit")
+                    .into_iter()
+                    .collect())
             }
             Plant::ProxyUnknownEnum => {
                 let (_mock, mock_url) = self.mock(
                     "planted-proxy-unknown-enum-mock",
-                    &["--fault", "unknown-enum"],
+                    &["--fault", "forbidden-enum"],
                 )?;
-                let (prism, url) =
+                let (_prism, url) =
                     self.prism_proxy("planted-proxy-unknown-enum-prism", &mock_url)?;
-                let export = self.export(&url, "planted-proxy-unknown-enum.ndjson")?;
+                // Prism logs only "Request/Response not valid"; the answer names the place.
                 let mut evidence = Vec::new();
-                if !export.status.success() {
-                    evidence.push(format!(
-                        "the export failed ({}): {}",
-                        export.status,
-                        clip(&String::from_utf8_lossy(&export.stderr), 300)
-                    ));
+                for _ in 0..5 {
+                    let (status, body) = self.get(&format!("{url}{LEVELS}?limit=100"), &[])?;
+                    evidence.extend(prism_response_violation(status, &body, "type"));
+                    if !evidence.is_empty() {
+                        break;
+                    }
                 }
-                evidence.extend(violations(&read(&prism.log)));
                 Ok(evidence)
             }
             Plant::PrismMockWrongType => {
@@ -287,9 +322,15 @@ impl Ctx {
                     "        has_more:\n          type: boolean\n",
                     "        has_more:\n          type: string\n",
                 )?;
-                Ok(match self.prism_mock(&spec) {
-                    Ok(()) => Vec::new(),
-                    Err(e) => vec![format!("{e:#}")],
+                let run = self.prism_mock_run(&spec)?;
+                Ok(if run.success {
+                    Vec::new()
+                } else {
+                    panic_lines(&run.text)
+                        .lines()
+                        .filter(|l| l.contains("has_more"))
+                        .map(|l| clip(l.trim(), 400))
+                        .collect()
                 })
             }
             Plant::SchemathesisWrongType => {
@@ -298,33 +339,18 @@ impl Ctx {
                     "        qty_on_hand:\n          type: integer\n",
                     "        qty_on_hand:\n          type: string\n",
                 )?;
-                let quick = Args {
-                    max_examples: args.max_examples.min(10),
-                    ..args.clone()
-                };
-                Ok(
-                    match self.schemathesis(&spec, &[], &quick, "planted-schemathesis-wrong-type") {
-                        Ok(()) => Vec::new(),
-                        Err(e) => vec![format!("{e:#}")],
-                    },
-                )
+                let run =
+                    self.schemathesis_run(&spec, &[], &quick, "planted-schemathesis-wrong-type")?;
+                Ok(run.schema_violations("/components/schemas/TotalLevel/properties/qty_on_hand"))
             }
             Plant::SchemathesisUnknownEnum => {
-                let quick = Args {
-                    max_examples: args.max_examples.min(10),
-                    ..args.clone()
-                };
-                Ok(
-                    match self.schemathesis(
-                        &self.spec,
-                        &["--fault", "unknown-enum"],
-                        &quick,
-                        "planted-schemathesis-unknown-enum",
-                    ) {
-                        Ok(()) => Vec::new(),
-                        Err(e) => vec![format!("{e:#}")],
-                    },
-                )
+                let run = self.schemathesis_run(
+                    &self.spec,
+                    &["--fault", "forbidden-enum"],
+                    &quick,
+                    "planted-schemathesis-unknown-enum",
+                )?;
+                Ok(run.schema_violations("/components/schemas/TotalLevel/properties/type"))
             }
         }
     }
@@ -384,7 +410,7 @@ impl Ctx {
     }
 
     /// Starts Prism with `args` on a free port and waits until it listens.
-    fn prism(&self, name: &str, args: &[&str]) -> Result<(Proc, String)> {
+    fn prism<S: AsRef<std::ffi::OsStr>>(&self, name: &str, args: &[S]) -> Result<(Proc, String)> {
         let port = free_port()?;
         let log = self.out.join(format!("{name}.log"));
         let file = File::create(&log)?;
@@ -408,8 +434,16 @@ impl Ctx {
     }
 
     fn prism_proxy(&self, name: &str, upstream: &str) -> Result<(Proc, String)> {
-        let spec = self.spec.to_string_lossy().into_owned();
-        self.prism(name, &["proxy", "--errors", &spec, upstream])
+        self.prism(name, &self.proxy_args(&self.spec, upstream))
+    }
+
+    fn proxy_args(&self, spec: &Path, upstream: &str) -> Vec<String> {
+        vec![
+            "proxy".into(),
+            "--errors".into(),
+            spec.to_string_lossy().into_owned(),
+            upstream.into(),
+        ]
     }
 
     /// The CLI's full export with every option the issue names, into `target/contract/FILE`.
@@ -537,18 +571,54 @@ impl Ctx {
             pages - forwarded
         );
         drop(mock);
+
+        // The spec keeps open what the API keeps open: values its open enums do not list
+        // (`--fault unknown-enum`: a new goods type, a Bundle stub, ...) pass Prism.
+        let (_open_mock, open_url) = self.mock(
+            "proxy-open-enum-mock",
+            &["--fault", "unknown-enum", "--seed", "7"],
+        )?;
+        let (open_prism, url) = self.prism_proxy("prism-proxy-open-enum", &open_url)?;
+        let via = self.export(&url, "proxy-open-enum-export.ndjson")?;
+        let log = read(&open_prism.log);
+        let found = violations(&log);
+        ensure!(
+            via.status.success() && found.is_empty() && log.contains("Forwarding"),
+            "values of open enums did not pass the Prism proxy ({}):\n{}\n  {}",
+            via.status,
+            String::from_utf8_lossy(&via.stderr),
+            found.join("\n  ")
+        );
+        println!("   unknown values of open enums (--fault unknown-enum) pass Prism, no violation");
         Ok(())
     }
 
-    /// Peer 2: the facade reads pages of `prism mock -d SPEC`.
-    fn prism_mock(&self, spec: &Path) -> Result<()> {
+    /// Peer 2: the facade reads pages of `prism mock -d openapi.yaml`.
+    fn prism_mock(&self) -> Result<()> {
+        let run = self.prism_mock_run(&self.spec)?;
+        ensure!(
+            run.success,
+            "the facade could not read Prism's pages:\n{}",
+            clip(&panic_lines(&run.text), 1500)
+        );
+        ensure!(
+            run.pages >= MIN_PRISM_PAGES,
+            "the facade read only {} pages from Prism (at least {MIN_PRISM_PAGES} expected)",
+            run.pages
+        );
+        println!("   {}", run.summary);
+        Ok(())
+    }
+
+    /// Runs the contract test that reads pages of `prism mock -d SPEC` with the facade.
+    /// Errs only when Prism or the test cannot run.
+    fn prism_mock_run(&self, spec: &Path) -> Result<PrismMockRun> {
         let name = if spec == self.spec {
             "prism-mock"
         } else {
             "planted-prism-mock"
         };
-        let spec_arg = spec.to_string_lossy().into_owned();
-        let (prism, url) = self.prism(name, &["mock", "-d", &spec_arg])?;
+        let (prism, url) = self.prism(name, &["mock", "-d", &spec.to_string_lossy()])?;
         let out = Command::new(&self.peers_test)
             .args([
                 "--ignored",
@@ -568,24 +638,64 @@ impl Ctx {
             String::from_utf8_lossy(&out.stderr)
         );
         fs::write(self.out.join(format!("{name}-test.log")), &text)?;
-        ensure!(
-            out.status.success(),
-            "the facade could not read Prism's pages ({}):\n{}",
-            out.status,
-            clip(&panic_lines(&text), 1500)
-        );
-        if let Some(line) = text
-            .lines()
-            .find_map(|l| l.find("decoded ").map(|i| &l[i..]))
-        {
-            println!("   {line}");
-        }
         drop(prism);
-        Ok(())
+        ensure!(
+            text.contains(&format!("test {PRISM_TEST} ...")),
+            "the contract test {PRISM_TEST} did not run:\n{}",
+            tail(&text)
+        );
+        let summary = text
+            .lines()
+            .find_map(|l| l.find("decoded ").map(|i| l[i..].to_owned()))
+            .unwrap_or_default();
+        // "decoded N levels and M included products from Prism in P pages"
+        let pages = summary
+            .rsplit_once(" in ")
+            .and_then(|(_, p)| p.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        Ok(PrismMockRun {
+            success: out.status.success(),
+            pages,
+            summary,
+            text,
+        })
     }
 
     /// Peer 3: schemathesis with the default checks against the mock.
-    fn schemathesis(&self, spec: &Path, mock_args: &[&str], args: &Args, name: &str) -> Result<()> {
+    fn schemathesis(&self, args: &Args) -> Result<()> {
+        let run = self.schemathesis_run(&self.spec, &[], args, "schemathesis")?;
+        ensure!(
+            run.success && run.failures == 0,
+            "schemathesis reported {} failing test(s); see {}:\n{}",
+            run.failures,
+            display_path(&run.log),
+            clip(&failure_section(&run.text), 2500)
+        );
+        let min = MIN_SCHEMATHESIS_CASES.min(u64::from(args.max_examples));
+        ensure!(
+            run.cases >= min,
+            "schemathesis generated only {} test cases (at least {min} expected); see {}",
+            run.cases,
+            display_path(&run.log)
+        );
+        println!(
+            "   schemathesis: {} test cases generated, no failure",
+            run.cases
+        );
+        println!("   JUnit report: {}", display_path(&run.junit));
+        Ok(())
+    }
+
+    /// Runs schemathesis against a mock started with `mock_args`. Errs only when it cannot
+    /// run, writes no report, or generates fewer than [`MIN_PLANTED_CASES`] test cases.
+    fn schemathesis_run(
+        &self,
+        spec: &Path,
+        mock_args: &[&str],
+        args: &Args,
+        name: &str,
+    ) -> Result<SchemathesisRun> {
         let mut extra = vec!["--products", "300", "--seed", "7"];
         extra.extend_from_slice(mock_args);
         let (mock, url) = self.mock(&format!("{name}-mock"), &extra)?;
@@ -609,6 +719,7 @@ impl Ctx {
                 "SCHEMATHESIS_HOOKS",
                 self.root.join(PEERS_DIR).join("schemathesis_hooks.py"),
             )
+            .env("SHIPSTREAM_LATEST_VERSION", &self.latest_version)
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost")
             .current_dir(&self.out)
@@ -625,19 +736,134 @@ impl Ctx {
             "schemathesis wrote no JUnit report ({status}):\n{}",
             tail(&text)
         );
-        let failures = junit_count(&report, "failures") + junit_count(&report, "errors");
+        let cases = schemathesis_cases(&text);
         ensure!(
-            status.success() && failures == 0,
-            "schemathesis reported {failures} failing test(s) ({status}); see {}:\n{}",
+            cases >= MIN_PLANTED_CASES,
+            "schemathesis generated only {cases} test cases ({status}); see {}:\n{}",
             display_path(&log),
-            clip(&failure_section(&text), 2500)
+            tail(&text)
         );
-        if let Some(line) = text.lines().find(|l| l.contains("generated")) {
-            println!("   schemathesis: {}", line.trim());
-        }
-        println!("   JUnit report: {}", display_path(&junit));
-        Ok(())
+        Ok(SchemathesisRun {
+            success: status.success(),
+            failures: junit_count(&report, "failures") + junit_count(&report, "errors"),
+            cases,
+            report,
+            text,
+            log,
+            junit,
+        })
     }
+}
+
+/// What one run of the Prism-mock contract test showed.
+struct PrismMockRun {
+    success: bool,
+    pages: usize,
+    summary: String,
+    text: String,
+}
+
+/// What one schemathesis run showed.
+struct SchemathesisRun {
+    success: bool,
+    failures: u64,
+    cases: u64,
+    report: String,
+    text: String,
+    log: PathBuf,
+    junit: PathBuf,
+}
+
+impl SchemathesisRun {
+    /// The JUnit failures that are ST108 (response violates schema) at `schema` (a JSON
+    /// pointer into the spec): the evidence that a planted response violation was caught
+    /// for its reason.
+    fn schema_violations(&self, schema: &str) -> Vec<String> {
+        junit_failures(&self.report)
+            .into_iter()
+            .filter(|f| f.contains("ST108") && f.contains(&format!("Schema at {schema}:")))
+            .map(|f| {
+                let lines: Vec<&str> = f
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .take(4)
+                    .collect();
+                clip(&lines.join(" | "), 400)
+            })
+            .collect()
+    }
+}
+
+/// The minimum number of pages the facade must read from a Prism mock.
+const MIN_PRISM_PAGES: usize = 12;
+/// The minimum number of schemathesis test cases of a full (not planted) run.
+const MIN_SCHEMATHESIS_CASES: u64 = 100;
+/// The minimum number of schemathesis test cases of any run (planted runs stop early).
+const MIN_PLANTED_CASES: u64 = 3;
+
+/// The number in schemathesis' summary line `N generated, ...` (0 when absent).
+pub fn schemathesis_cases(text: &str) -> u64 {
+    text.lines()
+        .filter_map(|l| l.trim().split_once(" generated"))
+        .filter_map(|(n, _)| n.trim().parse().ok())
+        .next_back()
+        .unwrap_or(0)
+}
+
+/// The text of each `<failure>` element of a JUnit report (XML entities left as they are).
+pub fn junit_failures(report: &str) -> Vec<String> {
+    report
+        .split("<failure")
+        .skip(1)
+        .filter_map(|f| f.split_once('>').map(|(head, rest)| (head, rest)))
+        .map(|(head, rest)| {
+            let body = rest.split("</failure>").next().unwrap_or_default();
+            format!("{head}> {body}")
+        })
+        .collect()
+}
+
+/// Prism's own answer (`--errors`) to a response of the upstream that violates the spec:
+/// a problem document of type `https://stoplight.io/prism/errors#VIOLATIONS` whose
+/// `validation` has a response-body location ending in `member`.
+pub fn prism_response_violation(status: u16, body: &str, member: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+    let own = doc["type"].as_str() == Some("https://stoplight.io/prism/errors#VIOLATIONS");
+    let found = doc["validation"].as_array()?.iter().find(|e| {
+        let loc = e["location"].as_array();
+        loc.is_some_and(|l| {
+            l.first().and_then(|v| v.as_str()) == Some("response")
+                && l.last().and_then(|v| v.as_str()) == Some(member)
+        })
+    })?;
+    own.then(|| {
+        format!(
+            "Prism answered {status} itself: {}",
+            clip(&found.to_string(), 300)
+        )
+    })
+}
+
+/// Prism's own answer to a request that violates the spec: a 422 problem document of type
+/// `https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY` whose `validation` names the
+/// query parameter `param`. `None` when the answer is anything else (the mock's own 400,
+/// say).
+pub fn prism_request_violation(status: u16, body: &str, param: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+    let own = doc["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("https://stoplight.io/prism/errors#"));
+    let names = doc["validation"].as_array().is_some_and(|v| {
+        v.iter()
+            .any(|e| e["location"] == serde_json::json!(["query", param]))
+    });
+    (status == 422 && own && names).then(|| {
+        format!(
+            "Prism answered 422 itself: {}",
+            clip(&doc["validation"].to_string(), 300)
+        )
+    })
 }
 
 const LEVELS: &str = "/api/global/v1/inventory/levels/total";
@@ -872,10 +1098,57 @@ mod tests {
     }
 
     #[test]
-    fn every_plant_belongs_to_a_peer_and_has_a_name() {
-        for p in Plant::ALL {
-            assert!(!p.to_string().is_empty());
-            let _ = p.peer();
-        }
+    fn prism_request_violations_must_be_prisms_own_and_name_the_parameter() {
+        let prism = r#"{"type":"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY","title":"Invalid request","status":422,"validation":[{"location":["query","limit"],"severity":"Error","code":"maximum","message":"must be <= 10"}]}"#;
+        assert!(prism_request_violation(422, prism, "limit").is_some());
+        assert!(prism_request_violation(422, prism, "sort").is_none());
+        assert!(prism_request_violation(400, prism, "limit").is_none());
+        // The mock's own refusal is not Prism's finding.
+        let mock = r#"{"type":"application","message":"limit: must be at most 1000","errors":[]}"#;
+        assert!(prism_request_violation(400, mock, "limit").is_none());
+        assert!(prism_request_violation(422, mock, "limit").is_none());
+    }
+
+    #[test]
+    fn prism_response_violations_name_the_member() {
+        let body = r#"{"type":"https://stoplight.io/prism/errors#VIOLATIONS","validation":[{"location":["response","body","collection","3","type"],"code":"enum","message":"must be equal to one of the allowed values"}]}"#;
+        assert!(prism_response_violation(500, body, "type").is_some());
+        assert!(prism_response_violation(500, body, "sku").is_none());
+        let other = r#"{"type":"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY","validation":[{"location":["response","body","type"]}]}"#;
+        assert!(prism_response_violation(422, other, "type").is_none());
+        assert!(prism_response_violation(200, r#"{"collection":[]}"#, "type").is_none());
+    }
+
+    #[test]
+    fn schemathesis_findings_are_read_from_its_report() {
+        let text = "Test cases:\n  8 generated, 1 found 1 unique failure, 2 skipped\n";
+        assert_eq!(schemathesis_cases(text), 8);
+        assert_eq!(schemathesis_cases("nothing"), 0);
+        let report = r#"<testsuites failures="1"><testcase name="x"><failure type="failure" message="ST108">1. Test Case ID: a
+- ST108 Response violates schema
+    Schema at /components/schemas/TotalLevel/properties/qty_on_hand:
+</failure></testcase></testsuites>"#;
+        let run = SchemathesisRun {
+            success: false,
+            failures: 1,
+            cases: 8,
+            report: report.into(),
+            text: String::new(),
+            log: PathBuf::new(),
+            junit: PathBuf::new(),
+        };
+        assert_eq!(
+            run.schema_violations("/components/schemas/TotalLevel/properties/qty_on_hand")
+                .len(),
+            1
+        );
+        assert!(
+            run.schema_violations("/components/schemas/TotalLevel/properties/type")
+                .is_empty()
+        );
+        assert!(
+            run.schema_violations("/components/schemas/TotalLevel/properties/qty")
+                .is_empty()
+        );
     }
 }

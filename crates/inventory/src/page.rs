@@ -238,12 +238,16 @@ impl Page {
     /// ```
     pub fn from_json(body: &[u8]) -> Result<Page, crate::Error> {
         let decoded = decode(body).map_err(|e| {
-            let (DecodeError::Corrupt(e) | DecodeError::NotAPage(e)) = e;
-            crate::Error::new(
-                crate::ErrorKind::Decode,
-                format!("not a page of inventory levels: {e}"),
-            )
-            .with_source(e)
+            let error = |message: String| {
+                crate::Error::new(
+                    crate::ErrorKind::Decode,
+                    format!("not a page of inventory levels: {message}"),
+                )
+            };
+            match e {
+                DecodeError::Corrupt(e) => error(e.to_string()).with_source(e),
+                DecodeError::NotAPage(e) => error(e.to_string()).with_source(e),
+            }
         })?;
         let items = decoded.entries.iter().filter(|e| e.is_ok()).count() as u64;
         let next = decoded
@@ -314,7 +318,31 @@ pub(crate) enum DecodeError {
     /// Not JSON, or cut short: likely damaged in transit; worth a retry.
     Corrupt(serde_json::Error),
     /// JSON, but not a page envelope.
-    NotAPage(serde_json::Error),
+    NotAPage(EnvelopeError),
+}
+
+/// Why a JSON body is not a page envelope, and where.
+#[derive(Debug)]
+pub(crate) struct EnvelopeError {
+    /// The member that does not fit (`has_more`, `meta.count`; `.` for the body itself).
+    pub(crate) path: String,
+    pub(crate) source: serde_json::Error,
+}
+
+impl std::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path == "." {
+            write!(f, "{}", self.source)
+        } else {
+            write!(f, "at `{}`: {}", self.path, self.source)
+        }
+    }
+}
+
+impl std::error::Error for EnvelopeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 #[derive(Deserialize)]
@@ -378,11 +406,16 @@ fn from_typed(page: TotalLevelsPage) -> Decoded {
 }
 
 fn decode_slowly(body: &[u8]) -> Result<Decoded, DecodeError> {
-    let env: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+    let env: RawEnvelope<'_> = serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_slice(body),
+    )
+    .map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
         if e.is_syntax() || e.is_eof() {
             DecodeError::Corrupt(e)
         } else {
-            DecodeError::NotAPage(e)
+            DecodeError::NotAPage(EnvelopeError { path, source: e })
         }
     })?;
     let record = |location: String, raw: &RawValue, e: serde_json::Error| RecordError {
@@ -478,5 +511,23 @@ mod tests {
             decode(br#"{"collection":[]}"#),
             Err(DecodeError::NotAPage(_))
         ));
+    }
+
+    #[test]
+    fn a_wrong_envelope_member_is_named() {
+        let Err(DecodeError::NotAPage(e)) = decode(br#"{"collection":[],"has_more":"mollit"}"#)
+        else {
+            panic!("not refused as a page");
+        };
+        assert_eq!(e.path, "has_more");
+        assert!(
+            e.to_string().starts_with("at `has_more`: invalid type"),
+            "{e}"
+        );
+        let err = Page::from_json(br#"{"collection":{"a":1},"has_more":false}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("at `collection`: invalid type"),
+            "{err}"
+        );
     }
 }

@@ -362,6 +362,12 @@ async fn walk_survives_and_counts_add_up() {
     let mut got = Vec::new();
     let mut failures = 0;
     loop {
+        // Bounded: a server that always fails makes this test fail, not hang (each
+        // `continue` below counts a failure first).
+        assert!(
+            failures < 500,
+            "500 failed requests before the walk ended: the faults never let a page through"
+        );
         let resp = http
             .get(resolve(&server, &uri))
             .bearer_auth(server.token())
@@ -393,7 +399,6 @@ async fn walk_survives_and_counts_add_up() {
             Some(n) => uri = n.to_owned(),
             None => break,
         }
-        assert!(failures < 500);
     }
     assert_eq!(got, expected(server.dataset(), "product_id", enabled));
     let c = server.fault_counts();
