@@ -10,6 +10,8 @@
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
 //!   field, type or enum value the spec lacks or contradicts;
 //! - [`tools`]: the pinned external linters;
+//! - [`package`]: the published crates packaged and used from outside the workspace;
+//! - [`fuzz`]: the fuzz targets, instrumented on stable and run for a fixed time;
 //! - [`bench`]: the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
@@ -18,7 +20,9 @@ pub mod check;
 pub mod contract;
 pub mod drift;
 pub mod drill;
+pub mod fuzz;
 pub mod generate;
+pub mod package;
 pub mod spec;
 pub mod surface;
 pub mod tools;

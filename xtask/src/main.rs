@@ -9,6 +9,9 @@
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
 //! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
 //!   everything, and every test and check stays green.
+//! - `cargo xtask fuzz`: the fuzz targets, instrumented on stable, a fixed time each.
+//! - `cargo xtask package`: the published crates packaged, and a consumer outside the
+//!   workspace built and tested against the .crate files; the packaged CLI installed.
 //! - `cargo xtask tools`: installs the pinned external tools into `.tools/`.
 //! - `cargo xtask bench`: the benchmarks; writes `BENCHMARKS.md`.
 //!
@@ -22,7 +25,9 @@ use std::{
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use xtask::{bench, check, contract, drift, drill, generate, root, run, step, tools};
+use xtask::{
+    bench, check, contract, drift, drill, fuzz, generate, package, root, run, step, tools,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -112,6 +117,18 @@ enum Cmd {
     /// the CLI (filter, sort, columns) and the mock carry them and that `cargo test
     /// --workspace` and `cargo xtask check` stay green.
     Drill,
+    /// Build the fuzz targets of fuzz/ with coverage instrumentation (stable toolchain) and
+    /// run each for a fixed time from its seed corpus; a crash fails.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// Package the published crates (`cargo package` with verification), then, outside the
+    /// workspace, build and test a consumer that depends only on the .crate files (the
+    /// facade, with the mock as a dev-dependency), check that the packaged generated crate
+    /// generates its committed snapshot, and `cargo install` the packaged CLI.
+    Package,
     /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
     /// commands).
     Tools,
@@ -138,6 +155,8 @@ fn main() -> ExitCode {
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
         Cmd::Drill => drill::run_drill(&root),
+        Cmd::Fuzz { seconds } => fuzz::run(&root, std::time::Duration::from_secs(seconds)),
+        Cmd::Package => package::run(&root),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
         Cmd::Contract(args) => contract::run(&root, &args),
         Cmd::Bench(args) => bench::run(&root, &args),
@@ -179,6 +198,12 @@ fn ci() -> Result<()> {
             .args(["test", "--workspace", "--locked"])
             .current_dir(&root))
     })?;
+    step("cargo doc (-D warnings)", || {
+        run(Command::new(&cargo)
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .current_dir(&root))
+    })?;
     step("spec linters", || {
         tools.lint_spec(&root, &root.join("openapi.yaml"))
     })?;
@@ -188,8 +213,12 @@ fn ci() -> Result<()> {
     step("cargo xtask contract", || {
         contract::run(&root, &contract::Args::default())
     })?;
+    step("cargo xtask package", || package::run(&root))?;
     // About 9 minutes cold on the 2-core CI machine (its own target dir), 3 warm.
     step("cargo xtask drill", || drill::run_drill(&root))?;
+    step("cargo xtask fuzz (60 s per target)", || {
+        fuzz::run(&root, std::time::Duration::from_secs(60))
+    })?;
     println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -103,3 +103,8 @@ mod validate;
 pub use ast::{Condition, Expr, Filter, Op, UnknownOp, Value};
 pub use error::{FilterError, ParseError, ParseErrorKind, ValidationError, ValidationErrorKind};
 pub use fields::{FieldKind, FieldSpec};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -68,3 +68,8 @@ pub use shipstream_inventory_generated::types;
 pub use shipstream_inventory_generated::types::Product;
 /// A level as the API sends it.
 pub use shipstream_inventory_generated::types::TotalLevel as Level;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -171,3 +171,8 @@ pub use server::{
     LEVELS_PATH, MAX_RECORDED, MockConfig, MockError, MockServer, MockState, NextStyle, OFF_ORIGIN,
     RecordedRequest, VERSION_HEADER, router,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,173 @@
+//! `cargo xtask fuzz`: builds the cargo-fuzz targets of `fuzz/` with libFuzzer's coverage
+//! instrumentation on the stable toolchain (the `-C passes=sancov-module` flags that
+//! `cargo fuzz build -s none` passes; no nightly, no sanitizer) and runs each for a fixed
+//! time from a seed corpus. A crash or a failed assertion in a target fails the step, with
+//! the input saved under `fuzz/artifacts/<target>/`.
+//!
+//! Seeds: `decode_page` starts from the page fixtures (`crates/generated/tests/fixtures/`,
+//! `fixtures/recorded/`), `filter_parse` from the filters in
+//! `tests/tests/fixtures/peers/valid_filters.txt`. The growing corpus is kept in
+//! `fuzz/corpus/<target>/` (git-ignored) between runs.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// The fuzz targets and where their seeds come from.
+const TARGETS: [&str; 2] = ["decode_page", "filter_parse"];
+
+/// The flags `cargo fuzz build -s none` gives rustc: libFuzzer's coverage counters and
+/// comparison tracing, plus the `fuzzing` cfg and the checks of a debug build.
+const RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+    -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares \
+    --cfg fuzzing -Cdebug-assertions -Coverflow-checks";
+
+/// Builds and runs every target for `time` each.
+pub fn run(root: &Path, time: Duration) -> Result<()> {
+    let fuzz = root.join("fuzz");
+    let target_dir = fuzz.join("target").join("instrumented");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    println!(
+        "-- building the fuzz targets with coverage instrumentation (fuzz/target/instrumented)"
+    );
+    // With an explicit `--target`, RUSTFLAGS reach the targets but not build scripts and
+    // proc macros (which must not be instrumented: they would not link).
+    let host = host_triple()?;
+    crate::run(
+        Command::new(&cargo)
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--bins",
+                "--target",
+                &host,
+            ])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env("RUSTFLAGS", RUSTFLAGS)
+            .env_remove("CARGO_TARGET_DIR")
+            .current_dir(&fuzz),
+    )?;
+    for target in TARGETS {
+        let corpus = fuzz.join("corpus").join(target);
+        let artifacts = fuzz.join("artifacts").join(target);
+        let seeds = seeds(root, target)?;
+        fs::create_dir_all(&corpus)?;
+        fs::create_dir_all(&artifacts)?;
+        println!("-- fuzzing {target} for {}s", time.as_secs());
+        let out = Command::new(target_dir.join(&host).join("release").join(target))
+            .arg(&corpus)
+            .arg(&seeds)
+            .arg(format!("-max_total_time={}", time.as_secs()))
+            .arg("-rss_limit_mb=2048")
+            .arg("-print_final_stats=1")
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .output()
+            .with_context(|| format!("cannot run the fuzz target {target}"))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let runs = stat(&log, "stat::number_of_executed_units:");
+        let cov = log
+            .lines()
+            .rev()
+            .find_map(|l| {
+                l.split_once(" cov: ")
+                    .map(|(_, r)| r.split_whitespace().next())
+            })
+            .flatten()
+            .unwrap_or("?");
+        if !out.status.success() {
+            bail!(
+                "fuzz target {target} failed ({}); the input is under {}:\n{}",
+                out.status,
+                crate::display_path(&artifacts),
+                log.lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        ensure!(
+            runs > 1000,
+            "fuzz target {target} ran only {runs} inputs:\n{log}"
+        );
+        ensure!(
+            cov != "?",
+            "fuzz target {target} reports no coverage: is it instrumented?\n{log}"
+        );
+        println!("   {target}: {runs} inputs, coverage {cov} edges, no crash");
+    }
+    Ok(())
+}
+
+/// The host's target triple (`rustc -vV`).
+fn host_triple() -> Result<String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV names no host")
+}
+
+/// A seed folder for `target`, written under `target/fuzz-seeds/`.
+fn seeds(root: &Path, target: &str) -> Result<PathBuf> {
+    let dir = root.join("target").join("fuzz-seeds").join(target);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    match target {
+        "decode_page" => {
+            for src in [
+                root.join("crates/generated/tests/fixtures"),
+                root.join("fixtures/recorded"),
+            ] {
+                for entry in fs::read_dir(&src).with_context(|| format!("{}", src.display()))? {
+                    let path = entry?.path();
+                    if path.extension().is_some_and(|e| e == "json") {
+                        let name = format!(
+                            "{}-{}",
+                            src.file_name().unwrap_or_default().to_string_lossy(),
+                            path.file_name().unwrap_or_default().to_string_lossy()
+                        );
+                        fs::copy(&path, dir.join(name))?;
+                    }
+                }
+            }
+        }
+        _ => {
+            let list = root.join("tests/tests/fixtures/peers/valid_filters.txt");
+            let text = fs::read_to_string(&list)
+                .with_context(|| format!("cannot read {}", list.display()))?;
+            for (i, line) in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .enumerate()
+            {
+                fs::write(dir.join(format!("filter-{i}")), line)?;
+            }
+        }
+    }
+    Ok(dir)
+}
+
+/// The number after `key` in libFuzzer's final stats (0 when absent).
+fn stat(log: &str, key: &str) -> u64 {
+    log.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,272 @@
+//! `cargo xtask package`: the crates users depend on, as users get them.
+//!
+//! 1. `cargo package` (with verification: each package builds on its own, from what it
+//!    carries) for every published crate, [`PUBLISHED`]; the .crate files land in
+//!    `target/package/`.
+//! 2. The .crate files are unpacked into a temporary folder outside the workspace, and
+//!    nothing there points into the repository: the packages reach each other through
+//!    `[patch.crates-io]` entries (given with `--config`) that name the unpacked folders,
+//!    exactly as if they came from a registry.
+//! 3. The packaged generated crate, built with its `codegen` feature, generates from the
+//!    `openapi.yaml` it carries exactly its committed snapshot (its `snapshot` test).
+//! 4. A consumer crate, created there, depends on `shipstream-inventory` and, as a
+//!    dev-dependency, `shipstream-inventory-mock`; its test exports levels from the
+//!    packaged mock through the packaged facade.
+//! 5. `cargo install` of the packaged CLI (a debug build, to share the workspace's
+//!    compiled dependencies) yields a `shipstream-inventory` whose `levels --demo` works.
+//!
+//! Builds share the workspace's `target/` so the third-party dependencies compile once.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, ensure};
+
+use crate::run as run_cmd;
+
+/// The crates meant for users, in dependency order; every other member is `publish = false`.
+pub const PUBLISHED: [&str; 6] = [
+    "shipstream-inventory-codegen",
+    "shipstream-inventory-generated",
+    "shipstream-filter",
+    "shipstream-inventory",
+    "shipstream-inventory-mock",
+    "shipstream-inventory-cli",
+];
+
+/// The consumer's library: what an application using the SDK writes.
+const CONSUMER_LIB: &str = r#"//! A consumer of the packaged SDK: the low-stock report of an application.
+use futures::TryStreamExt as _;
+use shipstream_inventory::{Client, Error, Sort, SortField, fields};
+
+/// `(product id, available)` of every product with fewer than `below` available.
+pub async fn low_stock(client: &Client, below: i64) -> Result<Vec<(i64, i64)>, Error> {
+    let items: Vec<_> = client
+        .total_levels()
+        .filter(fields::QTY_AVAILABLE.lt(below))
+        .sort(Sort::asc(SortField::ProductId))
+        .page_size(50)
+        .items()
+        .try_collect()
+        .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
+        .collect())
+}
+
+/// Every `(product id, available)`, unfiltered.
+pub async fn everything(client: &Client) -> Result<Vec<(i64, i64)>, Error> {
+    let items: Vec<_> = client
+        .total_levels()
+        .sort(Sort::asc(SortField::ProductId))
+        .page_size(1000)
+        .items()
+        .try_collect()
+        .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
+        .collect())
+}
+"#;
+
+/// The consumer's test, against the packaged mock.
+const CONSUMER_TEST: &str = r#"use shipstream_consumer::{everything, low_stock};
+use shipstream_inventory::Client;
+use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+
+#[tokio::test]
+async fn the_low_stock_report_matches_the_full_export() {
+    let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(600, 7)))
+        .await
+        .expect("the mock starts");
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .build()
+        .expect("a client for the mock");
+    let all = everything(&client).await.expect("the full export");
+    let low = low_stock(&client, 10).await.expect("the report");
+    let expected: Vec<_> = all.iter().copied().filter(|(_, qty)| *qty < 10).collect();
+    assert!(all.len() > 100, "the mock served {} levels", all.len());
+    assert!(!low.is_empty(), "no low stock among {} levels", all.len());
+    assert_eq!(low, expected, "the server-side filter and a local one agree");
+    server.shutdown().await;
+}
+"#;
+
+/// Runs the whole check (see the module docs).
+pub fn run(root: &Path) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let version = workspace_version(root)?;
+    let target_dir = root.join("target");
+
+    println!(
+        "-- cargo package (with verification) of {}",
+        PUBLISHED.join(", ")
+    );
+    let mut package = Command::new(&cargo);
+    package.args(["package", "--locked", "--allow-dirty"]);
+    for name in PUBLISHED {
+        package.args(["-p", name]);
+    }
+    run_cmd(package.current_dir(root))?;
+
+    let scratch = std::env::temp_dir().join(format!("shipstream-consumer-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let crates = scratch.join("crates");
+    fs::create_dir_all(&crates)?;
+    let mut patches = Vec::new();
+    for name in PUBLISHED {
+        let file = target_dir
+            .join("package")
+            .join(format!("{name}-{version}.crate"));
+        ensure!(file.is_file(), "cargo package wrote no {}", file.display());
+        run_cmd(
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&file)
+                .arg("-C")
+                .arg(&crates),
+        )?;
+        let dir = crates.join(format!("{name}-{version}"));
+        patches.push(format!(
+            "patch.crates-io.{name}.path={}",
+            toml_string(&dir.to_string_lossy())
+        ));
+    }
+    // Nothing unpacked may point into the repository.
+    let root_text = root.to_string_lossy().into_owned();
+    for name in PUBLISHED {
+        let manifest = crates.join(format!("{name}-{version}")).join("Cargo.toml");
+        let text = fs::read_to_string(&manifest)?;
+        ensure!(
+            !text.contains("path = \"..") && !text.contains(&root_text),
+            "{} points into the repository",
+            manifest.display()
+        );
+    }
+    let with_patches = |cmd: &mut Command| {
+        for p in &patches {
+            cmd.arg("--config").arg(p);
+        }
+    };
+    let lock = fs::read(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+
+    println!("\n-- the packaged generated crate generates its committed snapshot");
+    let generated = crates.join(format!("shipstream-inventory-generated-{version}"));
+    fs::write(generated.join("Cargo.lock"), &lock)?;
+    let mut test = Command::new(&cargo);
+    test.args(["test", "--features", "codegen", "--test", "snapshot"]);
+    with_patches(&mut test);
+    run_cmd(
+        test.env("CARGO_TARGET_DIR", &target_dir)
+            .current_dir(&generated),
+    )?;
+
+    println!("\n-- a consumer outside the workspace, on the .crate files only");
+    let consumer = scratch.join("consumer");
+    fs::create_dir_all(consumer.join("src"))?;
+    fs::create_dir_all(consumer.join("tests"))?;
+    fs::write(
+        consumer.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"shipstream-consumer\"\nversion = \"0.0.0\"\nedition = \
+             \"2024\"\npublish = false\n\n[dependencies]\nshipstream-inventory = \
+             \"={version}\"\nfutures = \"0.3\"\ntokio = {{ version = \"1\", features = \
+             [\"macros\", \"rt-multi-thread\"] }}\n\n[dev-dependencies]\n\
+             shipstream-inventory-mock = \"={version}\"\n\n[workspace]\n"
+        ),
+    )?;
+    fs::write(consumer.join("src/lib.rs"), CONSUMER_LIB)?;
+    fs::write(consumer.join("tests/report.rs"), CONSUMER_TEST)?;
+    fs::write(consumer.join("Cargo.lock"), &lock)?;
+    let mut test = Command::new(&cargo);
+    test.arg("test");
+    with_patches(&mut test);
+    run_cmd(
+        test.env("CARGO_TARGET_DIR", &target_dir)
+            .current_dir(&consumer),
+    )?;
+    let tree = Command::new(&cargo)
+        .args(["tree", "--edges", "normal,dev", "--prefix", "none"])
+        .args(patches.iter().flat_map(|p| ["--config", p.as_str()]))
+        .current_dir(&consumer)
+        .output()
+        .context("cannot run cargo tree")?;
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    ensure!(
+        !tree.contains(&root_text),
+        "the consumer's dependency tree reaches into the repository:\n{tree}"
+    );
+    ensure!(
+        !tree.contains("progenitor v") && !tree.contains("shipstream-inventory-codegen"),
+        "the consumer compiles the code generator:\n{tree}"
+    );
+
+    println!("\n-- cargo install of the packaged CLI");
+    let install_root = scratch.join("install");
+    let cli = crates.join(format!("shipstream-inventory-cli-{version}"));
+    let mut install = Command::new(&cargo);
+    install
+        .args(["install", "--debug", "--path"])
+        .arg(&cli)
+        .arg("--root")
+        .arg(&install_root)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    with_patches(&mut install);
+    run_cmd(&mut install)?;
+    let bin = install_root.join("bin").join("shipstream-inventory");
+    let out = Command::new(&bin)
+        .args(["levels", "--demo", "--format", "csv"])
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    let csv = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.success()
+            && csv.lines().count() > 10
+            && csv
+                .lines()
+                .next()
+                .is_some_and(|h| h.contains("qty_available")),
+        "the installed shipstream-inventory does not export the demo ({}):\n{}\n{}",
+        out.status,
+        csv.lines().take(3).collect::<Vec<_>>().join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "   installed {} exports {} demo levels",
+        display(&bin),
+        csv.lines().count() - 1
+    );
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// The workspace's `[workspace.package] version`.
+fn workspace_version(root: &Path) -> Result<String> {
+    let text = fs::read_to_string(root.join("Cargo.toml"))?;
+    let section = text
+        .split("[workspace.package]")
+        .nth(1)
+        .context("Cargo.toml has no [workspace.package]")?;
+    section
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .context("[workspace.package] has no version")
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn display(p: &PathBuf) -> String {
+    p.display().to_string()
+}
