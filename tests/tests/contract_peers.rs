@@ -173,7 +173,7 @@ async fn prism_dynamic_pages_decode() {
                 .product_fields([ProductField::All]);
         }
         if i % 3 == 0 {
-            req = req.with_count();
+            req = req.count(true);
         }
         // Through the facade's first-page fetch...
         let uri = req.uri().unwrap();

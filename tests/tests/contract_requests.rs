@@ -314,7 +314,7 @@ fn build(inputs: &Inputs) -> shipstream_inventory::TotalLevelsRequest {
         req = req.page_size(n);
     }
     if inputs.count {
-        req = req.with_count();
+        req = req.count(true);
     }
     req
 }
@@ -535,7 +535,7 @@ fn planted_spec_differences_are_caught() {
         .fields([LevelField::All])
         .product_fields([ProductField::Basic, ProductField::Weight])
         .page_size(1000)
-        .with_count()
+        .count(true)
         .uri()
         .unwrap();
     let query = url::Url::parse(&uri).unwrap().query().unwrap().to_owned();

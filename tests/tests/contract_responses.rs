@@ -231,7 +231,7 @@ fn grid_request(client: &Client, i: usize) -> shipstream_inventory::TotalLevelsR
         req = req.page_size(n);
     }
     if pick(2, 13, 1) == 1 {
-        req = req.with_count();
+        req = req.count(true);
     }
     req
 }

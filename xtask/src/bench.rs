@@ -1060,7 +1060,7 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -1069,7 +1069,7 @@ fn now_utc() -> String {
         .unwrap_or_default()
 }
 
-fn git_head(root: &Path) -> String {
+pub(crate) fn git_head(root: &Path) -> String {
     let out = |args: &[&str]| {
         Command::new("git")
             .args(args)

@@ -816,7 +816,7 @@ pub fn junit_failures(report: &str) -> Vec<String> {
     report
         .split("<failure")
         .skip(1)
-        .filter_map(|f| f.split_once('>').map(|(head, rest)| (head, rest)))
+        .filter_map(|f| f.split_once('>'))
         .map(|(head, rest)| {
             let body = rest.split("</failure>").next().unwrap_or_default();
             format!("{head}> {body}")

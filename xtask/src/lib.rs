@@ -12,7 +12,7 @@
 //! - [`tools`]: the pinned external linters;
 //! - [`package`]: the published crates packaged and used from outside the workspace;
 //! - [`fuzz`]: the fuzz targets, instrumented on stable and run for a fixed time;
-//! - [`bench`]: the benchmarks and `BENCHMARKS.md`.
+//! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
 pub mod breaking;

@@ -117,6 +117,9 @@ enum Cmd {
     /// the CLI (filter, sort, columns) and the mock carry them and that `cargo test
     /// --workspace` and `cargo xtask check` stay green.
     Drill,
+    /// Lint the GitHub Actions workflow files (actionlint): .github/workflows/ci.yml and the
+    /// downstream example job in docs/.
+    LintWorkflows,
     /// Build the fuzz targets of fuzz/ with coverage instrumentation (stable toolchain) and
     /// run each for a fixed time from its seed corpus; a crash fails.
     Fuzz {
@@ -128,7 +131,12 @@ enum Cmd {
     /// workspace, build and test a consumer that depends only on the .crate files (the
     /// facade, with the mock as a dev-dependency), check that the packaged generated crate
     /// generates its committed snapshot, and `cargo install` the packaged CLI.
-    Package,
+    Package {
+        /// Instead: measure what the SDK costs a consumer's clean release build next to the
+        /// bare stack (reqwest, serde, tokio, url) and write it to BENCHMARKS.md.
+        #[arg(long)]
+        build_cost: bool,
+    },
     /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
     /// commands).
     Tools,
@@ -155,8 +163,10 @@ fn main() -> ExitCode {
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
         Cmd::Drill => drill::run_drill(&root),
+        Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
         Cmd::Fuzz { seconds } => fuzz::run(&root, std::time::Duration::from_secs(seconds)),
-        Cmd::Package => package::run(&root),
+        Cmd::Package { build_cost: false } => package::run(&root),
+        Cmd::Package { build_cost: true } => package::build_cost(&root),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
         Cmd::Contract(args) => contract::run(&root, &args),
         Cmd::Bench(args) => bench::run(&root, &args),

@@ -99,18 +99,48 @@ async fn the_low_stock_report_matches_the_full_export() {
 }
 "#;
 
-/// Runs the whole check (see the module docs).
-pub fn run(root: &Path) -> Result<()> {
+/// The published crates, packaged and unpacked outside the workspace.
+struct Unpacked {
+    cargo: String,
+    version: String,
+    /// The temporary folder that holds everything (removed at the end of a good run).
+    scratch: PathBuf,
+    crates: PathBuf,
+    /// `--config` values that patch each published crate to its unpacked folder.
+    patches: Vec<String>,
+    /// The workspace's lock file, so consumers resolve the versions the workspace tests.
+    lock: Vec<u8>,
+}
+
+impl Unpacked {
+    fn with_patches(&self, cmd: &mut Command) {
+        for p in &self.patches {
+            cmd.arg("--config").arg(p);
+        }
+    }
+}
+
+/// `cargo package` of [`PUBLISHED`] (`verify`: each built on its own), unpacked into a
+/// temporary folder outside the workspace.
+fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let version = workspace_version(root)?;
     let target_dir = root.join("target");
 
     println!(
-        "-- cargo package (with verification) of {}",
+        "-- cargo package ({}) of {}",
+        if verify {
+            "with verification"
+        } else {
+            "no verification"
+        },
         PUBLISHED.join(", ")
     );
     let mut package = Command::new(&cargo);
     package.args(["package", "--locked", "--allow-dirty"]);
+    if !verify {
+        package.arg("--no-verify");
+    }
     for name in PUBLISHED {
         package.args(["-p", name]);
     }
@@ -150,17 +180,29 @@ pub fn run(root: &Path) -> Result<()> {
             manifest.display()
         );
     }
-    let with_patches = |cmd: &mut Command| {
-        for p in &patches {
-            cmd.arg("--config").arg(p);
-        }
-    };
     let lock = fs::read(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    Ok(Unpacked {
+        cargo,
+        version,
+        scratch,
+        crates,
+        patches,
+        lock,
+    })
+}
+
+/// Runs the whole check (see the module docs).
+pub fn run(root: &Path) -> Result<()> {
+    let u = pack(root, true)?;
+    let (cargo, version, crates, lock) = (&u.cargo, &u.version, &u.crates, &u.lock);
+    let target_dir = root.join("target");
+    let root_text = root.to_string_lossy().into_owned();
+    let with_patches = |cmd: &mut Command| u.with_patches(cmd);
 
     println!("\n-- the packaged generated crate generates its committed snapshot");
     let generated = crates.join(format!("shipstream-inventory-generated-{version}"));
-    fs::write(generated.join("Cargo.lock"), &lock)?;
-    let mut test = Command::new(&cargo);
+    fs::write(generated.join("Cargo.lock"), lock)?;
+    let mut test = Command::new(cargo);
     test.args(["test", "--features", "codegen", "--test", "snapshot"]);
     with_patches(&mut test);
     run_cmd(
@@ -169,32 +211,20 @@ pub fn run(root: &Path) -> Result<()> {
     )?;
 
     println!("\n-- a consumer outside the workspace, on the .crate files only");
-    let consumer = scratch.join("consumer");
-    fs::create_dir_all(consumer.join("src"))?;
+    let consumer = u.scratch.join("consumer");
+    write_consumer(&consumer, &sdk_manifest(version), CONSUMER_LIB, lock)?;
     fs::create_dir_all(consumer.join("tests"))?;
-    fs::write(
-        consumer.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"shipstream-consumer\"\nversion = \"0.0.0\"\nedition = \
-             \"2024\"\npublish = false\n\n[dependencies]\nshipstream-inventory = \
-             \"={version}\"\nfutures = \"0.3\"\ntokio = {{ version = \"1\", features = \
-             [\"macros\", \"rt-multi-thread\"] }}\n\n[dev-dependencies]\n\
-             shipstream-inventory-mock = \"={version}\"\n\n[workspace]\n"
-        ),
-    )?;
-    fs::write(consumer.join("src/lib.rs"), CONSUMER_LIB)?;
     fs::write(consumer.join("tests/report.rs"), CONSUMER_TEST)?;
-    fs::write(consumer.join("Cargo.lock"), &lock)?;
-    let mut test = Command::new(&cargo);
+    let mut test = Command::new(cargo);
     test.arg("test");
     with_patches(&mut test);
     run_cmd(
         test.env("CARGO_TARGET_DIR", &target_dir)
             .current_dir(&consumer),
     )?;
-    let tree = Command::new(&cargo)
+    let tree = Command::new(cargo)
         .args(["tree", "--edges", "normal,dev", "--prefix", "none"])
-        .args(patches.iter().flat_map(|p| ["--config", p.as_str()]))
+        .args(u.patches.iter().flat_map(|p| ["--config", p.as_str()]))
         .current_dir(&consumer)
         .output()
         .context("cannot run cargo tree")?;
@@ -209,9 +239,9 @@ pub fn run(root: &Path) -> Result<()> {
     );
 
     println!("\n-- cargo install of the packaged CLI");
-    let install_root = scratch.join("install");
+    let install_root = u.scratch.join("install");
     let cli = crates.join(format!("shipstream-inventory-cli-{version}"));
-    let mut install = Command::new(&cargo);
+    let mut install = Command::new(cargo);
     install
         .args(["install", "--debug", "--path"])
         .arg(&cli)
@@ -244,7 +274,167 @@ pub fn run(root: &Path) -> Result<()> {
         display(&bin),
         csv.lines().count() - 1
     );
-    let _ = fs::remove_dir_all(&scratch);
+    let _ = fs::remove_dir_all(&u.scratch);
+    Ok(())
+}
+
+/// The consumer's manifest: the SDK, and the mock as a dev-dependency.
+fn sdk_manifest(version: &str) -> String {
+    format!(
+        "[package]\nname = \"shipstream-consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+         publish = false\n\n[dependencies]\nshipstream-inventory = \"={version}\"\n\
+         futures = \"0.3\"\ntokio = {{ version = \"1\", features = [\"macros\", \
+         \"rt-multi-thread\"] }}\n\n[dev-dependencies]\nshipstream-inventory-mock = \
+         \"={version}\"\n\n[workspace]\n"
+    )
+}
+
+/// The same consumer written on the bare stack: reqwest (with the SDK's features), serde,
+/// tokio and url.
+const BARE_MANIFEST: &str = "[package]\nname = \"shipstream-consumer\"\nversion = \"0.0.0\"\n\
+    edition = \"2024\"\npublish = false\n\n[dependencies]\nreqwest = { version = \"0.13\", \
+    default-features = false, features = [\"json\", \"query\", \"stream\", \"rustls\", \
+    \"http2\"] }\nserde = { version = \"1\", features = [\"derive\"] }\ntokio = { version = \
+    \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nurl = \"2\"\n\n[workspace]\n";
+
+/// The low-stock report without the SDK.
+const BARE_LIB: &str = r#"//! The low-stock report on the bare stack.
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Page {
+    collection: Vec<Level>,
+    #[serde(default)]
+    has_more: bool,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Level {
+    product: Option<ProductRef>,
+    qty_available: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ProductRef {
+    id: i64,
+}
+
+/// An error of the report.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// `(product id, available)` of every product with fewer than `below` available.
+pub async fn low_stock(base: &url::Url, token: &str, below: i64) -> Result<Vec<(i64, i64)>, Error> {
+    let http = reqwest::Client::new();
+    let mut url = base.join("/api/global/v1/inventory/levels/total")?;
+    url.query_pairs_mut()
+        .append_pair("filter", &format!("qty_available{{lt:{below}}}"))
+        .append_pair("sort", "product_id")
+        .append_pair("limit", "50");
+    let mut out = Vec::new();
+    loop {
+        let page: Page = http
+            .get(url.clone())
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        out.extend(
+            page.collection
+                .iter()
+                .filter_map(|l| Some((l.product.as_ref()?.id, l.qty_available?))),
+        );
+        match page.next.filter(|n| page.has_more && !n.is_empty()) {
+            Some(next) => url = url.join(&next)?,
+            None => return Ok(out),
+        }
+    }
+}
+"#;
+
+fn write_consumer(dir: &Path, manifest: &str, lib: &str, lock: &[u8]) -> Result<()> {
+    fs::create_dir_all(dir.join("src"))?;
+    fs::write(dir.join("Cargo.toml"), manifest)?;
+    fs::write(dir.join("src/lib.rs"), lib)?;
+    fs::write(dir.join("Cargo.lock"), lock)?;
+    Ok(())
+}
+
+/// The target of issue 13: the SDK costs a consumer at most this much of the bare stack's
+/// clean release build.
+const BUILD_COST_TARGET: f64 = 1.3;
+
+/// `cargo xtask package --build-cost`: the clean `cargo build --release` of the consumer,
+/// and of the same consumer on the bare stack, one after the other in one run, each in a
+/// fresh target directory; writes the `consumer-build` section of BENCHMARKS.md.
+pub fn build_cost(root: &Path) -> Result<()> {
+    let u = pack(root, false)?;
+    let sdk = u.scratch.join("sdk-consumer");
+    let bare = u.scratch.join("bare-consumer");
+    write_consumer(&sdk, &sdk_manifest(&u.version), CONSUMER_LIB, &u.lock)?;
+    write_consumer(&bare, BARE_MANIFEST, BARE_LIB, &u.lock)?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut times = Vec::new();
+    for (what, dir) in [("bare stack", &bare), ("SDK", &sdk)] {
+        // Resolve (and fetch) first, so only compilation is timed.
+        let mut fetch = Command::new(&u.cargo);
+        fetch.arg("fetch");
+        u.with_patches(&mut fetch);
+        run_cmd(fetch.current_dir(dir))?;
+        let target = dir.join("target");
+        let _ = fs::remove_dir_all(&target);
+        println!("-- clean cargo build --release of the {what} consumer");
+        let mut build = Command::new(&u.cargo);
+        build.args(["build", "--release", "--offline"]);
+        u.with_patches(&mut build);
+        let t = std::time::Instant::now();
+        run_cmd(
+            build
+                .env("CARGO_TARGET_DIR", &target)
+                .env_remove("RUSTFLAGS")
+                .current_dir(dir),
+        )?;
+        let secs = t.elapsed().as_secs_f64();
+        let crates = fs::read_dir(target.join("release").join("deps"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "rlib"))
+                    .count()
+            })
+            .unwrap_or(0);
+        println!("   {what}: {secs:.0} s, {crates} rlibs");
+        times.push((what, secs, crates));
+    }
+    let (bare_s, sdk_s) = (times[0].1, times[1].1);
+    let ratio = sdk_s / bare_s;
+    let md = format!(
+        "Clean `cargo build --release` ({jobs} jobs, sources already downloaded, fresh target \
+         directories, one after the other in one run) of the consumer that `cargo xtask \
+         package` tests (the SDK from its .crate files, futures, tokio), and of the same \
+         low-stock report written on the bare stack (reqwest with the SDK's features, serde, \
+         tokio, url). Reproduce: `cargo xtask package --build-cost`.\n\n\
+         | consumer | clean release build | compiled libraries |\n| --- | --- | --- |\n\
+         | bare stack | {bare_s:.0} s | {} |\n| SDK (`shipstream-inventory`) | {sdk_s:.0} s | {} |\n\n\
+         **Target** SDK ≤ {BUILD_COST_TARGET}× the bare stack: {ratio:.2}×, {}.\n\n\
+         _Measured {} at {}._",
+        times[0].2,
+        times[1].2,
+        if ratio <= BUILD_COST_TARGET {
+            "holds"
+        } else {
+            "MISSED"
+        },
+        crate::bench::now_utc(),
+        crate::bench::git_head(root),
+    );
+    crate::bench::update_markdown(
+        &root.join("BENCHMARKS.md"),
+        &[("consumer-build".to_owned(), md)],
+    )?;
+    println!("build cost: SDK {sdk_s:.0} s, bare stack {bare_s:.0} s: {ratio:.2}×");
+    let _ = fs::remove_dir_all(&u.scratch);
     Ok(())
 }
 
@@ -267,6 +457,6 @@ fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn display(p: &PathBuf) -> String {
+fn display(p: &Path) -> String {
     p.display().to_string()
 }

@@ -187,6 +187,8 @@ impl Format {
 }
 
 /// Arguments of `levels`.
+// The field docs are the command's help text, where a URL is plain text.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 pub struct LevelsArgs {
     /// Instance URL, for example https://acme.shipstream.app [default: $SHIPSTREAM_URL]

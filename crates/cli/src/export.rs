@@ -262,7 +262,7 @@ async fn export(
         request = request.max_items(max);
     }
     if args.count {
-        request = request.with_count();
+        request = request.count(true);
     }
     if let Some(since) = args.updated_since {
         request = request.updated_since(since);

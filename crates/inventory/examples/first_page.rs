@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sort(Sort::asc(SortField::ProductId))
         .product_fields([ProductField::Sku, ProductField::Name])
         .page_size(10)
-        .with_count()
+        .count(true)
         .send()
         .await?;
     println!(

@@ -449,9 +449,10 @@ impl TotalLevelsRequest {
         self
     }
 
-    /// Asks for the total number of matches ([`Page::count`]); costs the server time.
-    pub fn with_count(mut self) -> Self {
-        self.query.count = true;
+    /// Whether to ask for the total number of matches ([`Page::count`]); off by default
+    /// because it costs the server time.
+    pub fn count(mut self, count: bool) -> Self {
+        self.query.count = count;
         self
     }
 

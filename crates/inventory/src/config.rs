@@ -119,6 +119,9 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
+    proxies: Vec<reqwest::Proxy>,
+    no_proxy: bool,
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -131,6 +134,9 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
+            .field("proxies", &self.proxies.len())
+            .field("no_proxy", &self.no_proxy)
+            .field("root_certificates", &self.root_certificates.len())
             .finish_non_exhaustive()
     }
 }
@@ -145,11 +151,45 @@ impl Default for ClientBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             request_timeout: Some(Duration::from_secs(60)),
             retry: RetryPolicy::default(),
+            proxies: Vec::new(),
+            no_proxy: false,
+            root_certificates: Vec::new(),
         }
     }
 }
 
 impl ClientBuilder {
+    /// Sends requests through this proxy (repeatable; the first that matches a request is
+    /// used), instead of the `HTTP(S)_PROXY` environment variables. The token still goes
+    /// only to the instance's origin, and redirects still stay on it.
+    ///
+    /// ```
+    /// let client = shipstream_inventory::Client::builder()
+    ///     .base_url("https://acme.shipstream.app")
+    ///     .token("t")
+    ///     .proxy(shipstream_inventory::reqwest::Proxy::https("http://proxy.internal:3128").unwrap())
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
+    pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// Ignores the proxy environment variables (and any [`proxy`](Self::proxy)): connect
+    /// directly.
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
+        self
+    }
+
+    /// Trusts this certificate authority too (a corporate TLS-inspecting proxy, a private
+    /// instance), beside the platform's roots.
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// The instance URL: `https://acme.shipstream.app`, with or without a trailing
     /// `/api/global`. Plain `http://` is accepted only for loopback hosts.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -271,6 +311,16 @@ impl ClientBuilder {
             }
             if let Some(t) = self.request_timeout {
                 b = b.timeout(t);
+            }
+            if self.no_proxy {
+                b = b.no_proxy();
+            } else {
+                for p in self.proxies {
+                    b = b.proxy(p);
+                }
+            }
+            for c in self.root_certificates {
+                b = b.add_root_certificate(c);
             }
             b.build()
                 .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?

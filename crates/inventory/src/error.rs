@@ -37,6 +37,7 @@ pub enum ErrorKind {
 
 /// A record that did not decode, with its raw JSON and the reason.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RecordError {
     /// Where the record is: `collection[3]` or `included.Product[7]`.
     pub location: String,
@@ -45,6 +46,8 @@ pub struct RecordError {
     /// Why it did not decode.
     pub reason: String,
 }
+
+impl std::error::Error for RecordError {}
 
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -287,6 +290,16 @@ impl Error {
     /// 429.
     pub fn is_rate_limited(&self) -> bool {
         self.0.kind == ErrorKind::RateLimited
+    }
+
+    /// 409: too many requests at once.
+    pub fn is_conflict(&self) -> bool {
+        self.0.kind == ErrorKind::Conflict
+    }
+
+    /// Another answer of the API (4xx/5xx) that no other predicate names.
+    pub fn is_api(&self) -> bool {
+        self.0.kind == ErrorKind::Api
     }
 
     /// A timeout.

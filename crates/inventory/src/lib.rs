@@ -55,6 +55,9 @@ pub use query::{
     BoolField, EnumField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES,
     ProductField, ProductType, Sort, SortField, TextField, TimeField, fields,
 };
+/// The HTTP client crate the SDK is built on, for [`ClientBuilder::proxy`] and
+/// [`ClientBuilder::add_root_certificate`].
+pub use reqwest;
 pub use retry::RetryPolicy;
 /// The filter grammar (parser, renderer, field catalogue) shared with the mock and CLI.
 pub use shipstream_filter as grammar;

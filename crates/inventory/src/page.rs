@@ -5,16 +5,19 @@ use std::{collections::HashMap, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use shipstream_inventory_generated::types::{PageMeta, Product, TotalLevel, TotalLevelsPage};
+use shipstream_inventory_generated::types::{PageMeta, Product, TotalLevelsPage};
+
+use crate::Level;
 
 use crate::error::RecordError;
 
 /// One level together with its product, when products were asked for
 /// ([`product_fields`](crate::TotalLevelsRequest::product_fields)).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Item {
     /// The level as the API sent it.
-    pub level: TotalLevel,
+    pub level: Level,
     /// The level's product from the page's `included` objects.
     pub product: Option<Arc<Product>>,
 }
@@ -92,8 +95,10 @@ impl Included {
 /// It holds the URI of the next page as the server gave it (resolved and checked against
 /// the client's origin again on resume) and how far the export got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CheckpointRepr")]
 pub struct Checkpoint {
-    /// Format version of this structure.
+    /// Format version of this structure ([`CHECKPOINT_VERSION`]); deserialising another
+    /// version fails with an error that says so.
     pub(crate) version: u32,
     /// The next page to fetch; `None` when the export is complete.
     pub(crate) next: Option<String>,
@@ -103,10 +108,43 @@ pub struct Checkpoint {
     pub(crate) items: u64,
 }
 
+/// The checkpoint format this release writes and reads.
+const CHECKPOINT_VERSION: u32 = 1;
+
+/// A checkpoint as serialised, before its version is checked.
+#[derive(Deserialize)]
+struct CheckpointRepr {
+    version: u32,
+    next: Option<String>,
+    pages: u64,
+    items: u64,
+}
+
+impl TryFrom<CheckpointRepr> for Checkpoint {
+    type Error = String;
+
+    fn try_from(r: CheckpointRepr) -> Result<Self, String> {
+        if r.version != CHECKPOINT_VERSION {
+            return Err(format!(
+                "checkpoint format version {} is not one this release of shipstream-inventory \
+                 reads (it reads version {CHECKPOINT_VERSION}); resume with the release that \
+                 wrote it, or start the export again",
+                r.version
+            ));
+        }
+        Ok(Self {
+            version: r.version,
+            next: r.next,
+            pages: r.pages,
+            items: r.items,
+        })
+    }
+}
+
 impl Checkpoint {
     pub(crate) fn new(next: Option<String>, pages: u64, items: u64) -> Self {
         Self {
-            version: 1,
+            version: CHECKPOINT_VERSION,
             next,
             pages,
             items,
@@ -137,7 +175,7 @@ impl Checkpoint {
 /// One page of levels.
 #[derive(Clone, Debug)]
 pub struct Page {
-    pub(crate) entries: Vec<Result<TotalLevel, RecordError>>,
+    pub(crate) entries: Vec<Result<Level, RecordError>>,
     pub(crate) included: Included,
     pub(crate) included_errors: Vec<RecordError>,
     pub(crate) has_more: bool,
@@ -150,12 +188,12 @@ pub struct Page {
 
 impl Page {
     /// The levels that decoded, in order.
-    pub fn levels(&self) -> impl Iterator<Item = &TotalLevel> {
+    pub fn levels(&self) -> impl Iterator<Item = &Level> {
         self.entries.iter().filter_map(|e| e.as_ref().ok())
     }
 
     /// Every record in order: a level, or why it did not decode.
-    pub fn records(&self) -> &[Result<TotalLevel, RecordError>] {
+    pub fn records(&self) -> &[Result<Level, RecordError>] {
         &self.entries
     }
 
@@ -178,7 +216,7 @@ impl Page {
     }
 
     /// The level's product, when products were asked for.
-    pub fn product_of(&self, level: &TotalLevel) -> Option<&Arc<Product>> {
+    pub fn product_of(&self, level: &Level) -> Option<&Arc<Product>> {
         self.included.product(level.product.as_ref()?.id)
     }
 
@@ -208,7 +246,7 @@ impl Page {
     }
 
     /// The total number of matches, when asked for with
-    /// [`with_count`](crate::TotalLevelsRequest::with_count).
+    /// [`count(true)`](crate::TotalLevelsRequest::count).
     pub fn count(&self) -> Option<i64> {
         self.meta.as_ref()?.count
     }
@@ -303,7 +341,7 @@ impl Page {
 /// A decoded body, before it becomes a [`Page`].
 #[derive(Debug)]
 pub(crate) struct Decoded {
-    pub(crate) entries: Vec<Result<TotalLevel, RecordError>>,
+    pub(crate) entries: Vec<Result<Level, RecordError>>,
     pub(crate) included: Included,
     pub(crate) included_errors: Vec<RecordError>,
     pub(crate) has_more: bool,
@@ -428,7 +466,7 @@ fn decode_slowly(body: &[u8]) -> Result<Decoded, DecodeError> {
         .iter()
         .enumerate()
         .map(|(i, raw)| {
-            serde_json::from_str::<TotalLevel>(raw.get())
+            serde_json::from_str::<Level>(raw.get())
                 .map_err(|e| record(format!("collection[{i}]"), raw, e))
         })
         .collect();
@@ -536,5 +574,20 @@ mod tests {
         let body =
             br#"{"collection":[{"type":"TotalLevel","qty_on_hand":"x"}],"has_more":false} x"#;
         assert!(matches!(decode(body), Err(DecodeError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_format_version_is_refused_clearly() {
+        let ok = serde_json::to_string(&Checkpoint::new(Some("/x?cursor_start=5".into()), 2, 10))
+            .unwrap();
+        let back: Checkpoint = serde_json::from_str(&ok).unwrap();
+        assert_eq!(back.next.as_deref(), Some("/x?cursor_start=5"));
+        let newer = ok.replace("\"version\":1", "\"version\":2");
+        assert_ne!(newer, ok);
+        let err = serde_json::from_str::<Checkpoint>(&newer)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("checkpoint format version 2"), "{err}");
+        assert!(err.contains("start the export again"), "{err}");
     }
 }

@@ -369,7 +369,7 @@ async fn the_query_reaches_the_wire_as_the_spec_describes() {
         .fields([LevelField::QtyOnHand, LevelField::UpdatedAt])
         .product_fields([ProductField::Sku, ProductField::Name])
         .page_size(250)
-        .with_count()
+        .count(true)
         .send()
         .await
         .unwrap();

@@ -71,7 +71,7 @@ fn everything_request(client: &Client) -> shipstream_inventory::TotalLevelsReque
         .sort(Sort::asc(SortField::Sku))
         .fields([LevelField::All])
         .product_fields([ProductField::Basic])
-        .with_count()
+        .count(true)
         .page_size(10)
 }
 

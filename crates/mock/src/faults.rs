@@ -234,8 +234,8 @@ fn parse_duration(s: &str) -> Option<Duration> {
             .trim()
             .parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(Duration::from_secs_f64);
+            // `try_`: a finite value too large for a Duration (`1e20s`) is refused, not a panic.
+            .and_then(|v| Duration::try_from_secs_f64(v).ok());
     }
     None
 }
