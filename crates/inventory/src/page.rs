@@ -402,6 +402,11 @@ struct RawEnvelope<'a> {
 /// record does not fit, the page is decoded again record by record.
 pub(crate) fn decode(body: &[u8]) -> Result<Decoded, DecodeError> {
     match serde_json::from_slice::<TotalLevelsPage>(body) {
+        // Objects of other types than `Product` keep every member only as raw JSON (the
+        // generated `IncludedObject` holds just `type` and `id`): the slow path keeps them.
+        Ok(page) if page.included.as_ref().is_some_and(|i| !i.extra.is_empty()) => {
+            decode_slowly(body)
+        }
         Ok(page) => Ok(from_typed(page)),
         Err(e) if e.is_eof() => Err(DecodeError::Corrupt(e)),
         // serde_json reports values it cannot hold (a lone surrogate escape, a number
@@ -420,17 +425,7 @@ fn from_typed(page: TotalLevelsPage) -> Decoded {
             .into_iter()
             .map(|p| (p.id, Arc::new(p)))
             .collect();
-        included.other = inc
-            .extra
-            .into_iter()
-            .map(|(k, v)| {
-                let values = v
-                    .into_iter()
-                    .filter_map(|o| serde_json::to_value(o).ok())
-                    .collect();
-                (k, values)
-            })
-            .collect();
+        // `inc.extra` is empty here: `decode` sends pages with other types to the slow path.
     }
     Decoded {
         entries: page.collection.into_iter().map(Ok).collect(),
