@@ -259,20 +259,12 @@ impl Spec {
     }
 
     /// Follows a `$ref` into this document (repeatedly); other values are returned as is.
-    pub(crate) fn resolve<'a>(&'a self, mut value: &'a Value) -> Result<&'a Value, SpecError> {
-        for _ in 0..32 {
-            let Some(r) = value.get("$ref").and_then(Value::as_str) else {
-                return Ok(value);
-            };
-            let pointer = r
-                .strip_prefix('#')
-                .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
-            value = self
-                .doc
-                .pointer(pointer)
-                .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
-        }
-        Err(SpecError::BadRef("a $ref cycle".into()))
+    pub(crate) fn resolve<'a>(&'a self, value: &'a Value) -> Result<&'a Value, SpecError> {
+        use shipstream_inventory_codegen::refs::{RefError, walk};
+        walk(&self.doc, value).target().map_err(|e| match e {
+            RefError::Dangling(r) => SpecError::BadRef(r),
+            other => SpecError::BadRef(other.to_string()),
+        })
     }
 
     /// Converts `schema` and wraps it in a document with every component schema in `$defs`

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: runs the benchmarks of issue 8 and writes `BENCHMARKS.md`.
+//! `cargo xtask bench`: runs the benchmarks and writes `BENCHMARKS.md`.
 //!
 //! Suites (all by default; `--only a,b` for a subset):
 //!
@@ -25,9 +25,8 @@ use std::{
     collections::BTreeMap,
     fmt::Write as _,
     fs,
-    io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -556,45 +555,29 @@ fn cli(ctx: &mut Ctx) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A `shipstream-inventory mock` process; killed when dropped.
-struct MockProcess {
-    child: Child,
-    url: String,
-}
+/// A `shipstream-inventory mock` process serving the benchmarks' dataset.
+struct MockProcess(crate::process::MockProcess);
 
 impl MockProcess {
     fn start(cli: &Path, products: u64, extra: &[&str]) -> Result<Self> {
-        let mut child = Command::new(cli)
-            .args(["mock", "--port", "0", "--token", "bench-token", "--seed"])
-            .arg(SEED.to_string())
-            .arg("--products")
-            .arg(products.to_string())
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {} mock", cli.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first)?;
-        let Some(url) = first.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            bail!(
-                "the mock printed `{}` instead of `listening on URL`",
-                first.trim()
-            );
-        };
-        Ok(Self {
-            url: url.to_owned(),
-            child,
-        })
+        let (seed, products) = (SEED.to_string(), products.to_string());
+        let mut args = vec![
+            "--token",
+            "bench-token",
+            "--seed",
+            &seed,
+            "--products",
+            &products,
+        ];
+        args.extend_from_slice(extra);
+        crate::process::MockProcess::start(cli, &args, Stdio::null()).map(Self)
     }
 
     /// The number of levels the mock serves (`count=1`).
     fn count(&self) -> Result<u64> {
         let url = format!(
             "{}/api/global/v1/inventory/levels/total?limit=1&count=1",
-            self.url
+            self.0.url
         );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -612,13 +595,6 @@ impl MockProcess {
         body["meta"]["count"]
             .as_u64()
             .context("the mock's page has no meta.count")
-    }
-}
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -708,7 +684,7 @@ fn memory(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         cmd.args([
             "levels",
             "--url",
-            &server.url,
+            &server.0.url,
             "--format",
             "ndjson",
             "--page-size",
@@ -842,7 +818,7 @@ tokio = { version = "1", features = ["rt-multi-thread", "macros", "time"] }
     let server = MockProcess::start(&cli, OPENAPI_PRODUCTS, &[])?;
     let rounds = if ctx.quick { 3 } else { 10 };
     let out = Command::new(&runner)
-        .arg(&server.url)
+        .arg(&server.0.url)
         .arg("bench-token")
         .arg(rounds.to_string())
         .stderr(Stdio::inherit())

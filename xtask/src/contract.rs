@@ -24,7 +24,6 @@
 use std::{
     fmt,
     fs::{self, File},
-    io::{BufRead as _, BufReader},
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
@@ -33,7 +32,7 @@ use std::{
 
 use anyhow::{Context as _, Result, bail, ensure};
 
-use crate::{display_path, tools::Tools};
+use crate::{display_path, process::MockProcess, tools::Tools};
 
 /// The mock's bearer token (its default).
 const TOKEN: &str = "mock-token";
@@ -367,46 +366,16 @@ impl Ctx {
         Ok(path)
     }
 
-    /// Starts `shipstream-inventory mock` on a free port; returns it and its base URL.
-    fn mock(&self, name: &str, extra: &[&str]) -> Result<(Proc, String)> {
+    /// Starts `shipstream-inventory mock` on a free port (stderr in
+    /// `target/contract/NAME.log`); returns it and its base URL.
+    fn mock(&self, name: &str, extra: &[&str]) -> Result<(MockProcess, String)> {
         let log = self.out.join(format!("{name}.log"));
-        let mut child = Command::new(&self.cli)
-            .args([
-                "mock",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--token",
-                TOKEN,
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("cannot start {}", self.cli.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let proc = Proc {
-            name: name.to_owned(),
-            child,
-            log,
-        };
-        let mut reader = BufReader::new(stdout);
-        let mut first = String::new();
-        reader.read_line(&mut first)?;
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .map(str::to_owned)
-            .with_context(|| {
-                format!(
-                    "the mock printed {first:?} instead of `listening on URL`:\n{}",
-                    tail(&read(&proc.log))
-                )
-            })?;
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Ok((proc, url))
+        let mut args = vec!["--token", TOKEN];
+        args.extend_from_slice(extra);
+        let mock = MockProcess::start(&self.cli, &args, File::create(&log)?.into())
+            .with_context(|| format!("{name}:\n{}", tail(&read(&log))))?;
+        let url = mock.url.clone();
+        Ok((mock, url))
     }
 
     /// Starts Prism with `args` on a free port and waits until it listens.

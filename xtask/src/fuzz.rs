@@ -4,9 +4,12 @@
 //! time from a seed corpus. A crash or a failed assertion in a target fails the step, with
 //! the input saved under `fuzz/artifacts/<target>/`.
 //!
-//! Seeds: `decode_page` starts from the page fixtures (`crates/generated/tests/fixtures/`,
-//! `fixtures/recorded/`), `filter_parse` from the filters in
-//! `tests/tests/fixtures/peers/valid_filters.txt`. The growing corpus is kept in
+//! Targets: `decode_page` (page decoding), `filter_parse` (the filter grammar),
+//! `fault_spec` (the mock's `--fault` specification) and `mock_query` (the mock's query
+//! parsing). Seeds: `decode_page` starts from the page fixtures
+//! (`crates/generated/tests/fixtures/`, `fixtures/recorded/`), `filter_parse` from the
+//! filters in `tests/tests/fixtures/peers/valid_filters.txt`, the other two from the forms
+//! below. The growing corpus is kept in
 //! `fuzz/corpus/<target>/` (git-ignored) between runs.
 
 use std::{
@@ -18,8 +21,26 @@ use std::{
 
 use anyhow::{Context, Result, bail, ensure};
 
-/// The fuzz targets and where their seeds come from.
-const TARGETS: [&str; 2] = ["decode_page", "filter_parse"];
+/// The fuzz targets (see `fuzz/fuzz_targets/`); [`seeds`] says where each one's seeds
+/// come from.
+const TARGETS: [&str; 4] = ["decode_page", "filter_parse", "fault_spec", "mock_query"];
+
+/// Seeds of `fault_spec`: the forms the mock's documentation shows.
+const FAULT_SEEDS: &[&str] = &[
+    "status=429:rate=0.05:retry-after=0;drop:nth=3",
+    "status=500|502|503:rate=0.1;truncate:rate=0.01",
+    "latency=20ms;latency=1.5s:rate=0.5",
+    "unknown-enum;forbidden-enum;extra-field:rate=0.2;bad-record:nth=2",
+];
+
+/// Seeds of `mock_query`: queries of the kind the facade and the contract tests send.
+const QUERY_SEEDS: &[&str] = &[
+    "limit=100&sort=product_id",
+    "filter=qty_available%7Blt%3A10%7D&filter=is_enabled%3Atrue&sort=-updated_at,sku",
+    "fields=all&fields%3Aproduct=sku,name,weight&count=1&limit=1000",
+    "sort=product_id&cursor_start=50&version=2025-08",
+    "filter=product_name%5B%7Bstart%3A%22Box%22%7D%2C%7Bend%3A%22CASE%22%7D%5D",
+];
 
 /// The flags `cargo fuzz build -s none` gives rustc: libFuzzer's coverage counters and
 /// comparison tracing, plus the `fuzzing` cfg and the checks of a debug build.
@@ -145,6 +166,16 @@ fn seeds(root: &Path, target: &str) -> Result<PathBuf> {
                         fs::copy(&path, dir.join(name))?;
                     }
                 }
+            }
+        }
+        "fault_spec" | "mock_query" => {
+            let seeds = if target == "fault_spec" {
+                FAULT_SEEDS
+            } else {
+                QUERY_SEEDS
+            };
+            for (i, seed) in seeds.iter().enumerate() {
+                fs::write(dir.join(format!("seed-{i}")), seed)?;
             }
         }
         _ => {

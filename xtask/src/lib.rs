@@ -9,6 +9,7 @@
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
 //!   field, type or enum value the spec lacks or contradicts;
+//! - [`process`]: the mock server as a child process (contract peers, benchmarks);
 //! - [`tools`]: the pinned external linters;
 //! - [`package`]: the published crates packaged and used from outside the workspace;
 //! - [`fuzz`]: the fuzz targets, instrumented on stable and run for a fixed time;
@@ -23,6 +24,7 @@ pub mod drill;
 pub mod fuzz;
 pub mod generate;
 pub mod package;
+pub mod process;
 pub mod spec;
 pub mod surface;
 pub mod tools;

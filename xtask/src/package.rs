@@ -362,7 +362,7 @@ fn write_consumer(dir: &Path, manifest: &str, lib: &str, lock: &[u8]) -> Result<
     Ok(())
 }
 
-/// The target of issue 13: the SDK costs a consumer at most this much of the bare stack's
+/// The target: the SDK costs a consumer at most this much of the bare stack's
 /// clean release build.
 const BUILD_COST_TARGET: f64 = 1.3;
 

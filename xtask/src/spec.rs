@@ -31,33 +31,13 @@ pub fn parse(text: &str) -> Result<Value> {
     Ok(shipstream_inventory_codegen::json_schema::spec_json(text)?)
 }
 
-/// The target of a local reference such as `#/components/schemas/Product`.
-pub fn lookup<'a>(spec: &'a Value, reference: &str) -> Option<&'a Value> {
-    spec.pointer(reference.strip_prefix('#')?)
-}
-
-/// The last segment of a `$ref`, e.g. `Product` for `#/components/schemas/Product`.
-pub fn ref_name(reference: &str) -> &str {
-    reference.rsplit('/').next().unwrap_or(reference)
-}
+pub use shipstream_inventory_codegen::refs::{lookup, ref_name};
 
 /// Follows `$ref`s until a non-reference; returns it with the name of the last component
 /// followed (if any). A dangling or cyclic reference yields the reference object itself.
-pub fn resolve<'a>(spec: &'a Value, mut value: &'a Value) -> (&'a Value, Option<&'a str>) {
-    let mut name = None;
-    for _ in 0..MAX_DEPTH {
-        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-            return (value, name);
-        };
-        match lookup(spec, reference) {
-            Some(target) => {
-                name = Some(ref_name(reference));
-                value = target;
-            }
-            None => return (value, name),
-        }
-    }
-    (value, name)
+pub fn resolve<'a>(spec: &'a Value, value: &'a Value) -> (&'a Value, Option<&'a str>) {
+    let walk = shipstream_inventory_codegen::refs::walk(spec, value);
+    (walk.value, walk.name())
 }
 
 /// One operation of the spec.

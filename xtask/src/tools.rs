@@ -51,9 +51,14 @@ pub const WORKFLOWS: &[&str] = &[
     "docs/downstream-contract-test.yml",
 ];
 
+/// Cargo-installed tools (`cargo install --locked --root .tools/cargo`) and their exact
+/// versions.
+pub const CARGO_TOOLS: &[(&str, &str)] = &[("cargo-machete", "0.9.1")];
+
 /// Paths of the installed tools.
 #[derive(Debug)]
 pub struct Tools {
+    cargo_bin: PathBuf,
     npm_modules: PathBuf,
     npm_bin: PathBuf,
     venv_bin: PathBuf,
@@ -67,7 +72,9 @@ impl Tools {
         let venv = dir.join("venv");
         ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
+        ensure_cargo_tools(&dir.join("cargo"))?;
         Ok(Self {
+            cargo_bin: dir.join("cargo").join("bin"),
             npm_modules: npm_dir.join("node_modules"),
             npm_bin: npm_dir.join("node_modules").join(".bin"),
             venv_bin: venv.join("bin"),
@@ -82,6 +89,13 @@ impl Tools {
     /// Path of a venv executable.
     pub fn venv_bin(&self, name: &str) -> PathBuf {
         self.venv_bin.join(name)
+    }
+
+    /// Fails when a crate declares a dependency it does not use (cargo-machete; crates
+    /// whose generated code uses a dependency list it under
+    /// `[package.metadata.cargo-machete] ignored`).
+    pub fn unused_dependencies(&self, root: &Path) -> Result<()> {
+        run(Command::new(self.cargo_bin.join("cargo-machete")).current_dir(root))
     }
 
     /// Runs actionlint on [`WORKFLOWS`].
@@ -182,6 +196,35 @@ fn ensure_npm(dir: &Path) -> Result<()> {
         ])
         .current_dir(dir))?;
     fs::write(&stamp, &wanted_text)?;
+    Ok(())
+}
+
+fn ensure_cargo_tools(dir: &Path) -> Result<()> {
+    let wanted: String = CARGO_TOOLS
+        .iter()
+        .map(|(n, v)| format!("{n}=={v}\n"))
+        .collect();
+    let stamp = dir.join(".xtask-installed");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, version) in CARGO_TOOLS {
+        println!("xtask: installing {name} {version} into {}", dir.display());
+        run(Command::new(&cargo)
+            .args([
+                "install",
+                "--locked",
+                "--quiet",
+                name,
+                "--version",
+                version,
+                "--root",
+            ])
+            .arg(dir)
+            .env_remove("CARGO_TARGET_DIR"))?;
+    }
+    fs::write(&stamp, &wanted)?;
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Benchmarks of the `shipstream-inventory` SDK (issue 8): what the facade costs next to
+//! Benchmarks of the `shipstream-inventory` SDK: what the facade costs next to
 //! a minimal hand-written client, and that an export's memory stays flat.
 //!
 //! The criterion benches in `benches/` use this library; `cargo xtask bench` runs them,

@@ -136,7 +136,6 @@ pub struct ObjectRef {
 
 /// An included product, every field of `fields:product=all`.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Product {
     #[serde(rename = "type")]
     pub type_: String,
@@ -187,7 +186,6 @@ pub struct Product {
 
 /// A weight or volume.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Measure {
     #[serde(default)]
     pub value: Option<f64>,
@@ -197,7 +195,6 @@ pub struct Measure {
 
 /// Length, width, height.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Dimensions {
     #[serde(default)]
     pub length: Option<f64>,
@@ -211,7 +208,6 @@ pub struct Dimensions {
 
 /// Stock settings.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Inventory {
     #[serde(default)]
     pub backorders: Option<bool>,
@@ -223,7 +219,6 @@ pub struct Inventory {
 
 /// Customs details.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Export {
     #[serde(default)]
     pub description: Option<String>,
@@ -239,7 +234,6 @@ pub struct Export {
 
 /// An amount.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Money {
     #[serde(default)]
     pub amount: Option<f64>,
@@ -249,7 +243,6 @@ pub struct Money {
 
 /// A country's HS code extension.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct HsCountryExtension {
     #[serde(default)]
     pub country_id: Option<String>,
@@ -259,7 +252,6 @@ pub struct HsCountryExtension {
 
 /// Hazmat details.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct RegulatedGoods {
     #[serde(default)]
     pub additional_information: Option<String>,
@@ -279,7 +271,6 @@ pub struct RegulatedGoods {
 
 /// Packing rules.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct Packaging {
     #[serde(default)]
     pub require_packaging: Option<bool>,
@@ -307,7 +298,6 @@ pub struct Packaging {
 
 /// A custom field.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct CustomField {
     pub code: String,
     #[serde(default)]
@@ -333,7 +323,6 @@ pub struct SyncPage {
 
 /// A level's product, quantities and time.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct SyncLevel {
     pub product: SyncProductRef,
     #[serde(default)]
@@ -362,7 +351,6 @@ pub struct SyncLevel {
 
 /// `{id, sku}` of a level's product.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct SyncProductRef {
     pub id: i64,
     #[serde(default)]
@@ -379,7 +367,6 @@ pub struct SyncIncluded {
 
 /// An included product's id, SKU and name.
 #[derive(Debug, Deserialize)]
-#[allow(missing_docs)]
 pub struct SyncProduct {
     pub id: i64,
     #[serde(default)]

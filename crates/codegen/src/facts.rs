@@ -239,17 +239,8 @@ fn bad(what: impl Into<String>) -> Error {
 }
 
 /// Follows `$ref`s to component schemas until a schema without one.
-pub fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
-    for _ in 0..16 {
-        match v.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.strip_prefix('#').and_then(|p| spec.pointer(p)) {
-                Some(target) => v = target,
-                None => return v,
-            },
-            None => return v,
-        }
-    }
-    v
+pub fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
+    crate::refs::walk(spec, v).value
 }
 
 fn ref_name(v: &Value) -> Option<String> {
@@ -831,18 +822,10 @@ fn scalar_members(ordered: &Spec<'_>, schema: &Value) -> Vec<String> {
 
 /// The pointer of the schema `ptr` finally resolves to.
 fn resolved_ptr(spec: &Value, ptr: &str) -> String {
-    let mut p = ptr.to_owned();
-    for _ in 0..16 {
-        match spec
-            .pointer(&p)
-            .and_then(|v| v.get("$ref"))
-            .and_then(Value::as_str)
-        {
-            Some(r) => p = r.trim_start_matches('#').to_owned(),
-            None => break,
-        }
-    }
-    p
+    spec.pointer(ptr)
+        .and_then(|v| crate::refs::walk(spec, v).pointer())
+        .unwrap_or(ptr)
+        .to_owned()
 }
 
 fn collect_assumptions(v: &Value, ptr: &str, out: &mut Vec<Assumption>) {

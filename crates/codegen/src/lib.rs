@@ -31,6 +31,7 @@
 pub mod facts;
 pub mod json_schema;
 mod open_enum;
+pub mod refs;
 
 use openapiv3::OpenAPI;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};

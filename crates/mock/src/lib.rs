@@ -172,6 +172,16 @@ pub use server::{
     RecordedRequest, VERSION_HEADER, router,
 };
 
+/// Entry points for the fuzz targets in `fuzz/` (compiled only with `--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses and validates a raw query string as the server does; `true` when accepted.
+    pub fn parse_query(raw: &str) -> bool {
+        crate::query::ListQuery::from_pairs(&crate::query::pairs(raw)).is_ok()
+    }
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -43,12 +43,8 @@ pub(crate) fn decode(s: &str) -> String {
 
 /// The decoded `(key, value)` pairs of a raw query string, in order.
 pub(crate) fn pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|seg| match seg.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(seg), String::new()),
-        })
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 

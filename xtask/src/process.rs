@@ -1,0 +1,57 @@
+//! Child processes of xtask: the `shipstream-inventory mock` server that the contract
+//! peers and the benchmarks start, found through the `listening on URL` line it prints.
+
+use std::{
+    io::{BufRead as _, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use anyhow::{Context as _, Result, bail};
+
+/// A running `shipstream-inventory mock`, killed when dropped.
+#[derive(Debug)]
+pub struct MockProcess {
+    child: Child,
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+}
+
+impl MockProcess {
+    /// Starts `cli mock --host 127.0.0.1 --port 0 ARGS` with stderr going to `stderr`,
+    /// and waits for its `listening on URL` line (the rest of its stdout is drained).
+    pub fn start(cli: &Path, args: &[&str], stderr: Stdio) -> Result<Self> {
+        let mut child = Command::new(cli)
+            .args(["mock", "--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .with_context(|| format!("cannot start {} mock", cli.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut reader = BufReader::new(stdout);
+        let mut first = String::new();
+        let read = reader.read_line(&mut first);
+        let url = match (read, first.trim().strip_prefix("listening on ")) {
+            (Ok(_), Some(url)) => url.to_owned(),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "the mock printed {:?} instead of `listening on URL`",
+                    first.trim()
+                );
+            }
+        };
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
