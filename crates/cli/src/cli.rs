@@ -95,6 +95,21 @@ pub enum Command {
         after_help = format!("{LEVELS_AFTER_HELP}\n\n{EXIT_CODES_HELP}")
     )]
     Levels(Box<LevelsArgs>),
+    /// Keep a SQLite mirror of the levels current (a full load, then only what changed)
+    #[command(
+        long_about = "Keep a SQLite mirror of the levels current: the first run loads every \
+                      level, later runs fetch only the levels (and products) that changed since \
+                      the last complete run, by the server's clock. Disabled products are \
+                      included.\n\n\
+                      Each page is written in one transaction together with the bookmark that \
+                      covers it: a run stopped at any point (Ctrl-C, SIGKILL) leaves a \
+                      consistent database, and the next run carries on. Once a run that \
+                      started at server time T completes, every row is the level's state as of \
+                      T or later.\n\n\
+                      The connection options are those of `levels`.",
+        after_help = format!("{SYNC_AFTER_HELP}\n\n{EXIT_CODES_HELP}")
+    )]
+    Sync(Box<SyncArgs>),
     /// Serve the mock ShipStream API until interrupted (Ctrl-C or SIGTERM)
     #[command(
         long_about = "Serve the mock ShipStream API (a deterministic dataset, real filtering, \
@@ -135,6 +150,17 @@ Examples:
   shipstream-inventory levels --filter 'qty_available{lt:10}' --product-fields sku,name
   shipstream-inventory levels --sort product_id --format csv --output levels.csv \\
       --checkpoint levels.ckpt";
+
+const SYNC_AFTER_HELP: &str = "\
+Tables:
+  levels      product_id (primary key), sku, is_enabled (0/1), every qty_* quantity of the
+              API, updated_at (RFC 3339 text)
+  sync_state  one row: the bookmark (JSON) and when it was saved
+
+Examples:
+  shipstream-inventory sync --demo --db levels.sqlite
+  shipstream-inventory sync --db levels.sqlite            # cron it, or run it in a loop
+  sqlite3 levels.sqlite 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'";
 
 const MOCK_AFTER_HELP: &str = "\
 Faults (--fault, repeatable; several rules may also be joined with `;`):
@@ -186,11 +212,11 @@ impl Format {
     }
 }
 
-/// Arguments of `levels`.
+/// Where the API is and how to authenticate (shared by `levels` and `sync`).
 // The field docs are the command's help text, where a URL is plain text.
 #[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
-pub struct LevelsArgs {
+pub struct ConnectionArgs {
     /// Instance URL, for example https://acme.shipstream.app [default: $SHIPSTREAM_URL]
     #[arg(long, value_name = "URL", help_heading = "Connection")]
     pub url: Option<String>,
@@ -208,6 +234,15 @@ pub struct LevelsArgs {
     /// credentials needed
     #[arg(long, help_heading = "Connection", conflicts_with_all = ["url", "token_file", "api_version"])]
     pub demo: bool,
+}
+
+/// Arguments of `levels`.
+// The field docs are the command's help text, where a URL is plain text.
+#[allow(rustdoc::bare_urls)]
+#[derive(Debug, Args)]
+pub struct LevelsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 
     /// Only levels matching EXPR, in the API's filter syntax; repeat for AND. Examples:
     /// 'qty_available{lt:10}', sku:ABC123, 'product_name{start:"Box of"}'
@@ -275,6 +310,29 @@ pub struct LevelsArgs {
     pub checkpoint: Option<PathBuf>,
 }
 
+/// Arguments of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// The SQLite database of the mirror (created if missing)
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+
+    /// Empty the mirror and load every level again
+    #[arg(long)]
+    pub full: bool,
+
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(PAGE_MIN..=PAGE_MAX), help = page_size_help())]
+    pub page_size: Option<u32>,
+
+    /// Overlap window in seconds: changes stamped this long before the bookmark are
+    /// asked for again (what is unchanged is not rewritten)
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lookback: u64,
+}
+
 /// Arguments of `mock`.
 #[derive(Debug, Args)]
 pub struct MockArgs {
@@ -313,6 +371,25 @@ pub struct MockArgs {
     /// Delay every response by MS milliseconds (same as --fault latency=MSms)
     #[arg(long, value_name = "MS")]
     pub latency: Option<u64>,
+
+    /// Live mode: change RATE levels a second (quantities, products disabled and enabled
+    /// again, new products), drawn from --seed and stamped with the server's clock
+    #[arg(long, value_name = "RATE")]
+    pub mutate: Option<f64>,
+
+    /// How long the live mode keeps changing levels, in seconds from the start
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "mutate")]
+    pub mutate_for: u64,
+
+    /// Seconds added to the server's clock (its Date header and the timestamps of live
+    /// changes); negative for a clock behind
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    pub clock_skew: i64,
 }
 
 /// `--next-style` values.

@@ -14,7 +14,7 @@ use shipstream_inventory_mock::MockServer;
 
 use crate::{
     checkpoint::{CheckpointFile, QueryArgs},
-    cli::{Format, LevelsArgs},
+    cli::{ConnectionArgs, Format, LevelsArgs},
     exit::{Code, Failure},
     format::{self, RecordWriter, Sink},
     mock,
@@ -114,7 +114,7 @@ fn read_token_file(path: &Path) -> Result<String, Failure> {
     Ok(token)
 }
 
-fn build_client(args: &LevelsArgs, demo: Option<&MockServer>) -> Result<Client, Failure> {
+pub fn build_client(args: &ConnectionArgs, demo: Option<&MockServer>) -> Result<Client, Failure> {
     let builder = Client::builder().user_agent(concat!(
         "shipstream-inventory-cli/",
         env!("CARGO_PKG_VERSION")
@@ -225,7 +225,7 @@ pub async fn run(args: LevelsArgs, verbose: u8) -> Result<Code, Failure> {
         }
     }
 
-    let demo = if args.demo {
+    let demo = if args.connection.demo {
         Some(mock::start_demo().await?)
     } else {
         None
@@ -244,7 +244,7 @@ async fn export(
     demo: Option<&MockServer>,
     verbose: u8,
 ) -> Result<Code, Failure> {
-    let client = build_client(args, demo)?;
+    let client = build_client(&args.connection, demo)?;
     let mut request = client.total_levels().prefetch(true);
     for filter in plan.filters {
         request = request.filter(filter);

@@ -1,4 +1,5 @@
-//! `shipstream-inventory`: export ShipStream inventory levels, or serve the mock API.
+//! `shipstream-inventory`: export ShipStream inventory levels, keep a SQLite mirror of
+//! them current, or serve the mock API.
 //!
 //! See `shipstream-inventory --help`; the exit codes are in [`exit::EXIT_CODES_HELP`].
 
@@ -8,6 +9,7 @@ mod exit;
 mod export;
 mod format;
 mod logging;
+mod mirror;
 mod mock;
 mod progress;
 
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Levels(args) => export::run(*args, cli.verbose).await,
+            Command::Sync(args) => mirror::run(*args, cli.verbose).await,
             Command::Mock(args) => mock::run(args).await,
         }
     });

@@ -2,7 +2,9 @@
 
 use std::{io::Write as _, time::Duration};
 
-use shipstream_inventory_mock::{Dataset, Fault, Faults, MockConfig, MockServer, NextStyle};
+use shipstream_inventory_mock::{
+    Dataset, Fault, Faults, MockConfig, MockServer, MockState, NextStyle,
+};
 
 use crate::{
     cli::{MockArgs, NextStyleArg},
@@ -59,7 +61,14 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
             NextStyleArg::Absolute => NextStyle::Absolute,
         })
         .seed(args.seed)
+        .mutate(
+            args.mutate.unwrap_or(0.0),
+            Duration::from_secs(args.mutate_for),
+        )
+        .clock_skew_secs(args.clock_skew)
         .record_requests(false);
+    let state = MockState::new(config)
+        .map_err(|e| Failure::usage(format!("invalid mock settings: {e}")))?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| Failure::io(format!("cannot listen on {}:{}: {e}", args.host, args.port)))?;
@@ -86,9 +95,12 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
         }
     }
     tracing::info!(%url, "mock server listening");
-    MockServer::serve(listener, config, shutdown_signal())
+    MockServer::serve_state(listener, state.clone(), shutdown_signal())
         .await
         .map_err(|e| Failure::io(format!("the mock server failed: {e}")))?;
+    if args.mutate.is_some() {
+        eprintln!("live mode: {}", state.live_counts());
+    }
     eprintln!("mock server stopped");
     Ok(Code::Ok)
 }

@@ -93,10 +93,33 @@ fn mock_help() {
         "--fault <SPEC>",
         "--next-style <STYLE>",
         "--latency <MS>",
+        "--mutate <RATE>",
+        "--mutate-for <SECS>",
+        "--clock-skew <SECS>",
     ] {
         assert!(text.contains(flag), "{flag} missing from mock --help");
     }
     insta::assert_snapshot!("mock_help", text);
+}
+
+#[test]
+fn sync_help() {
+    let text = help(&["sync", "--help"]);
+    for flag in [
+        "--db <PATH>",
+        "--full",
+        "--page-size <N>",
+        "--lookback <SECS>",
+        "--demo",
+        "--url <URL>",
+        "--api-version <YYYY-MM>",
+        "--token-file <PATH>",
+        "Exit codes:",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from sync --help");
+    }
+    assert!(!text.contains("--token "), "the token is never a flag");
+    insta::assert_snapshot!("sync_help", redact_spec_lists(&text));
 }
 
 #[test]

@@ -111,6 +111,63 @@ fn mock_faults_and_next_style_apply() {
     assert!(String::from_utf8(out.stdout).unwrap().lines().count() > 20);
 }
 
+#[cfg(unix)]
+#[test]
+fn mock_live_mode_changes_levels_and_reports_them_on_shutdown() {
+    let mut child = std::process::Command::new(bin_path())
+        .env_clear_shipstream()
+        .args([
+            "mock",
+            "--products",
+            "100",
+            "--mutate",
+            "200",
+            "--mutate-for",
+            "1",
+        ])
+        .args(["--clock-skew", "-3600"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.sqlite");
+    cli()
+        .env("SHIPSTREAM_URL", &url)
+        .env("SHIPSTREAM_TOKEN", "mock-token")
+        .args(["sync", "--db", db.to_str().unwrap()])
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (rows, newest): (i64, String) = conn
+        .query_row("SELECT count(*), max(updated_at) FROM levels", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(rows > 100, "new products were mirrored: {rows}");
+    // Changes are stamped with the server's clock, an hour behind ours.
+    let newest = chrono::DateTime::parse_from_rfc3339(&newest).unwrap();
+    let behind = chrono::Utc::now().timestamp() - newest.timestamp();
+    assert!((3590..3700).contains(&behind), "{behind}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("live mode: 200 changes"), "{stderr}");
+}
+
 #[test]
 fn mock_rejects_bad_options() {
     cli()
@@ -126,6 +183,7 @@ fn mock_rejects_bad_options() {
         .args(["mock", "--dataset", "/no/such/file.ndjson"])
         .assert()
         .code(2);
+    cli().args(["mock", "--mutate", "-5"]).assert().code(2);
 }
 
 #[test]

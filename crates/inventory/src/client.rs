@@ -269,7 +269,12 @@ impl Client {
                 body,
             });
         }
-        decode(&body).map_err(Failure::Decode)
+        let mut decoded = decode(&body).map_err(Failure::Decode)?;
+        decoded.server_date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::sync::parse_date);
+        Ok(decoded)
     }
 }
 

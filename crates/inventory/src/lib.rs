@@ -46,6 +46,7 @@ mod page;
 mod pager;
 mod query;
 mod retry;
+mod sync;
 
 pub use client::{Client, ENDPOINT_PATH, Resume, TotalLevelsRequest};
 pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Token};
@@ -71,6 +72,7 @@ pub use shipstream_inventory_generated::types;
 pub use shipstream_inventory_generated::types::Product;
 /// A level as the API sends it.
 pub use shipstream_inventory_generated::types::TotalLevel as Level;
+pub use sync::{DEFAULT_LOOKBACK, RunCounts, SyncPage, SyncRequest, SyncState};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -184,6 +184,7 @@ pub struct Page {
     pub(crate) meta: Option<PageMeta>,
     pub(crate) number: u64,
     pub(crate) checkpoint: Checkpoint,
+    pub(crate) server_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Page {
@@ -261,6 +262,12 @@ impl Page {
         &self.checkpoint
     }
 
+    /// The server's clock when it answered (its `Date` header, whole seconds), if it
+    /// sent one.
+    pub fn server_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.server_date
+    }
+
     /// Decodes a page from the JSON the endpoint returns (for example a recorded response),
     /// exactly as a fetched page is decoded: unknown fields and enum values are kept or
     /// ignored, and a record that does not fit becomes a [`RecordError`] in
@@ -302,6 +309,7 @@ impl Page {
             previous: decoded.previous,
             meta: decoded.meta,
             number: 1,
+            server_date: None,
         })
     }
 
@@ -341,6 +349,8 @@ impl Page {
 /// A decoded body, before it becomes a [`Page`].
 #[derive(Debug)]
 pub(crate) struct Decoded {
+    /// The response's `Date` header (set by the fetch, not by decoding).
+    pub(crate) server_date: Option<chrono::DateTime<chrono::Utc>>,
     pub(crate) entries: Vec<Result<Level, RecordError>>,
     pub(crate) included: Included,
     pub(crate) included_errors: Vec<RecordError>,
@@ -428,6 +438,7 @@ fn from_typed(page: TotalLevelsPage) -> Decoded {
         // `inc.extra` is empty here: `decode` sends pages with other types to the slow path.
     }
     Decoded {
+        server_date: None,
         entries: page.collection.into_iter().map(Ok).collect(),
         included,
         included_errors: Vec::new(),
@@ -493,6 +504,7 @@ fn decode_slowly(body: &[u8]) -> Result<Decoded, DecodeError> {
         .meta
         .and_then(|raw| serde_json::from_str::<PageMeta>(raw.get()).ok());
     Ok(Decoded {
+        server_date: None,
         entries,
         included,
         included_errors,

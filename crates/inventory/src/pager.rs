@@ -161,6 +161,7 @@ impl Pager {
             meta: decoded.meta,
             number: self.pages,
             checkpoint,
+            server_date: decoded.server_date,
         }))
     }
 }

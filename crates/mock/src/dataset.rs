@@ -228,7 +228,7 @@ pub(crate) struct CustomField {
 }
 
 /// The stored dataset.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Data {
     /// Sorted by ascending id (ids are unique).
     pub(crate) products: Vec<Product>,
@@ -240,6 +240,9 @@ pub(crate) struct Data {
     pub(crate) packagings: Vec<Packaging>,
     pub(crate) custom_fields: Vec<CustomField>,
     pub(crate) seed: Option<u64>,
+    /// Changed by the live mode since generation: timestamps may be after
+    /// [`GENERATED_NOW`] (they follow the mock's clock).
+    pub(crate) live: bool,
 }
 
 impl Data {
@@ -256,6 +259,16 @@ impl Data {
     /// The text of a span, `None` for null.
     pub(crate) fn opt_str(&self, s: Span) -> Option<&str> {
         (!s.is_null()).then(|| self.str(s))
+    }
+
+    /// Appends a string to the arena.
+    pub(crate) fn push_text(&mut self, s: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(s);
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX - 1),
+            len: u32::try_from(s.len()).unwrap_or(0),
+        }
     }
 
     /// The index of the product with this id.
@@ -577,6 +590,7 @@ impl Dataset {
                 return fail("updated before created");
             }
             if d.seed.is_some()
+                && !d.live
                 && (p.updated_at > GENERATED_NOW || p.level_updated_at > GENERATED_NOW)
             {
                 return fail("timestamp after the generation's now");

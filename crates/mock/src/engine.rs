@@ -1,6 +1,7 @@
 //! Paging over the dataset: cached sort orders, cursors, `next`/`previous`, counts.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::dataset::{Data, Dataset};
 use crate::query::{Detail, ListQuery, SortSpec};
@@ -40,10 +41,13 @@ impl SortIndex {
 
 type Slot = Arc<OnceLock<Arc<SortIndex>>>;
 
-/// The dataset with its caches.
+/// The dataset with its caches. In live mode the dataset is replaced as it changes;
+/// every page is computed on the snapshot current when it was requested.
 #[derive(Debug)]
 pub(crate) struct Engine {
-    pub(crate) dataset: Dataset,
+    dataset: RwLock<Dataset>,
+    /// Bumped by every change; part of the cache keys.
+    generation: AtomicU64,
     sorts: Mutex<Vec<(String, Slot)>>,
     counts: Mutex<Vec<(String, u64)>>,
 }
@@ -66,19 +70,41 @@ pub(crate) struct PageResult {
 impl Engine {
     pub(crate) fn new(dataset: Dataset) -> Engine {
         Engine {
-            dataset,
+            dataset: RwLock::new(dataset),
+            generation: AtomicU64::new(0),
             sorts: Mutex::new(Vec::new()),
             counts: Mutex::new(Vec::new()),
         }
     }
 
-    fn data(&self) -> &Data {
-        &self.dataset.data
+    /// The current dataset with its generation (a consistent snapshot: cheap, shared).
+    pub(crate) fn snapshot(&self) -> (Dataset, u64) {
+        let ds = self.dataset.read().unwrap_or_else(|p| p.into_inner());
+        (ds.clone(), self.generation.load(Ordering::Acquire))
+    }
+
+    /// Changes the dataset in place (copying it first when a page in flight still reads
+    /// it) and drops the caches built from the old one.
+    pub(crate) fn mutate<R>(&self, change: impl FnOnce(&mut Data) -> R) -> R {
+        let mut ds = self.dataset.write().unwrap_or_else(|p| p.into_inner());
+        let result = change(Arc::make_mut(&mut ds.data));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.sorts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        result
     }
 
     /// The cached sort order for `spec` (built on first use; LRU of [`SORT_CACHE`]).
     pub(crate) fn sort_index(&self, spec: &SortSpec) -> Arc<SortIndex> {
-        let key = spec.cache_key();
+        let (ds, generation) = self.snapshot();
+        self.sort_index_of(&ds.data, generation, spec)
+    }
+
+    fn sort_index_of(&self, data: &Data, generation: u64, spec: &SortSpec) -> Arc<SortIndex> {
+        let key = format!("{generation}\u{0}{}", spec.cache_key());
         let slot: Slot = {
             let mut sorts = self.sorts.lock().unwrap_or_else(|p| p.into_inner());
             let slot = match sorts.iter().position(|(k, _)| *k == key) {
@@ -91,19 +117,18 @@ impl Engine {
             }
             slot
         };
-        slot.get_or_init(|| Arc::new(SortIndex::build(self.data(), spec)))
+        slot.get_or_init(|| Arc::new(SortIndex::build(data, spec)))
             .clone()
     }
 
-    fn count(&self, q: &ListQuery) -> u64 {
-        let key = format!("{}\u{0}{}", q.enabled_only, q.filter_key);
+    fn count(&self, d: &Data, generation: u64, q: &ListQuery) -> u64 {
+        let key = format!("{generation}\u{0}{}\u{0}{}", q.enabled_only, q.filter_key);
         {
             let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((_, c)) = counts.iter().find(|(k, _)| *k == key) {
                 return *c;
             }
         }
-        let d = self.data();
         let c = d.products.iter().filter(|p| q.matches(d, p)).count() as u64;
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts.push((key, c));
@@ -115,13 +140,12 @@ impl Engine {
 
     /// The position in `index` where a page bounded by cursor `id` starts (or ends).
     fn position(
-        &self,
+        d: &Data,
         index: &SortIndex,
         spec: &SortSpec,
         id: i64,
         key: &str,
     ) -> Result<usize, Detail> {
-        let d = self.data();
         if let Some(i) = d.index_of(id) {
             return Ok(index.pos[i] as usize);
         }
@@ -142,23 +166,25 @@ impl Engine {
         }
     }
 
-    /// Computes one page. Costs O(limit + skipped non-matching records) once the sort
-    /// order is cached.
-    pub(crate) fn page(&self, q: &ListQuery) -> Result<PageResult, Detail> {
-        let d = self.data();
+    /// Computes one page on the current dataset, which it returns with the page (render
+    /// from it). Costs O(limit + skipped non-matching records) once the sort order is
+    /// cached.
+    pub(crate) fn page(&self, q: &ListQuery) -> Result<(PageResult, Dataset), Detail> {
+        let (ds, generation) = self.snapshot();
+        let d = &*ds.data;
         let n = d.products.len();
-        let index = self.sort_index(&q.sort);
+        let index = self.sort_index_of(d, generation, &q.sort);
         let matches = |pos: usize| {
             let i = index.order[pos] as usize;
             q.matches(d, &d.products[i])
         };
         let start = q
             .cursor_start
-            .map(|id| self.position(&index, &q.sort, id, "cursor_start"))
+            .map(|id| Self::position(d, &index, &q.sort, id, "cursor_start"))
             .transpose()?;
         let end = q
             .cursor_end
-            .map(|id| self.position(&index, &q.sort, id, "cursor_end"))
+            .map(|id| Self::position(d, &index, &q.sort, id, "cursor_end"))
             .transpose()?;
 
         let mut positions = Vec::with_capacity(q.limit.min(n));
@@ -213,12 +239,13 @@ impl Engine {
                 _ => None,
             },
         };
-        Ok(PageResult {
+        let result = PageResult {
             items: positions.iter().map(|&p| index.order[p]).collect(),
             next_start: next_pos.map(id_at),
             next_end: next_end.map(id_at),
             prev_end,
-            count: q.count.then(|| self.count(q)),
-        })
+            count: q.count.then(|| self.count(d, generation, q)),
+        };
+        Ok((result, ds.clone()))
     }
 }

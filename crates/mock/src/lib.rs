@@ -117,6 +117,45 @@
 //! 32 bits and weights/dimensions/volumes are kept as `f32`. Custom-field labels that are
 //! null are dropped, and object values are stored with their keys sorted. Records may come in any order.
 //!
+//! # Live mode
+//!
+//! With [`MockConfig::mutate`]`(rate, duration)` (CLI `mock --mutate RATE --mutate-for
+//! SECS`) the data changes while clients page through it, like a busy warehouse: `rate`
+//! changes a second, spread evenly, until `duration` after the start. Which level changes
+//! and how is drawn from [`MockConfig::seed`], so a run is reproducible up to timing:
+//!
+//! * 85 %: a quantity move on a random level (allocate, pick, ship, count correction,
+//!   receive), keeping every [invariant](#invariants); stamps the level's `updated_at`;
+//! * 10 %: a product disabled, or a disabled one enabled again; stamps the product's
+//!   `updated_at` (`product_updated_at` in filters), not the level's;
+//! * 5 %: a new product with fresh stock (the next free id, SKU `NEW-0000123`).
+//!
+//! Timestamps come from the mock's clock (the system clock plus
+//! [`MockConfig::clock_skew_secs`]) in whole seconds, the API's precision, and every
+//! answer's `Date` header is that clock too. Each page is computed on the data as it is
+//! when the page is requested, as a keyset-paged server does: a level that changes
+//! behind the cursor is not seen again in that listing; one ahead of it is seen with its
+//! new values. [`MockServer::snapshot`] returns a consistent copy of the data at one
+//! instant and [`MockServer::live_counts`] what changed.
+//!
+//! ```
+//! use std::time::Duration;
+//! use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = MockConfig::default()
+//!     .dataset(Dataset::generate(100, 1))
+//!     .mutate(200.0, Duration::from_millis(100));
+//! let server = MockServer::start(config).await?;
+//! tokio::time::sleep(Duration::from_millis(300)).await;
+//! assert_eq!(server.live_counts().total(), 20);
+//! server.snapshot().check_invariants()?;
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Faults
 //!
 //! [`Faults`] is a list of [`Fault`] rules, built in code or parsed from a string (the
@@ -158,6 +197,7 @@
 mod dataset;
 mod engine;
 mod faults;
+mod live;
 mod query;
 mod render;
 mod rng;
@@ -167,6 +207,7 @@ mod time;
 
 pub use dataset::{Dataset, DatasetError, DatasetStats};
 pub use faults::{Fault, FaultCounts, FaultKind, FaultParseError, Faults, Trigger};
+pub use live::LiveCounts;
 pub use server::{
     LEVELS_PATH, MAX_RECORDED, MockConfig, MockError, MockServer, MockState, NextStyle, OFF_ORIGIN,
     RecordedRequest, VERSION_HEADER, router,

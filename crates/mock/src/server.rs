@@ -26,8 +26,10 @@ use shipstream_inventory_generated::{api, types};
 use crate::dataset::Dataset;
 use crate::engine::Engine;
 use crate::faults::{FaultCounts, FaultEngine, Faults, Plan};
+use crate::live::{self, Clock, Counters, LiveCounts};
 use crate::query::{self, Detail, Kind, ListQuery};
 use crate::render::{Mutation, PageOut, ProductFields, Style};
+use crate::rng::SplitMix64;
 
 /// The path of the levels endpoint (the spec's).
 pub const LEVELS_PATH: &str = shipstream_inventory_generated::api::PATH;
@@ -87,6 +89,16 @@ pub struct MockConfig {
     pub seed: u64,
     /// Whether requests are recorded for [`MockServer::requests`] (default true).
     pub record_requests: bool,
+    /// Live mode: level changes a second (default 0: the data never changes). Which
+    /// levels change and how follows [`MockConfig::seed`]; see the
+    /// [crate docs](crate#live-mode).
+    pub mutate_rate: f64,
+    /// How long the live mode changes levels, from the server's start (default 60 s).
+    pub mutate_for: Duration,
+    /// Seconds added to the system clock to make the mock's clock (default 0): the
+    /// `Date` header and the timestamps of live changes follow it. A skewed server clock
+    /// shows whether a client relies on its own clock.
+    pub clock_skew_secs: i64,
 }
 
 impl Default for MockConfig {
@@ -101,6 +113,9 @@ impl Default for MockConfig {
             latest_version: api::API_VERSION.into(),
             seed: 42,
             record_requests: true,
+            mutate_rate: 0.0,
+            mutate_for: Duration::from_secs(60),
+            clock_skew_secs: 0,
         }
     }
 }
@@ -117,6 +132,9 @@ impl fmt::Debug for MockConfig {
             .field("latest_version", &self.latest_version)
             .field("seed", &self.seed)
             .field("record_requests", &self.record_requests)
+            .field("mutate_rate", &self.mutate_rate)
+            .field("mutate_for", &self.mutate_for)
+            .field("clock_skew_secs", &self.clock_skew_secs)
             .finish()
     }
 }
@@ -181,6 +199,20 @@ impl MockConfig {
         self.record_requests = yes;
         self
     }
+
+    /// Live mode: `rate` level changes a second for `duration` (see
+    /// [`MockConfig::mutate_rate`]).
+    pub fn mutate(mut self, rate: f64, duration: Duration) -> Self {
+        self.mutate_rate = rate;
+        self.mutate_for = duration;
+        self
+    }
+
+    /// Sets [`MockConfig::clock_skew_secs`].
+    pub fn clock_skew_secs(mut self, secs: i64) -> Self {
+        self.clock_skew_secs = secs;
+        self
+    }
 }
 
 /// Why the server could not start.
@@ -243,6 +275,9 @@ impl RecordedRequest {
 struct Inner {
     config: MockConfig,
     engine: Engine,
+    clock: Clock,
+    live: Counters,
+    live_task: Mutex<Option<JoinHandle<()>>>,
     faults: FaultEngine,
     requests: Mutex<VecDeque<RecordedRequest>>,
 }
@@ -286,9 +321,20 @@ impl MockState {
         if config.token.is_empty() {
             return Err(MockError::Config("the token must not be empty".into()));
         }
+        if !(config.mutate_rate.is_finite() && config.mutate_rate >= 0.0) {
+            return Err(MockError::Config(format!(
+                "the live mode's rate must be a number of changes a second, 0 or more (got {})",
+                config.mutate_rate
+            )));
+        }
         Ok(MockState {
             inner: Arc::new(Inner {
                 engine: Engine::new(config.dataset.clone()),
+                clock: Clock {
+                    skew_secs: config.clock_skew_secs,
+                },
+                live: Counters::default(),
+                live_task: Mutex::new(None),
                 faults: FaultEngine::new(&config.faults, config.seed),
                 requests: Mutex::new(VecDeque::new()),
                 config,
@@ -316,6 +362,78 @@ impl MockState {
         self.inner.faults.counts()
     }
 
+    /// The data as it is now: with the live mode, a consistent snapshot (every level as
+    /// of one instant); otherwise the configured dataset.
+    pub fn snapshot(&self) -> Dataset {
+        self.inner.engine.snapshot().0
+    }
+
+    /// How many changes of each kind the live mode made so far.
+    pub fn live_counts(&self) -> LiveCounts {
+        self.inner.live.get()
+    }
+
+    /// The mock's clock now, in whole seconds since the Unix epoch (the system clock plus
+    /// [`MockConfig::clock_skew_secs`]).
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// Starts the live mode's changes (when [`MockConfig::mutate_rate`] is above 0) on
+    /// the current Tokio runtime; [`MockServer::start`] and [`MockServer::serve`] call
+    /// it. Calling it again does nothing.
+    pub fn start_live(&self) {
+        let rate = self.inner.config.mutate_rate;
+        if rate <= 0.0 {
+            return;
+        }
+        let mut task = self
+            .inner
+            .live_task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if task.is_some() {
+            return;
+        }
+        let state = self.clone();
+        let duration = self.inner.config.mutate_for;
+        *task = Some(tokio::spawn(async move {
+            let inner = &state.inner;
+            let mut rng = SplitMix64::derive(inner.config.seed, live::LIVE_STREAM);
+            let started = Instant::now();
+            let mut done = 0u64;
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let elapsed = started.elapsed();
+                let due = live::due(rate, duration, elapsed);
+                if due > done {
+                    let now = inner.clock.now();
+                    inner
+                        .engine
+                        .mutate(|d| live::apply(d, &mut rng, now, due - done, &inner.live));
+                    done = due;
+                }
+                if elapsed >= duration {
+                    break;
+                }
+            }
+        }));
+    }
+
+    fn stop_live(&self) {
+        if let Some(task) = self
+            .inner
+            .live_task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+    }
+
     /// Builds the sort order for the default sort (`-updated_at`) now rather than on the
     /// first request (worth it for large datasets).
     pub fn warm_up(&self) {
@@ -339,7 +457,20 @@ pub fn router(state: MockState) -> Router {
         .route(LEVELS_PATH, get(levels).fallback(method_not_allowed))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn_with_state(state.clone(), date))
         .with_state(state)
+}
+
+/// Every answer carries `Date` from the mock's clock (an HTTP-date, whole seconds).
+async fn date(State(state): State<MockState>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if let Some(value) = chrono::DateTime::from_timestamp(state.now(), 0)
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .and_then(|t| HeaderValue::from_str(&t).ok())
+    {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
 }
 
 async fn record(State(state): State<MockState>, req: Request, next: Next) -> Response {
@@ -674,7 +805,7 @@ fn build_page(
     started: Instant,
 ) -> Result<(Vec<u8>, Plan), Detail> {
     let inner = &state.inner;
-    let result = inner.engine.page(q)?;
+    let (result, snapshot) = inner.engine.page(q)?;
     let absolute = inner.config.next_style == NextStyle::Absolute;
     let styled = |path: String| {
         if absolute {
@@ -743,7 +874,7 @@ fn build_page(
     }
 
     let page = PageOut {
-        data: &inner.engine.dataset.data,
+        data: &snapshot.data,
         items: &result.items,
         style,
         bad_record,
@@ -802,6 +933,7 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let config = config.port(addr.port());
         let state = MockState::new(config)?;
+        state.start_live();
         let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -843,10 +975,24 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let config = config.host(addr.ip().to_string()).port(addr.port());
         let state = MockState::new(config)?;
+        MockServer::serve_state(listener, state, shutdown).await
+    }
+
+    /// [`MockServer::serve`] with a state built by the caller, who can keep a clone of
+    /// it to read counters ([`MockState::live_counts`], [`MockState::fault_counts`])
+    /// after the server stops.
+    pub async fn serve_state(
+        listener: TcpListener,
+        state: MockState,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), MockError> {
         state.warm_up();
-        axum::serve(listener, router(state))
+        state.start_live();
+        let result = axum::serve(listener, router(state.clone()))
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        state.stop_live();
+        result?;
         Ok(())
     }
 
@@ -881,9 +1027,20 @@ impl MockServer {
         &self.state.inner.config.token
     }
 
-    /// The served dataset.
+    /// The dataset the server started with (see [`MockServer::snapshot`] for the data
+    /// as it is now in live mode).
     pub fn dataset(&self) -> &Dataset {
         &self.state.inner.config.dataset
+    }
+
+    /// The data as it is now (a consistent snapshot; see [`MockState::snapshot`]).
+    pub fn snapshot(&self) -> Dataset {
+        self.state.snapshot()
+    }
+
+    /// How many changes of each kind the live mode made so far.
+    pub fn live_counts(&self) -> LiveCounts {
+        self.state.live_counts()
     }
 
     /// The shared state (configuration, recorder, counters).
@@ -909,6 +1066,7 @@ impl MockServer {
     /// Stops accepting connections, lets running requests finish (at most 5 s) and waits
     /// for the server task.
     pub async fn shutdown(mut self) {
+        self.state.stop_live();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -924,6 +1082,7 @@ impl MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
+        self.state.stop_live();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,0 +1,485 @@
+//! Incremental sync: every level that changed since a bookmark, with the next bookmark,
+//! on the server's clock.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt as _};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Checkpoint, Client, Condition, Error, Item, LevelField, Page, ProductField, RecordError, Sort,
+    SortField, fields,
+};
+
+/// The sync state format this release writes and reads.
+const SYNC_STATE_VERSION: u32 = 1;
+
+/// The default overlap window: levels stamped up to this long before the bookmark are
+/// asked for again.
+pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(60);
+
+/// Where an incremental sync stands: a serialisable bookmark (serde; JSON is a good fit)
+/// to store together with the data it covers.
+///
+/// Every [`SyncPage`] carries the state after it. Store the page's levels and its state
+/// in one transaction; pass the last stored state to [`Client::sync`] to carry on. A
+/// state taken in the middle of a run continues that run where it stopped; the state of
+/// a run's last page ([`SyncState::is_complete`]) starts the next incremental run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SyncStateRepr")]
+pub struct SyncState {
+    version: u32,
+    /// Server time at the start of the last complete run without record errors.
+    since: Option<DateTime<Utc>>,
+    /// Levels delivered recently: product id → fingerprint and timestamp, so a level
+    /// asked for again by the overlap window is not delivered again unchanged.
+    recent: BTreeMap<i64, Seen>,
+    /// The run in progress, if any.
+    run: Option<Run>,
+    /// Counts of the run in progress, or of the last run.
+    #[serde(default)]
+    counts: RunCounts,
+}
+
+/// What a sync run delivered (see [`SyncState::run_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunCounts {
+    /// Levels delivered.
+    pub delivered: u64,
+    /// Levels skipped because the caller already had them exactly so.
+    pub skipped: u64,
+    /// Records that did not decode.
+    pub record_errors: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Seen {
+    /// Fingerprint of the level with its product, as delivered.
+    fp: u64,
+    /// The newest of the level's and the product's `updated_at` (Unix seconds).
+    at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Run {
+    /// Server time (the `Date` header) of the run's first answer.
+    started: Option<DateTime<Utc>>,
+    /// Lower bound of the run's window (`None` for a full load).
+    from: Option<DateTime<Utc>>,
+    /// Index of the pass in progress (see [`passes`]).
+    pass: usize,
+    /// Where the pass continues; `None` at its start.
+    checkpoint: Option<Checkpoint>,
+}
+
+#[derive(Deserialize)]
+struct SyncStateRepr {
+    version: u32,
+    since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    recent: BTreeMap<i64, Seen>,
+    run: Option<Run>,
+    #[serde(default)]
+    counts: RunCounts,
+}
+
+impl TryFrom<SyncStateRepr> for SyncState {
+    type Error = String;
+
+    fn try_from(r: SyncStateRepr) -> Result<Self, String> {
+        if r.version != SYNC_STATE_VERSION {
+            return Err(format!(
+                "sync state format version {} is not one this release of shipstream-inventory \
+                 reads (it reads version {SYNC_STATE_VERSION}); sync with the release that \
+                 wrote it, or start again with a full load",
+                r.version
+            ));
+        }
+        Ok(Self {
+            version: r.version,
+            since: r.since,
+            recent: r.recent,
+            run: r.run,
+            counts: r.counts,
+        })
+    }
+}
+
+impl Default for SyncState {
+    /// [`SyncState::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyncState {
+    /// The state before the first sync: the first run is a full load.
+    pub fn new() -> Self {
+        Self {
+            version: SYNC_STATE_VERSION,
+            since: None,
+            recent: BTreeMap::new(),
+            run: None,
+            counts: RunCounts::default(),
+        }
+    }
+
+    /// A state whose first run fetches only what changed at or after `since` (server
+    /// time), minus the overlap window; for a mirror loaded by other means.
+    pub fn starting_at(since: DateTime<Utc>) -> Self {
+        Self {
+            since: Some(since),
+            ..Self::new()
+        }
+    }
+
+    /// Server time at the start of the last complete run (without record errors): every
+    /// level's state as of then or later has been delivered. `None` before that.
+    pub fn synced_as_of(&self) -> Option<DateTime<Utc>> {
+        self.since
+    }
+
+    /// True when no run is in progress: the next [`Client::sync`] starts a new run.
+    pub fn is_complete(&self) -> bool {
+        self.run.is_none()
+    }
+
+    /// True when the next run (or the one in progress) is a full load.
+    pub fn is_full_load(&self) -> bool {
+        match &self.run {
+            Some(run) => run.from.is_none(),
+            None => self.since.is_none(),
+        }
+    }
+
+    /// What the run in progress has delivered so far, or what the last run delivered
+    /// once it is complete.
+    pub fn run_counts(&self) -> RunCounts {
+        self.counts
+    }
+}
+
+/// A run of an incremental sync. Built by [`Client::sync`].
+#[derive(Clone, Debug)]
+#[must_use = "a sync does nothing until its stream is polled"]
+pub struct SyncRequest {
+    client: Client,
+    state: SyncState,
+    page_size: Option<u32>,
+    lookback: Duration,
+    level_fields: Vec<LevelField>,
+    product_fields: Vec<ProductField>,
+    prefetch: bool,
+}
+
+/// One page of a sync run: the levels that changed (each delivered once per run), and
+/// the state to store with them.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SyncPage {
+    /// Levels (with their products) new to the caller.
+    pub items: Vec<Item>,
+    /// Levels on this page skipped because the caller already has them exactly so.
+    pub skipped: u64,
+    /// Records that did not decode: the run goes on, but its completion does not advance
+    /// the bookmark, so the next run asks for the same window again.
+    pub record_errors: Vec<RecordError>,
+    /// The server's time for this page (its `Date` header).
+    pub server_time: Option<DateTime<Utc>>,
+    /// The state after this page.
+    pub state: SyncState,
+}
+
+impl SyncPage {
+    /// True on the run's last page: [`SyncPage::state`] is the next run's bookmark.
+    pub fn is_last(&self) -> bool {
+        self.state.is_complete()
+    }
+}
+
+impl Client {
+    /// An incremental sync from `state` (use [`SyncState::new`] for the first run, a full
+    /// load). Each run asks, sorted by `product_id` and including disabled products, for
+    /// the levels whose `updated_at` or whose product's `updated_at` is at or after the
+    /// bookmark minus the [overlap window](SyncRequest::lookback).
+    ///
+    /// **Guarantee**: once a run that started at server time *T* completes without
+    /// record errors, the caller has been delivered, for every level, its state as of
+    /// *T* or later (or an identical earlier copy). *T* is the `Date` header of the run's
+    /// first answer, so the caller's clock plays no part; timestamps of a second's
+    /// precision are covered because the window includes the bookmark's own second and
+    /// the overlap before it, and what the overlap asks for again is de-duplicated by
+    /// content, not by timestamp (two changes within one second are both delivered).
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt as _;
+    /// use shipstream_inventory::{Client, SyncState};
+    ///
+    /// # async fn run(load: impl Fn() -> Option<SyncState>, store: impl Fn(&[shipstream_inventory::Item], &SyncState)) -> Result<(), shipstream_inventory::Error> {
+    /// let client = Client::from_env()?;
+    /// let state = load().unwrap_or_default();
+    /// let mut pages = std::pin::pin!(client.sync(state).page_size(1000).pages());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     store(&page.items, &page.state); // in one transaction
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn sync(&self, state: SyncState) -> SyncRequest {
+        SyncRequest {
+            client: self.clone(),
+            state,
+            page_size: None,
+            lookback: DEFAULT_LOOKBACK,
+            level_fields: Vec::new(),
+            product_fields: vec![ProductField::Sku, ProductField::IsEnabled],
+            prefetch: false,
+        }
+    }
+}
+
+/// The listings of one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Everything (the first run).
+    Full,
+    /// Levels stamped at or after the window's start.
+    LevelsSince(DateTime<Utc>),
+    /// Levels whose product was stamped at or after the window's start (a product
+    /// disabled or enabled keeps its level's timestamp).
+    ProductsSince(DateTime<Utc>),
+}
+
+fn passes(from: Option<DateTime<Utc>>) -> Vec<Pass> {
+    match from {
+        None => vec![Pass::Full],
+        Some(t) => vec![Pass::LevelsSince(t), Pass::ProductsSince(t)],
+    }
+}
+
+type PageStream = Pin<Box<dyn Stream<Item = Result<Page, Error>> + Send>>;
+
+impl SyncRequest {
+    /// Levels per page (see [`TotalLevelsRequest::page_size`](crate::TotalLevelsRequest::page_size)).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The overlap window (default [`DEFAULT_LOOKBACK`], 60 s): how far before the
+    /// bookmark a run starts looking, to cover clocks that disagree by that much between
+    /// the server's `Date` and its timestamps. Whole seconds; the bookmark's own second is
+    /// always included.
+    pub fn lookback(mut self, lookback: Duration) -> Self {
+        self.lookback = lookback;
+        self
+    }
+
+    /// Optional level fields to add (as [`TotalLevelsRequest::fields`](crate::TotalLevelsRequest::fields)).
+    pub fn fields(mut self, fields: impl IntoIterator<Item = LevelField>) -> Self {
+        self.level_fields.extend(fields);
+        self
+    }
+
+    /// Product fields to include (default `sku` and `is_enabled`); the product's
+    /// `updated_at` is always asked for too.
+    pub fn product_fields(mut self, fields: impl IntoIterator<Item = ProductField>) -> Self {
+        self.product_fields = fields.into_iter().collect();
+        self
+    }
+
+    /// See [`TotalLevelsRequest::prefetch`](crate::TotalLevelsRequest::prefetch).
+    pub fn prefetch(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
+        self
+    }
+
+    fn listing(&self, pass: Pass) -> crate::TotalLevelsRequest {
+        let mut product_fields = self.product_fields.clone();
+        if !product_fields.contains(&ProductField::UpdatedAt) {
+            product_fields.push(ProductField::UpdatedAt);
+        }
+        let mut req = self
+            .client
+            .total_levels()
+            .sort(Sort::asc(SortField::ProductId))
+            .filter(fields::IS_ENABLED.any([[Condition::eq(true)], [Condition::eq(false)]]))
+            .fields(self.level_fields.iter().copied())
+            .product_fields(product_fields)
+            .prefetch(self.prefetch);
+        if let Some(size) = self.page_size {
+            req = req.page_size(size);
+        }
+        // `gt` is the documented operator; with whole-second timestamps, after the second
+        // before `t` is at or after `t`.
+        let before = |t: DateTime<Utc>| t - chrono::TimeDelta::seconds(1);
+        match pass {
+            Pass::Full => req,
+            Pass::LevelsSince(t) => req.filter(fields::UPDATED_AT.gt(before(t))),
+            Pass::ProductsSince(t) => req.filter(fields::PRODUCT_UPDATED_AT.gt(before(t))),
+        }
+    }
+
+    fn open(&self, run: &Run) -> PageStream {
+        let Some(&pass) = passes(run.from).get(run.pass) else {
+            return Box::pin(futures::stream::empty());
+        };
+        match &run.checkpoint {
+            Some(cp) => Box::pin(
+                self.client
+                    .resume(cp.clone())
+                    .prefetch(self.prefetch)
+                    .pages(),
+            ),
+            None => Box::pin(self.listing(pass).pages()),
+        }
+    }
+
+    /// The run's pages. Each is yielded after the state it carries is final; a fatal
+    /// error is yielded once and ends the stream (the last page's state is where to
+    /// carry on).
+    pub fn pages(self) -> impl Stream<Item = Result<SyncPage, Error>> + Send + 'static {
+        let mut state = self.state.clone();
+        if state.run.is_none() {
+            let lookback = chrono::TimeDelta::seconds(self.lookback.as_secs() as i64);
+            state.run = Some(Run {
+                started: None,
+                from: state.since.map(|t| t - lookback),
+                pass: 0,
+                checkpoint: None,
+            });
+            state.counts = RunCounts::default();
+        }
+        let stream = state.run.as_ref().map(|run| self.open(run));
+        futures::stream::unfold(
+            (self, state, stream),
+            |(req, mut state, stream)| async move {
+                let mut stream = stream?;
+                let page = match stream.next().await? {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(e), (req, state, None))),
+                };
+                let page = match req.absorb(&mut state, page) {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(e), (req, state, None))),
+                };
+                let next = match &state.run {
+                    Some(run) if run.checkpoint.is_none() => Some(req.open(run)),
+                    Some(_) => Some(stream),
+                    None => None,
+                };
+                Some((Ok(page), (req, state, next)))
+            },
+        )
+    }
+
+    /// Folds one page into the state and picks what to deliver.
+    fn absorb(&self, state: &mut SyncState, page: Page) -> Result<SyncPage, Error> {
+        let server_time = page.server_date();
+        let lookback = chrono::TimeDelta::seconds(self.lookback.as_secs() as i64);
+        let Some(run) = state.run.as_mut() else {
+            return Err(Error::pagination("sync state has no run in progress"));
+        };
+        if run.started.is_none() {
+            run.started = Some(server_time.ok_or_else(|| {
+                Error::pagination(
+                    "the server's answer has no usable Date header; a sync needs the server's \
+                     clock to set its bookmark. Check what is in front of the server (a proxy \
+                     may strip it)",
+                )
+            })?);
+        }
+        let keep_from = run.started.map_or(i64::MIN, |t| (t - lookback).timestamp());
+        let done = page.checkpoint().is_done();
+        let checkpoint = page.checkpoint().clone();
+        let mut items = Vec::new();
+        let mut record_errors = Vec::new();
+        let mut skipped = 0;
+        for entry in page.into_items() {
+            match entry {
+                Ok(item) => {
+                    let Some(id) = item.product_id() else {
+                        items.push(item);
+                        continue;
+                    };
+                    let seen = Seen {
+                        fp: fingerprint(&item),
+                        at: stamp(&item),
+                    };
+                    if state.recent.get(&id).is_some_and(|s| s.fp == seen.fp) {
+                        skipped += 1;
+                        continue;
+                    }
+                    if seen.at >= keep_from {
+                        state.recent.insert(id, seen);
+                    } else {
+                        state.recent.remove(&id);
+                    }
+                    items.push(item);
+                }
+                Err(e) => record_errors.push(e),
+            }
+        }
+        state.counts.delivered += items.len() as u64;
+        state.counts.skipped += skipped;
+        state.counts.record_errors += record_errors.len() as u64;
+        if done {
+            run.pass += 1;
+            run.checkpoint = None;
+        } else {
+            run.checkpoint = Some(checkpoint);
+        }
+        if run.pass >= passes(run.from).len() {
+            if state.counts.record_errors == 0 {
+                state.since = run.started;
+            }
+            let bound = state.since.map_or(i64::MIN, |t| (t - lookback).timestamp());
+            state.recent.retain(|_, s| s.at >= bound);
+            state.run = None;
+        }
+        Ok(SyncPage {
+            items,
+            skipped,
+            record_errors,
+            server_time,
+            state: state.clone(),
+        })
+    }
+}
+
+/// FNV-1a of the item's JSON (level and product): equal content, equal fingerprint.
+fn fingerprint(item: &Item) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&serde_json::to_vec(&item.level).unwrap_or_default());
+    eat(b"\n");
+    if let Some(p) = &item.product {
+        eat(&serde_json::to_vec(&**p).unwrap_or_default());
+    }
+    h
+}
+
+/// The newest of the level's and the product's `updated_at`, in Unix seconds.
+fn stamp(item: &Item) -> i64 {
+    let level = item.level.updated_at.map(|t| t.timestamp());
+    let product = item
+        .product
+        .as_ref()
+        .and_then(|p| p.updated_at)
+        .map(|t| t.timestamp());
+    level.max(product).unwrap_or(i64::MIN)
+}
+
+/// Parses an HTTP `Date` header.
+pub(crate) fn parse_date(value: &str) -> Option<DateTime<Utc>> {
+    let t = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(DateTime::<Utc>::from(t))
+}

@@ -1,0 +1,309 @@
+//! Incremental sync: the same-second boundary, the server's clock, de-duplication, and
+//! convergence against the mock's live mode.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::TryStreamExt as _;
+use serde_json::{Value, json};
+use shipstream_inventory::{Client, Item, RetryPolicy, SyncState};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::method};
+
+const T: &str = "2026-03-01T10:00:00Z";
+const T_HTTP: &str = "Sun, 01 Mar 2026 10:00:00 GMT";
+
+fn level(id: i64, qty: i64, at: &str) -> Value {
+    json!({
+        "type": "TotalLevel",
+        "product": {"type": "Product", "id": id, "sku": format!("SKU-{id}")},
+        "qty_on_hand": qty, "qty_available": qty, "updated_at": at
+    })
+}
+
+fn page(levels: &[Value]) -> Value {
+    json!({
+        "collection": levels,
+        "included": {"Product": levels.iter().map(|l| json!({
+            "type": "Product", "id": l["product"]["id"], "sku": l["product"]["sku"],
+            "is_enabled": true, "updated_at": l["updated_at"]})).collect::<Vec<_>>()},
+        "has_more": false
+    })
+}
+
+fn client(uri: &str) -> Client {
+    Client::builder()
+        .base_url(uri)
+        .token("test-token-1234567890")
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// The data of the fake server, and the filters it was asked for.
+#[derive(Clone, Default)]
+struct Fake {
+    levels: Arc<Mutex<Vec<Value>>>,
+    filters: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl Fake {
+    async fn serve(&self) -> MockServer {
+        let server = MockServer::start().await;
+        let me = self.clone();
+        Mock::given(method("GET"))
+            .respond_with(move |req: &Request| {
+                let filters: Vec<String> = req
+                    .url
+                    .query_pairs()
+                    .filter(|(k, _)| k == "filter")
+                    .map(|(_, v)| v.into_owned())
+                    .collect();
+                // Apply `updated_at{gt:"…"}` / `product_updated_at{gt:"…"}` as the API
+                // would (levels and their products carry the same stamp here).
+                let after: Option<String> = filters.iter().find_map(|f| {
+                    let rest = f
+                        .strip_prefix("updated_at{gt:\"")
+                        .or_else(|| f.strip_prefix("product_updated_at{gt:\""))?;
+                    Some(rest.trim_end_matches("\"}").to_owned())
+                });
+                me.filters.lock().unwrap().push(filters);
+                let levels: Vec<Value> = me
+                    .levels
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|l| {
+                        after
+                            .as_deref()
+                            .is_none_or(|t| l["updated_at"].as_str().unwrap() > t)
+                    })
+                    .cloned()
+                    .collect();
+                ResponseTemplate::new(200)
+                    .insert_header("date", T_HTTP)
+                    .set_body_json(page(&levels))
+            })
+            .mount(&server)
+            .await;
+        server
+    }
+
+    fn set(&self, levels: Vec<Value>) {
+        *self.levels.lock().unwrap() = levels;
+    }
+
+    fn take_filters(&self) -> Vec<Vec<String>> {
+        std::mem::take(&mut *self.filters.lock().unwrap())
+    }
+}
+
+async fn run(client: &Client, state: SyncState, lookback: u64) -> (Vec<Item>, SyncState) {
+    let pages: Vec<_> = client
+        .sync(state)
+        .lookback(Duration::from_secs(lookback))
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    let last = pages.last().unwrap().state.clone();
+    assert!(pages.last().unwrap().is_last());
+    let items = pages.into_iter().flat_map(|p| p.items).collect();
+    (items, last)
+}
+
+fn qty(items: &[Item]) -> Vec<(i64, i64)> {
+    items
+        .iter()
+        .map(|i| (i.product_id().unwrap(), i.level.qty_on_hand.unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_change_in_the_bookmarks_own_second_is_not_missed() {
+    let fake = Fake::default();
+    let server = fake.serve().await;
+    let client = client(&server.uri());
+
+    // Full load: the server's clock says T; level 2 was stamped in that very second.
+    fake.set(vec![level(1, 5, "2026-03-01T09:59:59Z"), level(2, 1, T)]);
+    let (items, state) = run(&client, SyncState::new(), 0).await;
+    assert_eq!(qty(&items), [(1, 5), (2, 1)]);
+    assert_eq!(
+        state.synced_as_of().unwrap().to_rfc3339(),
+        "2026-03-01T10:00:00+00:00"
+    );
+    let filters = fake.take_filters();
+    assert_eq!(filters.len(), 1, "one listing for a full load");
+    assert!(filters[0].iter().all(|f| !f.contains("updated_at")));
+    assert!(
+        filters[0]
+            .iter()
+            .any(|f| f == "is_enabled[{eq:true},{eq:false}]"),
+        "disabled products are asked for too: {filters:?}"
+    );
+
+    // Level 2 changes again within the same second: same timestamp, new quantity. A
+    // `updated_at > T` sync would miss it; this one asks from T's own second.
+    fake.set(vec![level(2, 7, T)]);
+    let (items, state) = run(&client, state, 0).await;
+    assert_eq!(
+        qty(&items),
+        [(2, 7)],
+        "delivered once, though both passes list it"
+    );
+    let filters = fake.take_filters();
+    assert_eq!(filters.len(), 2, "levels and products changed since");
+    assert!(filters[0].contains(&r#"updated_at{gt:"2026-03-01T09:59:59Z"}"#.to_owned()));
+    assert!(filters[1].contains(&r#"product_updated_at{gt:"2026-03-01T09:59:59Z"}"#.to_owned()));
+    assert_eq!(state.run_counts().delivered, 1);
+    assert_eq!(state.run_counts().skipped, 1);
+
+    // Nothing changed: what the window asks for again is not delivered again.
+    let (items, state) = run(&client, state, 0).await;
+    assert!(items.is_empty());
+    assert_eq!(state.run_counts().skipped, 2);
+
+    // The overlap window widens the ask by its length.
+    run(&client, state, 60).await;
+    let filters = fake.take_filters();
+    assert!(
+        filters
+            .last()
+            .unwrap()
+            .contains(&r#"product_updated_at{gt:"2026-03-01T09:58:59Z"}"#.to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_a_usable_date_header_is_refused_clearly() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("date", "yesterday")
+                .set_body_json(page(&[level(1, 1, T)])),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .sync(SyncState::new())
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Date header"), "{err}");
+}
+
+#[test]
+fn states_round_trip_and_other_versions_are_refused() {
+    let state = SyncState::starting_at("2026-03-01T10:00:00Z".parse().unwrap());
+    let json = serde_json::to_string(&state).unwrap();
+    let back: SyncState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+    assert!(!back.is_full_load());
+    assert!(SyncState::new().is_full_load());
+    let other = json.replace("\"version\":1", "\"version\":9");
+    let err = serde_json::from_str::<SyncState>(&other).unwrap_err();
+    assert!(err.to_string().contains("version 9"), "{err}");
+}
+
+/// A mirror as a caller keeps it: product id → (sku, enabled, quantities, updated_at).
+type Mirror = BTreeMap<i64, Value>;
+
+fn row(item: &Item) -> Value {
+    let l = &item.level;
+    json!({
+        "sku": item.sku(),
+        "is_enabled": item.product.as_ref().and_then(|p| p.is_enabled),
+        "qty": [l.qty_allocated, l.qty_backordered, l.qty_reserved, l.qty_picked,
+                l.qty_expected, l.qty_processed, l.qty_putaway, l.qty_available,
+                l.qty_on_hand, l.qty_advertised],
+        "updated_at": l.updated_at.map(|t| t.timestamp()),
+    })
+}
+
+fn expected(ds: &shipstream_inventory_mock::Dataset) -> Mirror {
+    ds.product_ids()
+        .into_iter()
+        .map(|id| {
+            let r = ds.record_json(id).unwrap();
+            let q = |k: &str| r[k].as_i64();
+            let at = chrono::DateTime::parse_from_rfc3339(r["updated_at"].as_str().unwrap())
+                .unwrap()
+                .timestamp();
+            (
+                id as i64,
+                json!({
+                    "sku": r["product"]["sku"],
+                    "is_enabled": r["product"]["is_enabled"],
+                    "qty": [q("qty_allocated"), q("qty_backordered"), q("qty_reserved"),
+                            q("qty_picked"), q("qty_expected"), q("qty_processed"),
+                            q("qty_putaway"), q("qty_available"), q("qty_on_hand"),
+                            q("qty_advertised")],
+                    "updated_at": at,
+                }),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn repeated_syncs_against_a_busy_warehouse_converge_exactly() {
+    use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+    // The server's clock is an hour behind ours: a sync that used the caller's clock
+    // would ask for the future and miss every change.
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(1500, 11))
+            .seed(11)
+            .mutate(300.0, Duration::from_secs(4))
+            .clock_skew_secs(-3600),
+    )
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let mut mirror = Mirror::new();
+    let mut state = SyncState::new();
+    let mut runs = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut pages = std::pin::pin!(client.sync(state.clone()).page_size(50).pages());
+        while let Some(page) = pages.try_next().await.unwrap() {
+            for item in &page.items {
+                mirror.insert(item.product_id().unwrap(), row(item));
+            }
+            state = page.state;
+        }
+        runs += 1;
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    let counts = server.live_counts();
+    assert!(counts.total() >= 1100, "{counts}");
+    assert!(runs >= 3, "{runs} runs");
+    // One more run after the changes stopped, then the mirror is the server's data.
+    let mut pages = std::pin::pin!(client.sync(state).page_size(50).pages());
+    while let Some(page) = pages.try_next().await.unwrap() {
+        for item in &page.items {
+            mirror.insert(item.product_id().unwrap(), row(item));
+        }
+    }
+    let want = expected(&server.snapshot());
+    let missing = want.keys().filter(|k| !mirror.contains_key(k)).count();
+    let extra = mirror.keys().filter(|k| !want.contains_key(k)).count();
+    let stale = want
+        .iter()
+        .filter(|(k, v)| mirror.get(k).is_some_and(|m| m != *v))
+        .count();
+    assert_eq!((missing, stale, extra), (0, 0, 0), "{counts}, {runs} runs");
+    server.shutdown().await;
+}
