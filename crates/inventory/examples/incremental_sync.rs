@@ -1,26 +1,17 @@
-//! An incremental sync: fetch the levels updated since the last run, saving a checkpoint
-//! after every page so an interrupted run resumes where it stopped.
+//! An incremental sync: the first run loads every level, later runs only what changed,
+//! with the bookmark (a `SyncState`) saved after every page together with the data it
+//! covers, so an interrupted run carries on where it stopped.
 //!
 //! `cargo run -p shipstream-inventory --example incremental_sync -- [STATE_FILE]`
 //! (run it twice: the second run only fetches what changed since the first started).
+//! The `sync` command of the CLI does the same into SQLite.
 
 mod common;
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
-use futures::StreamExt as _;
-use serde::{Deserialize, Serialize};
-use shipstream_inventory::{Checkpoint, Sort, SortField};
-
-/// What survives between runs.
-#[derive(Default, Serialize, Deserialize)]
-struct State {
-    /// When the last complete sync started; the next one asks for changes after it.
-    last_sync_started: Option<DateTime<Utc>>,
-    /// Set while a sync is under way: where to resume.
-    in_progress: Option<(DateTime<Utc>, Checkpoint)>,
-}
+use futures::TryStreamExt as _;
+use shipstream_inventory::SyncState;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,41 +20,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .unwrap_or_else(|| "sync-state.json".into()),
     );
-    let mut state: State = match std::fs::read(&path) {
+    let state: SyncState = match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes)?,
-        Err(_) => State::default(),
+        Err(_) => SyncState::new(),
     };
+    eprintln!(
+        "{}",
+        if state.is_full_load() {
+            "full load"
+        } else {
+            "incremental"
+        }
+    );
     let (client, _mock) = common::client().await?;
-
-    let (started, pages) = match state.in_progress.take() {
-        Some((started, checkpoint)) => {
-            eprintln!("resuming after {} levels", checkpoint.items_delivered());
-            (started, client.resume(checkpoint).pages().boxed())
+    let mut pages = std::pin::pin!(client.sync(state).page_size(100).pages());
+    while let Some(page) = pages.try_next().await? {
+        // Apply `page.items` to your store and save `page.state` in the same transaction
+        // (here the store is left out, and the state goes to a file).
+        std::fs::write(&path, serde_json::to_vec_pretty(&page.state)?)?;
+        if page.is_last() {
+            let counts = page.state.run_counts();
+            eprintln!(
+                "{} levels changed ({} unchanged skipped); in sync as of {:?} (server time); \
+                 state saved to {}",
+                counts.delivered,
+                counts.skipped,
+                page.state.synced_as_of(),
+                path.display()
+            );
         }
-        None => {
-            let started = Utc::now();
-            let mut request = client
-                .total_levels()
-                .sort(Sort::asc(SortField::ProductId))
-                .page_size(100);
-            if let Some(since) = state.last_sync_started {
-                request = request.updated_since(since);
-            }
-            (started, request.pages().boxed())
-        }
-    };
-    let mut pages = pages;
-    let mut changed = 0usize;
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        changed += page.levels().count();
-        // ... apply the page's levels to your store here, then record progress ...
-        state.in_progress = Some((started, page.checkpoint().clone()));
-        std::fs::write(&path, serde_json::to_vec_pretty(&state)?)?;
     }
-    state.in_progress = None;
-    state.last_sync_started = Some(started);
-    std::fs::write(&path, serde_json::to_vec_pretty(&state)?)?;
-    eprintln!("{changed} levels synced; state saved to {}", path.display());
     Ok(())
 }

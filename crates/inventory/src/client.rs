@@ -461,8 +461,13 @@ impl TotalLevelsRequest {
         self
     }
 
-    /// Only levels updated after `since`, for incremental syncs (uses the documented `gt`
-    /// operator; pass the start time of the previous sync).
+    /// Only levels updated after `since` (the documented `gt` operator on `updated_at`).
+    ///
+    /// For keeping a copy current use [`Client::sync`] instead: timestamps have
+    /// whole-second precision, so a level changed again within the second of `since` is
+    /// not after it, and a `since` from the caller's clock drifts from the server's;
+    /// `sync` handles both (and products disabled or enabled, which keep their level's
+    /// `updated_at`).
     pub fn updated_since(self, since: DateTime<Utc>) -> Self {
         self.filter(crate::fields::UPDATED_AT.gt(since))
     }

@@ -33,6 +33,9 @@
 //!   [`Client::resume`]. Opt-in [prefetch](TotalLevelsRequest::prefetch).
 //! - **Tolerance**: unknown fields and enum values never fail a page; one bad record is
 //!   reported with its raw JSON and the page goes on.
+//! - **Incremental sync**: [`Client::sync`] delivers every level that changed since a
+//!   serialisable [`SyncState`], by the server's clock, with a stated guarantee (no
+//!   update missed, even within one second) and the next bookmark on every page.
 //! - **Retries**: transient failures are retried with backoff and jitter, honouring
 //!   `Retry-After` ([`RetryPolicy`]). Errors say what to do ([`Error`]).
 //! - **Tracing**: a `shipstream.request` span per attempt (path and query, attempt, status,
