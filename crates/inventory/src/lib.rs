@@ -48,10 +48,11 @@ mod error;
 mod page;
 mod pager;
 mod query;
+mod request;
 mod retry;
 mod sync;
 
-pub use client::{Client, ENDPOINT_PATH, Resume, TotalLevelsRequest};
+pub use client::{Client, ENDPOINT_PATH};
 pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Token};
 pub use error::{Error, ErrorKind, RecordError};
 pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
@@ -59,6 +60,7 @@ pub use query::{
     BoolField, EnumField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES,
     ProductField, ProductType, Sort, SortField, TextField, TimeField, fields,
 };
+pub use request::{Resume, TotalLevelsRequest};
 /// The HTTP client crate the SDK is built on, for [`ClientBuilder::proxy`] and
 /// [`ClientBuilder::add_root_certificate`].
 pub use reqwest;

@@ -6,7 +6,7 @@ use futures::{Stream, StreamExt as _};
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::{Checkpoint, Client, Error, Item, Page, client::shorten, page::Decoded};
+use crate::{Checkpoint, Client, Error, Item, Page, page::Decoded};
 
 /// Walks the pages of one request.
 pub(crate) struct Pager {
@@ -190,4 +190,156 @@ pub(crate) fn items(
         }
         futures::future::ready(Some(item))
     })
+}
+
+impl Client {
+    /// Resolves a `next` URI against the client's origin; refuses any other origin.
+    pub(crate) fn resolve_next(&self, current: &Url, next: &str) -> Result<Url, Error> {
+        let mut url = match Url::parse(next) {
+            Ok(abs) => abs,
+            Err(url::ParseError::RelativeUrlWithoutBase) => current.join(next).map_err(|e| {
+                Error::pagination(format!(
+                    "the server's next-page link `{}` is not a valid URI ({e}); the export \
+                     cannot continue",
+                    shorten(next)
+                ))
+            })?,
+            Err(e) => {
+                return Err(Error::pagination(format!(
+                    "the server's next-page link `{}` is not a valid URI ({e}); the export \
+                     cannot continue",
+                    shorten(next)
+                )));
+            }
+        };
+        if url.origin() != self.inner.base.origin() {
+            return Err(Error::pagination(format!(
+                "the server's next-page link points to another origin ({}); it was not \
+                 followed so the token stays on {}. Report this to the instance's operator",
+                url.origin().ascii_serialization(),
+                self.inner.base.origin().ascii_serialization()
+            )));
+        }
+        // A fragment is never sent: `page#x` is the page itself (and a repeat of it).
+        url.set_fragment(None);
+        Ok(url)
+    }
+}
+
+pub(crate) fn shorten(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Building a client loads the TLS roots; do it once for all the cases.
+    static CLIENT: std::sync::LazyLock<Client> = std::sync::LazyLock::new(|| {
+        Client::builder()
+            .base_url("https://acme.shipstream.app")
+            .token("t")
+            .build()
+            .unwrap()
+    });
+
+    fn client() -> Client {
+        CLIENT.clone()
+    }
+
+    fn current() -> Url {
+        Url::parse("https://acme.shipstream.app/api/global/v1/inventory/levels/total?limit=5")
+            .unwrap()
+    }
+
+    #[test]
+    fn next_links_resolve_like_a_browser_would() {
+        let c = client();
+        for (next, want) in [
+            (
+                "/api/global/v1/inventory/levels/total?cursor_start=9",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+            (
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+            (
+                "HTTPS://ACME.shipstream.app:443/x",
+                "https://acme.shipstream.app/x",
+            ),
+            (
+                "?cursor_start=9",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+            (
+                "total?cursor_start=9",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+            (
+                "#page-2",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?limit=5",
+            ),
+            (
+                "?cursor_start=9#top",
+                "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
+            ),
+        ] {
+            assert_eq!(
+                c.resolve_next(&current(), next).unwrap().as_str(),
+                want,
+                "{next}"
+            );
+        }
+        for bad in [
+            "https://evil.example/api",
+            "http://acme.shipstream.app/api",
+            "https://acme.shipstream.app:8443/api",
+            "//evil.example/api",
+            "https://acme.shipstream.app.evil.example/api",
+            "https://user@evil.example/",
+            "javascript:alert(1)",
+            "http://[::1/",
+        ] {
+            let err = c.resolve_next(&current(), bad).unwrap_err();
+            assert!(err.is_pagination(), "{bad}: {err}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_next_either_stays_on_the_origin_or_is_refused(next in ".{0,80}") {
+            let c = client();
+            if let Ok(url) = c.resolve_next(&current(), &next) {
+                prop_assert_eq!(url.origin(), c.base_url().origin());
+            }
+        }
+
+        #[test]
+        fn host_relative_links_always_resolve(path in "/[a-z0-9_.-][a-z0-9/_.-]{0,40}", query in "[a-z0-9=&_:%,-]{0,40}") {
+            let c = client();
+            let next = format!("{path}?{query}");
+            let url = c.resolve_next(&current(), &next).unwrap();
+            prop_assert_eq!(url.host_str(), Some("acme.shipstream.app"));
+        }
+
+        #[test]
+        fn other_hosts_are_always_refused(host in "[a-z]{1,12}\\.(com|net|app)", port in proptest::option::of(1u16..)) {
+            prop_assume!(host != "shipstream.app");
+            let c = client();
+            let next = match port {
+                Some(p) => format!("https://{host}:{p}/api"),
+                None => format!("https://{host}/api"),
+            };
+            prop_assert!(c.resolve_next(&current(), &next).unwrap_err().is_pagination());
+        }
+    }
 }

@@ -155,11 +155,84 @@ pub(crate) fn is_retryable_transport(e: &reqwest::Error) -> bool {
     !(e.is_builder() || e.is_redirect())
 }
 
+/// What the retry engine needs to know about a failed attempt.
+pub(crate) trait Failed {
+    /// Whether another attempt may succeed.
+    fn retryable(&self) -> bool;
+    /// The server's `Retry-After`, if it sent one.
+    fn retry_after(&self) -> Option<Duration>;
+    /// A short description for the "retrying" log line (never holds the token).
+    fn describe(&self) -> String;
+}
+
+impl RetryPolicy {
+    /// The one retry engine: runs `attempt` again after failures that are
+    /// [retryable](Failed::retryable), waiting the backoff's delay (with jitter) or the
+    /// server's `Retry-After` when it sent one; a `Retry-After` beyond the cap, the
+    /// attempt limit or the time budget ends the retries. Each retry logs "retrying".
+    pub(crate) async fn run<T, E, F, Fut>(&self, attempt: F) -> Result<T, E>
+    where
+        E: Failed,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        use backon::Retryable as _;
+        let started = tokio::time::Instant::now();
+        let budget = self.budget();
+        let cap = self.retry_after_cap();
+        attempt
+            .retry(self.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &E| started.elapsed() < budget && e.retryable())
+            .adjust(|e: &E, dur| {
+                let dur = dur?;
+                match e.retry_after() {
+                    Some(ra) if ra > cap => None,
+                    Some(ra) => Some(ra),
+                    None => Some(dur),
+                }
+            })
+            .notify(|e: &E, wait: Duration| {
+                tracing::warn!(
+                    reason = %e.describe(),
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+            })
+            .await
+    }
+}
+
 /// One failed attempt of the generated client's transport.
 enum Attempt {
     Transport(reqwest::Error),
     Status(reqwest::Response),
     Unclonable,
+}
+
+impl Failed for Attempt {
+    fn retryable(&self) -> bool {
+        match self {
+            Attempt::Transport(e) => is_retryable_transport(e),
+            Attempt::Status(_) => true,
+            Attempt::Unclonable => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Attempt::Status(resp) => retry_after(resp.headers()),
+            Attempt::Transport(_) | Attempt::Unclonable => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Attempt::Transport(e) => e.to_string(),
+            Attempt::Status(r) => format!("HTTP {}", r.status()),
+            Attempt::Unclonable => String::new(),
+        }
+    }
 }
 
 /// The generated client's transport: the same policy, applied to status and connection
@@ -175,10 +248,6 @@ impl shipstream_inventory_generated::Exec for RetryingExec {
         request: reqwest::Request,
     ) -> shipstream_inventory_generated::ExecFuture<'a> {
         Box::pin(async move {
-            use backon::Retryable as _;
-            let started = tokio::time::Instant::now();
-            let budget = self.policy.budget();
-            let cap = self.policy.retry_after_cap();
             let Some(template) = request.try_clone() else {
                 return client.execute(request).await;
             };
@@ -192,38 +261,7 @@ impl shipstream_inventory_generated::Exec for RetryingExec {
                     Err(e) => Err(Attempt::Transport(e)),
                 }
             };
-            let result = attempt
-                .retry(self.policy.backoff())
-                .sleep(tokio::time::sleep)
-                .when(|a: &Attempt| {
-                    started.elapsed() < budget
-                        && match a {
-                            Attempt::Transport(e) => is_retryable_transport(e),
-                            Attempt::Status(_) => true,
-                            Attempt::Unclonable => false,
-                        }
-                })
-                .adjust(|a: &Attempt, dur| {
-                    let dur = dur?;
-                    match a {
-                        Attempt::Status(resp) => match retry_after(resp.headers()) {
-                            Some(ra) if ra > cap => None,
-                            Some(ra) => Some(ra),
-                            None => Some(dur),
-                        },
-                        Attempt::Transport(_) | Attempt::Unclonable => Some(dur),
-                    }
-                })
-                .notify(|a: &Attempt, dur| {
-                    let what = match a {
-                        Attempt::Transport(e) => e.to_string(),
-                        Attempt::Status(r) => format!("HTTP {}", r.status()),
-                        Attempt::Unclonable => String::new(),
-                    };
-                    tracing::warn!(error = %what, wait_ms = dur.as_millis() as u64, "retrying request");
-                })
-                .await;
-            match result {
+            match self.policy.run(attempt).await {
                 Ok(resp) | Err(Attempt::Status(resp)) => Ok(resp),
                 Err(Attempt::Transport(e)) => Err(e),
                 // A request with a streaming body cannot be repeated: send it once.

@@ -3,7 +3,6 @@
 use super::catalogue::*;
 use super::*;
 
-
 fn weighted<'a, T>(rng: &mut SplitMix64, items: &'a [(T, u32)]) -> &'a T {
     let total: u32 = items.iter().map(|i| i.1).sum();
     let mut x = rng.below(u64::from(total)) as u32;
@@ -203,8 +202,7 @@ fn export_for(b: &mut Builder, t: &mut Templates, rng: &mut SplitMix64, ci: usiz
         } else {
             description
         },
-        customs_value: (!tier.is_multiple_of(13))
-            .then_some((f64::from(tier) * 2.5 - 0.01, cur)),
+        customs_value: (!tier.is_multiple_of(13)).then_some((f64::from(tier) * 2.5 - 0.01, cur)),
         country_of_manufacture: country,
         hs_base_code: if tier.is_multiple_of(17) {
             Span::NULL

@@ -89,8 +89,7 @@ fn ref_id(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<u32>, Da
         None => Ok(None),
         Some(v) => {
             let o = obj(v, key, ctx)?;
-            let id =
-                int(o, "id", ctx)?.ok_or_else(|| ctx.err(format!("`{key}.id` is missing")))?;
+            let id = int(o, "id", ctx)?.ok_or_else(|| ctx.err(format!("`{key}.id` is missing")))?;
             u32::try_from(id)
                 .map(Some)
                 .map_err(|_| ctx.err(format!("`{key}.id` must be in 0..=4294967295")))
@@ -216,8 +215,7 @@ impl Loader {
             if boolean(inv, "dynamic_allocation", &ctx)?.unwrap_or(false) {
                 product.flags |= flag::DYNAMIC_ALLOCATION;
             }
-            product.virtual_inventory =
-                self.b.opt_intern(string(inv, "virtual_inventory", &ctx)?);
+            product.virtual_inventory = self.b.opt_intern(string(inv, "virtual_inventory", &ctx)?);
         }
         if let Some(e) = get(p, "export") {
             product.export = self.export(e, &ctx)?;
@@ -282,11 +280,7 @@ impl Loader {
         let export = Export {
             description: self.b.opt_intern(string(e, "description", ctx)?),
             customs_value,
-            country_of_manufacture: self.b.opt_intern(string(
-                e,
-                "country_of_manufacture",
-                ctx,
-            )?),
+            country_of_manufacture: self.b.opt_intern(string(e, "country_of_manufacture", ctx)?),
             hs_base_code: self.b.opt_intern(string(e, "hs_base_code", ctx)?),
             hs_country_extension,
         };
@@ -315,11 +309,7 @@ impl Loader {
         let reg = Regulated {
             regulation_id: ref_id(r, "regulation", ctx)?,
             technical_name: self.b.opt_intern(string(r, "technical_name", ctx)?),
-            additional_information: self.b.opt_intern(string(
-                r,
-                "additional_information",
-                ctx,
-            )?),
+            additional_information: self.b.opt_intern(string(r, "additional_information", ctx)?),
             net_weight,
             container_type: self.b.opt_intern(string(r, "container_type", ctx)?),
             container_meets_hazmat_specs: boolean(r, "container_meets_hazmat_specs", ctx)?,
