@@ -14,6 +14,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+mod apply;
+pub(crate) use apply::{deliver, fault_status_response};
+
 use crate::rng::SplitMix64;
 
 /// What a fault does.

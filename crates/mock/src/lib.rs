@@ -194,23 +194,27 @@
 
 #![deny(missing_docs)]
 
+mod config;
 mod dataset;
 mod engine;
 mod faults;
+mod handler;
 mod live;
 mod query;
+mod record;
 mod render;
 mod rng;
 mod server;
 mod synth;
 mod time;
 
+pub use config::{MockConfig, MockError, NextStyle};
 pub use dataset::{Dataset, DatasetError, DatasetStats};
 pub use faults::{Fault, FaultCounts, FaultKind, FaultParseError, Faults, Trigger};
 pub use live::LiveCounts;
+pub use record::RecordedRequest;
 pub use server::{
-    LEVELS_PATH, MAX_RECORDED, MockConfig, MockError, MockServer, MockState, NextStyle, OFF_ORIGIN,
-    RecordedRequest, VERSION_HEADER, router,
+    LEVELS_PATH, MAX_RECORDED, MockServer, MockState, OFF_ORIGIN, VERSION_HEADER, router,
 };
 
 /// Entry points for the fuzz targets in `fuzz/` (compiled only with `--cfg fuzzing`).

@@ -1,0 +1,196 @@
+//! How the mock server behaves: [`MockConfig`], [`NextStyle`], [`MockError`].
+
+use std::fmt;
+use std::time::Duration;
+
+use shipstream_inventory_generated::api;
+
+use crate::dataset::Dataset;
+use crate::faults::Faults;
+
+/// Whether `next`/`previous` are host-relative paths or absolute URLs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NextStyle {
+    /// `/api/global/v1/inventory/levels/total?...` (the default).
+    #[default]
+    Relative,
+    /// `http://HOST:PORT/api/global/v1/...`, the host taken from the request's `Host`
+    /// header (else the bound address).
+    Absolute,
+}
+
+/// How the mock server behaves.
+///
+/// ```
+/// use shipstream_inventory_mock::{Dataset, Faults, MockConfig, NextStyle};
+///
+/// let config = MockConfig::default()
+///     .token("s3cret")
+///     .dataset(Dataset::generate(1000, 7))
+///     .faults("status=429:rate=0.1".parse::<Faults>()?)
+///     .next_style(NextStyle::Absolute)
+///     .seed(7);
+/// assert_eq!(config.token, "s3cret");
+/// assert!(!format!("{config:?}").contains("s3cret"), "Debug hides the token");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct MockConfig {
+    /// Address to bind (default `127.0.0.1`).
+    pub host: String,
+    /// Port to bind; 0 picks a free one (default).
+    pub port: u16,
+    /// The bearer token the server accepts (default `mock-token`).
+    pub token: String,
+    /// The products served (default [`Dataset::default`]: 250 products, seed 42).
+    pub dataset: Dataset,
+    /// Injected faults (default none).
+    pub faults: Faults,
+    /// Style of `next`/`previous` (default [`NextStyle::Relative`]).
+    pub next_style: NextStyle,
+    /// The newest API version (`YYYY-MM`, default the spec's `info.version`); later ones
+    /// are refused.
+    pub latest_version: String,
+    /// Seed of the fault generator (default 42).
+    pub seed: u64,
+    /// Whether requests are recorded for [`MockServer::requests`] (default true).
+    pub record_requests: bool,
+    /// Live mode: level changes a second (default 0: the data never changes). Which
+    /// levels change and how follows [`MockConfig::seed`]; see the
+    /// [crate docs](crate#live-mode).
+    pub mutate_rate: f64,
+    /// How long the live mode changes levels, from the server's start (default 60 s).
+    pub mutate_for: Duration,
+    /// Seconds added to the system clock to make the mock's clock (default 0): the
+    /// `Date` header and the timestamps of live changes follow it. A skewed server clock
+    /// shows whether a client relies on its own clock.
+    pub clock_skew_secs: i64,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            token: "mock-token".into(),
+            dataset: Dataset::default(),
+            faults: Faults::none(),
+            next_style: NextStyle::Relative,
+            latest_version: api::API_VERSION.into(),
+            seed: 42,
+            record_requests: true,
+            mutate_rate: 0.0,
+            mutate_for: Duration::from_secs(60),
+            clock_skew_secs: 0,
+        }
+    }
+}
+
+impl fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("token", &"<redacted>")
+            .field("dataset", &self.dataset)
+            .field("faults", &self.faults.to_string())
+            .field("next_style", &self.next_style)
+            .field("latest_version", &self.latest_version)
+            .field("seed", &self.seed)
+            .field("record_requests", &self.record_requests)
+            .field("mutate_rate", &self.mutate_rate)
+            .field("mutate_for", &self.mutate_for)
+            .field("clock_skew_secs", &self.clock_skew_secs)
+            .finish()
+    }
+}
+
+impl MockConfig {
+    /// Sets [`MockConfig::host`].
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Sets [`MockConfig::port`].
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets [`MockConfig::token`].
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// Sets [`MockConfig::dataset`].
+    pub fn dataset(mut self, dataset: Dataset) -> Self {
+        self.dataset = dataset;
+        self
+    }
+
+    /// Sets [`MockConfig::faults`].
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Adds one fault rule.
+    pub fn fault(mut self, fault: crate::Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Sets [`MockConfig::next_style`].
+    pub fn next_style(mut self, style: NextStyle) -> Self {
+        self.next_style = style;
+        self
+    }
+
+    /// Sets [`MockConfig::latest_version`].
+    pub fn latest_version(mut self, version: impl Into<String>) -> Self {
+        self.latest_version = version.into();
+        self
+    }
+
+    /// Sets [`MockConfig::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets [`MockConfig::record_requests`].
+    pub fn record_requests(mut self, yes: bool) -> Self {
+        self.record_requests = yes;
+        self
+    }
+
+    /// Live mode: `rate` level changes a second for `duration` (see
+    /// [`MockConfig::mutate_rate`]).
+    pub fn mutate(mut self, rate: f64, duration: Duration) -> Self {
+        self.mutate_rate = rate;
+        self.mutate_for = duration;
+        self
+    }
+
+    /// Sets [`MockConfig::clock_skew_secs`].
+    pub fn clock_skew_secs(mut self, secs: i64) -> Self {
+        self.clock_skew_secs = secs;
+        self
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MockError {
+    /// Binding or serving failed.
+    #[error("mock server I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The configuration is invalid.
+    #[error("invalid mock configuration: {0}")]
+    Config(String),
+}
