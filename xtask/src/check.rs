@@ -516,143 +516,11 @@ pub fn run(opts: &Options) -> Result<()> {
     let spec = spec::parse(&spec_text)
         .with_context(|| format!("cannot parse the spec {}", spec_path.display()))?;
     let mut failures: Vec<String> = Vec::new();
-    let mut breaking_reported = 0;
 
-    println!(
-        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
-        opts.spec,
-        display_path(&opts.snapshot_dir),
-        generate::CLIENT_FILE,
-        generate::API_FILE,
-        generate::SURFACE_FILE
-    );
-    let stale = snapshot_drift(&spec_text, &opts.snapshot_dir)?;
-    if stale.is_empty() {
-        println!("   ok: the committed snapshot equals a fresh generation");
-    }
-    for file in &stale {
-        if file.missing {
-            println!("   {} is missing", display_path(&file.path));
-        } else {
-            println!(
-                "   {} differs from a fresh generation:\n",
-                display_path(&file.path)
-            );
-            print_capped(&file.diff);
-        }
-    }
-    if !stale.is_empty() {
-        println!("   fix: run `cargo xtask generate` and commit the snapshot with the spec change");
-        failures.push("spec ⇄ snapshot: the snapshot is stale; run `cargo xtask generate`".into());
-    }
-
-    println!("\n==> check 2/4: spec ⇄ its examples and recorded responses");
-    let ex = examples(&spec)?;
-    let rec = recorded(&spec, &opts.recorded_dir)?;
-    for note in ex.notes.iter().chain(&rec.notes) {
-        println!("   note: {note}");
-    }
-    println!(
-        "   {} example(s) of {} and {} recorded response(s) under {} checked ({} real \
-         recording(s); {} a copy of the spec's own example; `cargo xtask drift --live --record` \
-         adds real ones)",
-        ex.checked,
-        opts.spec,
-        rec.checked,
-        display_path(&opts.recorded_dir),
-        rec.checked - rec.copies_of_examples,
-        rec.copies_of_examples,
-    );
-    if ex.problems.is_empty() && rec.problems.is_empty() {
-        println!("   ok: every one validates and has no field the spec lacks");
-    }
-    for p in ex.problems.iter().chain(&rec.problems) {
-        println!("   ✗ {p}");
-    }
-    if !ex.problems.is_empty() {
-        println!(
-            "   fix: correct the examples (or their schemas) in {}",
-            opts.spec
-        );
-        failures.push(format!(
-            "spec ⇄ examples: {} problem(s); fix the examples in {}",
-            ex.problems.len(),
-            opts.spec
-        ));
-    }
-    if !rec.problems.is_empty() {
-        println!(
-            "   fix: the API sends what the spec does not say; update {} to match (then run \
-             `cargo xtask generate`)",
-            opts.spec
-        );
-        failures.push(format!(
-            "spec ⇄ recorded responses: {} problem(s); update {} and run `cargo xtask generate`",
-            rec.problems.len(),
-            opts.spec
-        ));
-    }
-
-    // The facade test walks the spec with openapiv3; it only exists in the real workspace.
-    let facade_test = opts.root.join(FACADE_TEST);
-    if facade_test.exists() {
-        println!(
-            "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
-             key and fields value is reachable through the typed API, and nothing more)"
-        );
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args([
-                "test",
-                "--quiet",
-                "-p",
-                "shipstream-inventory",
-                "--test",
-                "spec_reachability",
-            ])
-            .current_dir(&opts.root)
-            .status()
-            .context("could not run cargo test for the spec ⇄ facade check")?;
-        if status.success() {
-            println!("   ok: the facade offers exactly what the spec describes");
-        } else {
-            println!(
-                "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
-                 (crates/inventory/src/client.rs) that sets it on the Query; every other spec \
-                 element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
-                 what is missing)"
-            );
-            failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
-        }
-    }
-
-    println!(
-        "\n==> check 4/4: spec ⇄ its previous revision ({})",
-        if opts.deny_breaking {
-            "breaking changes fail"
-        } else {
-            "report only; --deny-breaking makes breaking changes fail"
-        }
-    );
-    if let Some((label, report)) = breaking::against_base(
-        &opts.root,
-        &opts.spec,
-        opts.base.as_deref(),
-        opts.deny_breaking,
-    )? {
-        println!("   base: {label}");
-        for line in report.to_string().lines() {
-            println!("   {line}");
-        }
-        breaking_reported = report.of(breaking::Severity::Breaking).count();
-        if report.is_breaking() && opts.deny_breaking {
-            failures.push(format!(
-                "spec ⇄ previous revision: {} breaking change(s) against {label}; revert them, or \
-                 ship them knowingly (without --deny-breaking they are only reported)",
-                report.of(breaking::Severity::Breaking).count()
-            ));
-        }
-    }
+    snapshot_check(opts, &spec_text, &mut failures)?;
+    examples_check(opts, &spec, &mut failures)?;
+    facade_check(opts, &mut failures)?;
+    let breaking_reported = breaking_check(opts, &mut failures)?;
 
     print_assumptions(&spec_text)?;
 
@@ -697,6 +565,160 @@ fn print_capped(diff: &str) {
         println!("... ({} more diff lines)", lines.len() - MAX_DIFF_LINES);
     }
     println!();
+}
+
+/// Check 1: the committed snapshot equals a fresh generation from the spec.
+fn snapshot_check(opts: &Options, spec_text: &str, failures: &mut Vec<String>) -> Result<()> {
+    println!(
+        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
+        opts.spec,
+        display_path(&opts.snapshot_dir),
+        generate::CLIENT_FILE,
+        generate::API_FILE,
+        generate::SURFACE_FILE
+    );
+    let stale = snapshot_drift(spec_text, &opts.snapshot_dir)?;
+    if stale.is_empty() {
+        println!("   ok: the committed snapshot equals a fresh generation");
+    }
+    for file in &stale {
+        if file.missing {
+            println!("   {} is missing", display_path(&file.path));
+        } else {
+            println!(
+                "   {} differs from a fresh generation:\n",
+                display_path(&file.path)
+            );
+            print_capped(&file.diff);
+        }
+    }
+    if !stale.is_empty() {
+        println!("   fix: run `cargo xtask generate` and commit the snapshot with the spec change");
+        failures.push("spec ⇄ snapshot: the snapshot is stale; run `cargo xtask generate`".into());
+    }
+    Ok(())
+}
+
+/// Check 2: the spec's examples and the recorded responses validate against it.
+fn examples_check(opts: &Options, spec: &Value, failures: &mut Vec<String>) -> Result<()> {
+    println!("\n==> check 2/4: spec ⇄ its examples and recorded responses");
+    let ex = examples(spec)?;
+    let rec = recorded(spec, &opts.recorded_dir)?;
+    for note in ex.notes.iter().chain(&rec.notes) {
+        println!("   note: {note}");
+    }
+    println!(
+        "   {} example(s) of {} and {} recorded response(s) under {} checked ({} real \
+         recording(s); {} a copy of the spec's own example; `cargo xtask drift --live --record` \
+         adds real ones)",
+        ex.checked,
+        opts.spec,
+        rec.checked,
+        display_path(&opts.recorded_dir),
+        rec.checked - rec.copies_of_examples,
+        rec.copies_of_examples,
+    );
+    if ex.problems.is_empty() && rec.problems.is_empty() {
+        println!("   ok: every one validates and has no field the spec lacks");
+    }
+    for p in ex.problems.iter().chain(&rec.problems) {
+        println!("   ✗ {p}");
+    }
+    if !ex.problems.is_empty() {
+        println!(
+            "   fix: correct the examples (or their schemas) in {}",
+            opts.spec
+        );
+        failures.push(format!(
+            "spec ⇄ examples: {} problem(s); fix the examples in {}",
+            ex.problems.len(),
+            opts.spec
+        ));
+    }
+    if !rec.problems.is_empty() {
+        println!(
+            "   fix: the API sends what the spec does not say; update {} to match (then run \
+             `cargo xtask generate`)",
+            opts.spec
+        );
+        failures.push(format!(
+            "spec ⇄ recorded responses: {} problem(s); update {} and run `cargo xtask generate`",
+            rec.problems.len(),
+            opts.spec
+        ));
+    }
+    Ok(())
+}
+
+/// Check 3: the facade offers exactly what the spec describes (its reachability test,
+/// which only exists in the real workspace).
+fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
+    let facade_test = opts.root.join(FACADE_TEST);
+    if facade_test.exists() {
+        println!(
+            "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
+             key and fields value is reachable through the typed API, and nothing more)"
+        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "shipstream-inventory",
+                "--test",
+                "spec_reachability",
+            ])
+            .current_dir(&opts.root)
+            .status()
+            .context("could not run cargo test for the spec ⇄ facade check")?;
+        if status.success() {
+            println!("   ok: the facade offers exactly what the spec describes");
+        } else {
+            println!(
+                "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
+                 (crates/inventory/src/request.rs) that sets it on the Query; every other spec \
+                 element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
+                 what is missing)"
+            );
+            failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
+        }
+    }
+    Ok(())
+}
+
+/// Check 4: breaking changes against the previous revision; returns how many were
+/// reported.
+fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
+    println!(
+        "\n==> check 4/4: spec ⇄ its previous revision ({})",
+        if opts.deny_breaking {
+            "breaking changes fail"
+        } else {
+            "report only; --deny-breaking makes breaking changes fail"
+        }
+    );
+    let Some((label, report)) = breaking::against_base(
+        &opts.root,
+        &opts.spec,
+        opts.base.as_deref(),
+        opts.deny_breaking,
+    )?
+    else {
+        return Ok(0);
+    };
+    println!("   base: {label}");
+    for line in report.to_string().lines() {
+        println!("   {line}");
+    }
+    let breaking = report.of(breaking::Severity::Breaking).count();
+    if report.is_breaking() && opts.deny_breaking {
+        failures.push(format!(
+            "spec ⇄ previous revision: {breaking} breaking change(s) against {label}; revert \
+             them, or ship them knowingly (without --deny-breaking they are only reported)"
+        ));
+    }
+    Ok(breaking)
 }
 
 #[cfg(test)]

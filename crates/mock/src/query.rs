@@ -440,120 +440,18 @@ impl ListQuery {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.as_str())
         };
-
-        let mut filters = Vec::new();
-        let mut keys = Vec::new();
-        let mut enabled_only = true;
-        for text in all("filter") {
-            match Filter::parse_validated(text) {
-                Ok(f) => match FilterField::from_name(&f.field) {
-                    Some(field) => {
-                        if field == FilterField::IsEnabled {
-                            enabled_only = false;
-                        }
-                        keys.push(f.render());
-                        filters.push((field, f));
-                    }
-                    None => details.push(Detail::meaning(
-                        "filter",
-                        format!("unknown filter field `{}` at column 1", clip(&f.field)),
-                    )),
-                },
-                Err(e) => details.push(Detail::meaning("filter", e.to_string())),
-            }
-        }
-
-        let sort_text = last("sort").unwrap_or(default_sort());
-        let sort = match SortSpec::parse(sort_text) {
+        let (filters, keys, enabled_only) = parse_filters(&all("filter"), &mut details);
+        let sort = match SortSpec::parse(last("sort").unwrap_or(default_sort())) {
             Ok(s) => s,
             Err(m) => {
                 details.push(Detail::schema("sort", m));
                 SortSpec { keys: Vec::new() }
             }
         };
-
-        let mut level_fields = LevelFields::default();
-        let level_values = api::params::FIELDS.values;
-        for v in split_list("fields", &all("fields"), &mut details) {
-            if !level_values.contains(&v.as_str()) {
-                details.push(Detail::schema(
-                    "fields",
-                    format!(
-                        "unknown field {:?}; expected a comma-separated list of {}",
-                        clip(&v),
-                        level_values.join(", ")
-                    ),
-                ));
-            } else if v == "all" {
-                level_fields = LevelFields::all();
-            } else if let Some(b) = LevelFields::bit(&v) {
-                level_fields.0 |= b;
-            }
-        }
-
-        let product_values = all("fields:product");
-        let product_fields = if product_values.is_empty() {
-            None
-        } else {
-            let mut mask = 0u64;
-            let allowed = api::params::FIELDS_PRODUCT.values;
-            for v in split_list("fields:product", &product_values, &mut details) {
-                match v.as_str() {
-                    _ if !allowed.contains(&v.as_str()) => details.push(Detail::schema(
-                        "fields:product",
-                        format!(
-                            "unknown product field {:?}; expected one of {}",
-                            clip(&v),
-                            allowed.join(", ")
-                        ),
-                    )),
-                    "basic" => mask |= ProductFields::basic().0,
-                    "all" => mask |= ProductFields::all().0,
-                    other => mask |= ProductFields::bit(other).unwrap_or(0),
-                }
-            }
-            Some(ProductFields(mask))
-        };
-
-        let limit = match last("limit") {
-            None => default_limit(),
-            Some(v) => match int_param("limit", v, &mut details) {
-                Some(n) if (MIN_LIMIT as i64..=MAX_LIMIT as i64).contains(&n) => n as usize,
-                Some(n) => {
-                    details.push(Detail::schema(
-                        "limit",
-                        format!("must be between {MIN_LIMIT} and {MAX_LIMIT}, got {n}"),
-                    ));
-                    default_limit()
-                }
-                None => default_limit(),
-            },
-        };
-        let count_param = &api::params::COUNT;
-        let count = match last("count") {
-            None => false,
-            Some(v) => match v.trim().parse::<i64>() {
-                Ok(n)
-                    if v.trim() == n.to_string()
-                        && count_param.minimum.is_none_or(|m| n >= m)
-                        && count_param.maximum.is_none_or(|m| n <= m) =>
-                {
-                    n > 0
-                }
-                _ => {
-                    details.push(Detail::schema(
-                        "count",
-                        format!(
-                            "must be an integer from {} to {}, got {:?}",
-                            count_param.minimum.unwrap_or(0),
-                            count_param.maximum.unwrap_or(1),
-                            clip(v)
-                        ),
-                    ));
-                    false
-                }
-            },
-        };
+        let level_fields = parse_level_fields(&all("fields"), &mut details);
+        let product_fields = parse_product_fields(&all("fields:product"), &mut details);
+        let limit = parse_limit(last("limit"), &mut details);
+        let count = parse_count(last("count"), &mut details);
         let cursor_start =
             last("cursor_start").and_then(|v| int_param("cursor_start", v, &mut details));
         let cursor_end = last("cursor_end").and_then(|v| int_param("cursor_end", v, &mut details));
@@ -584,6 +482,133 @@ impl ListQuery {
         self.filters
             .iter()
             .all(|(field, f)| f.matches(&field.value(d, p)))
+    }
+}
+
+/// The `filter` values: each parsed, validated and bound to its field; with the cache key
+/// parts and whether the default `is_enabled` rule still applies.
+#[allow(clippy::type_complexity)]
+fn parse_filters(
+    texts: &[&str],
+    details: &mut Vec<Detail>,
+) -> (Vec<(FilterField, Filter)>, Vec<String>, bool) {
+    let mut filters = Vec::new();
+    let mut keys = Vec::new();
+    let mut enabled_only = true;
+    for &text in texts {
+        match Filter::parse_validated(text) {
+            Ok(f) => match FilterField::from_name(&f.field) {
+                Some(field) => {
+                    if field == FilterField::IsEnabled {
+                        enabled_only = false;
+                    }
+                    keys.push(f.render());
+                    filters.push((field, f));
+                }
+                None => details.push(Detail::meaning(
+                    "filter",
+                    format!("unknown filter field `{}` at column 1", clip(&f.field)),
+                )),
+            },
+            Err(e) => details.push(Detail::meaning("filter", e.to_string())),
+        }
+    }
+    (filters, keys, enabled_only)
+}
+
+/// The `fields` values.
+fn parse_level_fields(values: &[&str], details: &mut Vec<Detail>) -> LevelFields {
+    let mut level_fields = LevelFields::default();
+    let level_values = api::params::FIELDS.values;
+    for v in split_list("fields", values, details) {
+        if !level_values.contains(&v.as_str()) {
+            details.push(Detail::schema(
+                "fields",
+                format!(
+                    "unknown field {:?}; expected a comma-separated list of {}",
+                    clip(&v),
+                    level_values.join(", ")
+                ),
+            ));
+        } else if v == "all" {
+            level_fields = LevelFields::all();
+        } else if let Some(b) = LevelFields::bit(&v) {
+            level_fields.0 |= b;
+        }
+    }
+    level_fields
+}
+
+/// The `fields:product` values (`None` without the parameter).
+fn parse_product_fields(values: &[&str], details: &mut Vec<Detail>) -> Option<ProductFields> {
+    if values.is_empty() {
+        None
+    } else {
+        let mut mask = 0u64;
+        let allowed = api::params::FIELDS_PRODUCT.values;
+        for v in split_list("fields:product", values, details) {
+            match v.as_str() {
+                _ if !allowed.contains(&v.as_str()) => details.push(Detail::schema(
+                    "fields:product",
+                    format!(
+                        "unknown product field {:?}; expected one of {}",
+                        clip(&v),
+                        allowed.join(", ")
+                    ),
+                )),
+                "basic" => mask |= ProductFields::basic().0,
+                "all" => mask |= ProductFields::all().0,
+                other => mask |= ProductFields::bit(other).unwrap_or(0),
+            }
+        }
+        Some(ProductFields(mask))
+    }
+}
+
+/// The `limit` value, or the default.
+fn parse_limit(value: Option<&str>, details: &mut Vec<Detail>) -> usize {
+    match value {
+        None => default_limit(),
+        Some(v) => match int_param("limit", v, details) {
+            Some(n) if (MIN_LIMIT as i64..=MAX_LIMIT as i64).contains(&n) => n as usize,
+            Some(n) => {
+                details.push(Detail::schema(
+                    "limit",
+                    format!("must be between {MIN_LIMIT} and {MAX_LIMIT}, got {n}"),
+                ));
+                default_limit()
+            }
+            None => default_limit(),
+        },
+    }
+}
+
+/// The `count` value (`0` or `1`).
+fn parse_count(value: Option<&str>, details: &mut Vec<Detail>) -> bool {
+    let count_param = &api::params::COUNT;
+    match value {
+        None => false,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n)
+                if v.trim() == n.to_string()
+                    && count_param.minimum.is_none_or(|m| n >= m)
+                    && count_param.maximum.is_none_or(|m| n <= m) =>
+            {
+                n > 0
+            }
+            _ => {
+                details.push(Detail::schema(
+                    "count",
+                    format!(
+                        "must be an integer from {} to {}, got {:?}",
+                        count_param.minimum.unwrap_or(0),
+                        count_param.maximum.unwrap_or(1),
+                        clip(v)
+                    ),
+                ));
+                false
+            }
+        },
     }
 }
 
