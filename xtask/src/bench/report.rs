@@ -1,0 +1,105 @@
+//! Writing BENCHMARKS.md: the machine line, the generated sections, number formatting.
+
+use super::*;
+
+pub(super) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+pub(super) fn machine(ctx: &Ctx, args: &Args) -> Result<String> {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mem_gib = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let output = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let kernel = output("uname", &["-sr"]);
+    let rustc = output("rustc", &["--version"]);
+    let mut command = "cargo xtask bench".to_owned();
+    if !args.only.is_empty() {
+        write!(command, " --only {}", args.only.join(","))?;
+    }
+    if args.quick {
+        command.push_str(" --quick");
+    }
+    Ok(format!(
+        "| | |\n| --- | --- |\n| CPU | {cpu}, {cores} cores |\n| memory | {mem_gib:.0} GiB |\n\
+         | OS | {kernel} |\n| Rust | {rustc} |\n| profile | release (`cargo bench`), target dir \
+         `{}` |\n| last command | `{command}` ({}) |\n",
+        crate::display_path(&ctx.target),
+        now_utc()
+    ))
+}
+
+pub(super) const START: &str = "<!-- bench:";
+
+pub(super) const END: &str = "<!-- /bench:";
+
+/// Replaces each suite's section (`<!-- bench:NAME -->` ... `<!-- /bench:NAME -->`) and
+/// appends the sections the document lacks.
+pub fn update_markdown(path: &Path, sections: &[(String, String)]) -> Result<()> {
+    let mut doc = fs::read_to_string(path).unwrap_or_else(|_| {
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; see `xtask/src/bench.rs`.\n".to_owned()
+    });
+    for (name, body) in sections {
+        let start = format!("{START}{name} -->");
+        let end = format!("{END}{name} -->");
+        let block = format!("{start}\n{}\n{end}", body.trim_end());
+        match (doc.find(&start), doc.find(&end)) {
+            (Some(s), Some(e)) if e > s => doc.replace_range(s..e + end.len(), &block),
+            _ => {
+                if !doc.ends_with('\n') {
+                    doc.push('\n');
+                }
+                write!(doc, "\n## {name}\n\n{block}\n")?;
+            }
+        }
+    }
+    fs::write(path, doc)?;
+    Ok(())
+}
+
+pub(super) fn holds(ok: bool) -> &'static str {
+    if ok { "holds" } else { "MISSED" }
+}
+
+pub(super) fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+pub(super) fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
