@@ -7,6 +7,10 @@
 //!    status, and no example or recorded response has a field the spec lacks;
 //! 3. spec ⇄ its previous revision: a breaking-change report against a git base (fails
 //!    only with `--deny-breaking`).
+//!
+//! Why one file of this length: the four checks and the readers of examples and recordings
+//! they use; each check is its own function (`snapshot_check`, `examples_check`,
+//! `facade_check`, `breaking_check`).
 
 use std::{
     collections::BTreeSet,

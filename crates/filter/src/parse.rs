@@ -1,5 +1,8 @@
 //! The parser: wire text to [`Filter`], plus the byte positions of every part (used to place
 //! validation errors).
+//!
+//! Why one file of this length: the second half is the unit tests of the private scanner
+//! and parser (positions, every error kind); the parser itself is about 650 lines.
 
 use crate::ast::{Condition, Expr, Filter, Op, Value};
 use crate::error::{ParseError, ParseErrorKind as K, clip};

@@ -719,6 +719,39 @@ mod tests {
                 .to_string()
                 .contains("duplicate")
         );
+        // Errors name the member at fault, nested ones with their path.
+        for (record, names) in [
+            (r#"{"product":{"id":1}}"#, "`product.sku` is missing"),
+            (r#"{"product":{"id":"7","sku":"A"}}"#, "`product.id`"),
+            (
+                r#"{"product":{"id":1,"sku":"A"},"qty_on_hand":"3"}"#,
+                "`qty_on_hand`",
+            ),
+            (
+                r#"{"product":{"id":1,"sku":"A","barcodes":[1]}}"#,
+                "`product.barcodes[0]`",
+            ),
+            (
+                r#"{"product":{"id":1,"sku":"A","packaging":{"can_tip":"yes"}}}"#,
+                "`product.packaging.can_tip`",
+            ),
+            (
+                r#"{"product":{"id":1,"sku":"A","custom_fields":[{"label":"x"}]}}"#,
+                "`product.custom_fields[0].code` is missing",
+            ),
+            (
+                r#"{"product":{"id":0,"sku":"A"}}"#,
+                "`product.id` must be in 1..=4294967295",
+            ),
+            (
+                r#"{"product":{"id":1,"sku":"A","updated_at":"soon"}}"#,
+                "`updated_at` is not an RFC 3339",
+            ),
+            ("[1]", "a record must be an object"),
+        ] {
+            let err = Dataset::from_json_str(record).unwrap_err().to_string();
+            assert!(err.contains(names), "{record}: {err}");
+        }
         let ok =
             r#"[{"product":{"id":2,"sku":"B"},"qty_on_hand":3},{"product":{"id":1,"sku":"A"}}]"#;
         let ds = Dataset::from_json_str(ok).unwrap();

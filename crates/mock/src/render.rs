@@ -1,5 +1,8 @@
 //! Serialising levels, products and pages straight from the compact dataset (no
 //! intermediate `serde_json::Value`s).
+//!
+//! Why one file of this length: the level, product and page serialisers share the field
+//! masks and the fault mutations, and are read together when a page's bytes are in question.
 
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};

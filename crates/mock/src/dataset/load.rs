@@ -1,7 +1,131 @@
-//! Reading records (the NDJSON / JSON file format).
+//! Reading records (the NDJSON / JSON file format): each record is deserialised into the
+//! structs below (serde derive; `null` reads as absent), then stored compactly.
+
+use serde::Deserialize;
 
 use super::*;
 
+/// A record: a level with its full product.
+#[derive(Deserialize)]
+struct RecordIn {
+    product: ProductIn,
+    warehouse: Option<RefIn>,
+    updated_at: Option<String>,
+    /// The quantities, read by [`QTY_NAMES`], and anything else (ignored).
+    #[serde(flatten)]
+    rest: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+struct ProductIn {
+    id: i64,
+    sku: String,
+    name: Option<String>,
+    vendor_sku: Option<String>,
+    external_id: Option<String>,
+    goods_type: Option<String>,
+    barcodes: Option<Vec<String>>,
+    product_type: Option<String>,
+    is_enabled: Option<bool>,
+    is_available: Option<bool>,
+    is_visible: Option<bool>,
+    merchant: Option<RefIn>,
+    lot_type: Option<RefIn>,
+    weight: Option<MeasureIn>,
+    dimensions: Option<DimensionsIn>,
+    volume: Option<MeasureIn>,
+    inventory: Option<InventoryIn>,
+    /// Kept as JSON: equal objects are stored once (keyed by their text).
+    export: Option<Json>,
+    regulated_goods: Option<Json>,
+    packaging: Option<Json>,
+    custom_fields: Option<Vec<CustomFieldIn>>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefIn {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct MeasureIn {
+    value: Option<f64>,
+    unit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DimensionsIn {
+    length: Option<f64>,
+    width: Option<f64>,
+    height: Option<f64>,
+    unit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct InventoryIn {
+    backorders: Option<bool>,
+    dynamic_allocation: Option<bool>,
+    virtual_inventory: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExportIn {
+    description: Option<String>,
+    customs_value: Option<MoneyIn>,
+    country_of_manufacture: Option<String>,
+    hs_base_code: Option<String>,
+    hs_country_extension: Option<Vec<HsExtensionIn>>,
+}
+
+#[derive(Deserialize)]
+struct MoneyIn {
+    amount: Option<f64>,
+    currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HsExtensionIn {
+    country_id: Option<String>,
+    extension: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RegulatedIn {
+    regulation: Option<RefIn>,
+    technical_name: Option<String>,
+    additional_information: Option<String>,
+    net_weight: Option<MeasureIn>,
+    container_type: Option<String>,
+    container_meets_hazmat_specs: Option<bool>,
+    regulation_units: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PackagingIn {
+    require_packaging: Option<bool>,
+    require_weight_check: Option<bool>,
+    require_confirmation_per_item: Option<bool>,
+    is_ship_separately: Option<bool>,
+    can_tip: Option<bool>,
+    can_contain_other_items: Option<bool>,
+    is_handling_surcharge: Option<bool>,
+    unit_quantity: Option<i64>,
+    bulk_quantity: Option<i64>,
+    max_per_package: Option<i64>,
+    ship_separately_tag: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomFieldIn {
+    code: String,
+    label: Option<String>,
+    #[serde(default)]
+    value: Json,
+}
+
+/// Collects records into a [`Data`].
 #[derive(Default)]
 pub(super) struct Loader {
     b: Builder,
@@ -21,120 +145,85 @@ impl Ctx {
             message: message.into(),
         }
     }
-}
 
-fn obj<'a>(v: &'a Json, what: &str, ctx: &Ctx) -> Result<&'a Map<String, Json>, DatasetError> {
-    v.as_object()
-        .ok_or_else(|| ctx.err(format!("{what} must be an object")))
-}
-
-/// `Some(value)` unless missing or null.
-fn get<'a>(m: &'a Map<String, Json>, key: &str) -> Option<&'a Json> {
-    m.get(key).filter(|v| !v.is_null())
-}
-
-fn string<'a>(
-    m: &'a Map<String, Json>,
-    key: &str,
-    ctx: &Ctx,
-) -> Result<Option<&'a str>, DatasetError> {
-    match get(m, key) {
-        None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ctx.err(format!("`{key}` must be a string"))),
+    /// Deserialises `v` as `T`, naming the member at fault (`product.id`) in the error.
+    fn read<'de, T: Deserialize<'de>>(&self, v: &'de Json, at: &str) -> Result<T, DatasetError> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let mut path = e.path().to_string();
+            if path == "." {
+                path = String::new();
+            }
+            let inner = e.into_inner().to_string();
+            // "missing field `id`" names the member below the path.
+            let (path, message) = match inner
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split_once('`'))
+            {
+                Some((field, _)) => (join(&join(at, &path), field), "is missing".to_owned()),
+                None => (join(at, &path), inner),
+            };
+            if path.is_empty() {
+                self.err(message)
+            } else {
+                self.err(format!("`{path}` {message}"))
+            }
+        })
     }
 }
 
-fn int(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<i64>, DatasetError> {
-    match get(m, key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ctx.err(format!("`{key}` must be an integer"))),
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_owned(),
+        (_, true) => a.to_owned(),
+        _ => format!("{a}.{b}"),
     }
 }
 
-fn num(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<f64>, DatasetError> {
-    match get(m, key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| ctx.err(format!("`{key}` must be a number"))),
-    }
+fn ref_id(r: Option<&RefIn>, key: &str, ctx: &Ctx) -> Result<Option<u32>, DatasetError> {
+    r.map(|r| {
+        u32::try_from(r.id).map_err(|_| ctx.err(format!("`{key}.id` must be in 0..=4294967295")))
+    })
+    .transpose()
 }
 
-fn boolean(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<bool>, DatasetError> {
-    match get(m, key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_bool()
-            .map(Some)
-            .ok_or_else(|| ctx.err(format!("`{key}` must be a boolean"))),
-    }
-}
-
-fn ts(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<i64>, DatasetError> {
-    match string(m, key, ctx)? {
-        None => Ok(None),
-        Some(s) => time::parse(s)
-            .map(Some)
-            .ok_or_else(|| ctx.err(format!("`{key}` is not an RFC 3339 timestamp: {s:?}"))),
-    }
-}
-
-fn ref_id(m: &Map<String, Json>, key: &str, ctx: &Ctx) -> Result<Option<u32>, DatasetError> {
-    match get(m, key) {
-        None => Ok(None),
-        Some(v) => {
-            let o = obj(v, key, ctx)?;
-            let id = int(o, "id", ctx)?.ok_or_else(|| ctx.err(format!("`{key}.id` is missing")))?;
-            u32::try_from(id)
-                .map(Some)
-                .map_err(|_| ctx.err(format!("`{key}.id` must be in 0..=4294967295")))
-        }
-    }
+fn ts(text: Option<&str>, key: &str, ctx: &Ctx) -> Result<Option<i64>, DatasetError> {
+    text.map(|s| {
+        time::parse(s)
+            .ok_or_else(|| ctx.err(format!("`{key}` is not an RFC 3339 timestamp: {s:?}")))
+    })
+    .transpose()
 }
 
 impl Loader {
     pub(super) fn add(&mut self, v: &Json, record: usize) -> Result<(), DatasetError> {
         let ctx = Ctx { record };
-        let level = obj(v, "a record", &ctx)?;
-        let pv = level
-            .get("product")
-            .ok_or_else(|| ctx.err("`product` is missing"))?;
-        let p = obj(pv, "`product`", &ctx)?;
-        let id = int(p, "id", &ctx)?.ok_or_else(|| ctx.err("`product.id` is missing"))?;
-        let id = u32::try_from(id)
+        if !v.is_object() {
+            return Err(ctx.err("a record must be an object"));
+        }
+        let r: RecordIn = ctx.read(v, "")?;
+        let p = r.product;
+        let id = u32::try_from(p.id)
             .ok()
             .filter(|&i| i > 0)
             .ok_or_else(|| ctx.err("`product.id` must be in 1..=4294967295"))?;
-        let sku = string(p, "sku", &ctx)?.ok_or_else(|| ctx.err("`product.sku` is missing"))?;
         let b = &mut self.b;
-        let sku = b.push(sku);
-        let name = b.push(string(p, "name", &ctx)?.unwrap_or_default());
-        let vendor_sku = b.opt_push(string(p, "vendor_sku", &ctx)?);
-        let external_id = b.opt_push(string(p, "external_id", &ctx)?);
+        let sku = b.push(&p.sku);
+        let name = b.push(p.name.as_deref().unwrap_or_default());
+        let vendor_sku = b.opt_push(p.vendor_sku.as_deref());
+        let external_id = b.opt_push(p.external_id.as_deref());
         let goods_type = b.intern(
-            string(p, "goods_type", &ctx)?
+            p.goods_type
+                .as_deref()
                 .unwrap_or(GoodsType::KNOWN.first().copied().unwrap_or_default()),
         );
-        let barcodes = match get(p, "barcodes") {
+        let barcodes = match &p.barcodes {
             None => List::NULL,
-            Some(Json::Array(items)) => {
-                let mut spans = Vec::with_capacity(items.len());
-                for item in items {
-                    let s = item
-                        .as_str()
-                        .ok_or_else(|| ctx.err("`barcodes` must hold strings"))?;
-                    spans.push(b.push(s));
-                }
+            Some(items) => {
+                let spans: Vec<Span> = items.iter().map(|s| b.push(s)).collect();
                 b.list(spans)
             }
-            Some(_) => return Err(ctx.err("`barcodes` must be an array")),
         };
-        let product_type = match string(p, "product_type", &ctx)? {
+        let product_type = match p.product_type.as_deref() {
             None => 0,
             Some(t) => product_type_index(t.parse::<ProductType>().map_err(|_| {
                 ctx.err(format!(
@@ -148,20 +237,20 @@ impl Loader {
             })?),
         };
         let mut flags = 0u16;
-        for (key, bit, default) in [
-            ("is_enabled", flag::ENABLED, true),
-            ("is_available", flag::AVAILABLE, true),
-            ("is_visible", flag::VISIBLE, true),
+        for (value, bit) in [
+            (p.is_enabled, flag::ENABLED),
+            (p.is_available, flag::AVAILABLE),
+            (p.is_visible, flag::VISIBLE),
         ] {
-            if boolean(p, key, &ctx)?.unwrap_or(default) {
+            if value.unwrap_or(true) {
                 flags |= bit;
             }
         }
         let mut product = Product {
             id,
-            merchant_id: ref_id(p, "merchant", &ctx)?.unwrap_or(0),
-            warehouse_id: ref_id(level, "warehouse", &ctx)?.unwrap_or(1),
-            lot_type_id: ref_id(p, "lot_type", &ctx)?.unwrap_or(0),
+            merchant_id: ref_id(p.merchant.as_ref(), "merchant", &ctx)?.unwrap_or(0),
+            warehouse_id: ref_id(r.warehouse.as_ref(), "warehouse", &ctx)?.unwrap_or(1),
+            lot_type_id: ref_id(p.lot_type.as_ref(), "lot_type", &ctx)?.unwrap_or(0),
             sku,
             name,
             vendor_sku,
@@ -186,57 +275,56 @@ impl Loader {
             level_updated_at: 0,
             qty: [0; 10],
         };
-        if let Some(w) = get(p, "weight") {
-            let w = obj(w, "`weight`", &ctx)?;
+        if let Some(w) = &p.weight {
             product.flags |= flag::WEIGHT;
-            product.weight = num(w, "value", &ctx)?.unwrap_or(0.0) as f32;
-            product.weight_unit = self.b.opt_intern(string(w, "unit", &ctx)?);
+            product.weight = w.value.unwrap_or(0.0) as f32;
+            product.weight_unit = self.b.opt_intern(w.unit.as_deref());
         }
-        if let Some(d) = get(p, "dimensions") {
-            let d = obj(d, "`dimensions`", &ctx)?;
+        if let Some(d) = &p.dimensions {
             product.flags |= flag::DIMENSIONS;
-            for (i, k) in ["length", "width", "height"].iter().enumerate() {
-                product.dims[i] = num(d, k, &ctx)?.unwrap_or(0.0) as f32;
-            }
-            product.dims_unit = self.b.opt_intern(string(d, "unit", &ctx)?);
+            product.dims = [d.length, d.width, d.height].map(|x| x.unwrap_or(0.0) as f32);
+            product.dims_unit = self.b.opt_intern(d.unit.as_deref());
         }
-        if let Some(vol) = get(p, "volume") {
-            let vol = obj(vol, "`volume`", &ctx)?;
+        if let Some(vol) = &p.volume {
             product.flags |= flag::VOLUME;
-            product.volume = num(vol, "value", &ctx)?.unwrap_or(0.0) as f32;
-            product.volume_unit = self.b.opt_intern(string(vol, "unit", &ctx)?);
+            product.volume = vol.value.unwrap_or(0.0) as f32;
+            product.volume_unit = self.b.opt_intern(vol.unit.as_deref());
         }
-        if let Some(inv) = get(p, "inventory") {
-            let inv = obj(inv, "`inventory`", &ctx)?;
+        if let Some(inv) = &p.inventory {
             product.flags |= flag::INVENTORY;
-            if boolean(inv, "backorders", &ctx)?.unwrap_or(false) {
+            if inv.backorders.unwrap_or(false) {
                 product.flags |= flag::BACKORDERS;
             }
-            if boolean(inv, "dynamic_allocation", &ctx)?.unwrap_or(false) {
+            if inv.dynamic_allocation.unwrap_or(false) {
                 product.flags |= flag::DYNAMIC_ALLOCATION;
             }
-            product.virtual_inventory = self.b.opt_intern(string(inv, "virtual_inventory", &ctx)?);
+            product.virtual_inventory = self.b.opt_intern(inv.virtual_inventory.as_deref());
         }
-        if let Some(e) = get(p, "export") {
+        if let Some(e) = &p.export {
             product.export = self.export(e, &ctx)?;
         }
-        if let Some(r) = get(p, "regulated_goods") {
-            product.regulated = self.regulated(r, &ctx)?;
+        if let Some(rg) = &p.regulated_goods {
+            product.regulated = self.regulated(rg, &ctx)?;
         }
-        if let Some(pk) = get(p, "packaging") {
+        if let Some(pk) = &p.packaging {
             product.packaging = self.packaging(pk, &ctx)?;
         }
-        if let Some(cf) = get(p, "custom_fields") {
-            product.custom_fields = self.custom_fields(cf, &ctx)?;
+        if let Some(cf) = &p.custom_fields {
+            product.custom_fields = self.custom_fields(cf);
         }
-        let level_updated = ts(level, "updated_at", &ctx)?;
-        let created = ts(p, "created_at", &ctx)?;
-        let updated = ts(p, "updated_at", &ctx)?;
+        let level_updated = ts(r.updated_at.as_deref(), "updated_at", &ctx)?;
+        let created = ts(p.created_at.as_deref(), "created_at", &ctx)?;
+        let updated = ts(p.updated_at.as_deref(), "updated_at", &ctx)?;
         product.created_at = created.or(updated).or(level_updated).unwrap_or(0);
         product.updated_at = updated.unwrap_or(product.created_at);
         product.level_updated_at = level_updated.unwrap_or(product.updated_at);
         for (i, name) in QTY_NAMES.iter().enumerate() {
-            let v = int(level, name, &ctx)?.unwrap_or(0);
+            let v = match r.rest.get(*name) {
+                None | Some(Json::Null) => 0,
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| ctx.err(format!("`{name}` must be an integer")))?,
+            };
             product.qty[i] = i32::try_from(v)
                 .map_err(|_| ctx.err(format!("`{name}` does not fit in 32 bits")))?;
         }
@@ -249,43 +337,38 @@ impl Loader {
         if let Some(i) = self.exports.get(&key) {
             return Ok(*i);
         }
-        let e = obj(v, "`export`", ctx)?;
-        let customs_value = match get(e, "customs_value") {
-            None => None,
-            Some(cv) => {
-                let cv = obj(cv, "`customs_value`", ctx)?;
-                Some((
-                    num(cv, "amount", ctx)?.unwrap_or(0.0),
-                    self.b.opt_intern(string(cv, "currency", ctx)?),
-                ))
-            }
-        };
-        let hs_country_extension = match get(e, "hs_country_extension") {
+        let e: ExportIn = ctx.read(v, "product.export")?;
+        let b = &mut self.b;
+        let customs_value = e.customs_value.map(|cv| {
+            (
+                cv.amount.unwrap_or(0.0),
+                b.opt_intern(cv.currency.as_deref()),
+            )
+        });
+        let hs_country_extension = match &e.hs_country_extension {
             None => List::NULL,
-            Some(Json::Array(items)) => {
-                let start = self.b.data.hs_ext.len();
+            Some(items) => {
+                let start = b.data.hs_ext.len();
                 for item in items {
-                    let o = obj(item, "`hs_country_extension[]`", ctx)?;
-                    let c = self.b.opt_intern(string(o, "country_id", ctx)?);
-                    let x = self.b.opt_intern(string(o, "extension", ctx)?);
-                    self.b.data.hs_ext.push((c, x));
+                    let c = b.opt_intern(item.country_id.as_deref());
+                    let x = b.opt_intern(item.extension.as_deref());
+                    b.data.hs_ext.push((c, x));
                 }
                 List {
                     start: start as u32,
                     len: items.len() as u32,
                 }
             }
-            Some(_) => return Err(ctx.err("`hs_country_extension` must be an array")),
         };
         let export = Export {
-            description: self.b.opt_intern(string(e, "description", ctx)?),
+            description: b.opt_intern(e.description.as_deref()),
             customs_value,
-            country_of_manufacture: self.b.opt_intern(string(e, "country_of_manufacture", ctx)?),
-            hs_base_code: self.b.opt_intern(string(e, "hs_base_code", ctx)?),
+            country_of_manufacture: b.opt_intern(e.country_of_manufacture.as_deref()),
+            hs_base_code: b.opt_intern(e.hs_base_code.as_deref()),
             hs_country_extension,
         };
-        let i = self.b.data.exports.len() as u32;
-        self.b.data.exports.push(export);
+        let i = b.data.exports.len() as u32;
+        b.data.exports.push(export);
         self.exports.insert(key, i);
         Ok(i)
     }
@@ -295,28 +378,22 @@ impl Loader {
         if let Some(i) = self.regulated.get(&key) {
             return Ok(*i);
         }
-        let r = obj(v, "`regulated_goods`", ctx)?;
-        let net_weight = match get(r, "net_weight") {
-            None => None,
-            Some(w) => {
-                let w = obj(w, "`net_weight`", ctx)?;
-                Some((
-                    num(w, "value", ctx)?.unwrap_or(0.0),
-                    self.b.opt_intern(string(w, "unit", ctx)?),
-                ))
-            }
-        };
+        let r: RegulatedIn = ctx.read(v, "product.regulated_goods")?;
+        let b = &mut self.b;
+        let net_weight = r
+            .net_weight
+            .map(|w| (w.value.unwrap_or(0.0), b.opt_intern(w.unit.as_deref())));
         let reg = Regulated {
-            regulation_id: ref_id(r, "regulation", ctx)?,
-            technical_name: self.b.opt_intern(string(r, "technical_name", ctx)?),
-            additional_information: self.b.opt_intern(string(r, "additional_information", ctx)?),
+            regulation_id: ref_id(r.regulation.as_ref(), "regulation", ctx)?,
+            technical_name: b.opt_intern(r.technical_name.as_deref()),
+            additional_information: b.opt_intern(r.additional_information.as_deref()),
             net_weight,
-            container_type: self.b.opt_intern(string(r, "container_type", ctx)?),
-            container_meets_hazmat_specs: boolean(r, "container_meets_hazmat_specs", ctx)?,
-            regulation_units: int(r, "regulation_units", ctx)?,
+            container_type: b.opt_intern(r.container_type.as_deref()),
+            container_meets_hazmat_specs: r.container_meets_hazmat_specs,
+            regulation_units: r.regulation_units,
         };
-        let i = self.b.data.regulated.len() as u32;
-        self.b.data.regulated.push(reg);
+        let i = b.data.regulated.len() as u32;
+        b.data.regulated.push(reg);
         self.regulated.insert(key, i);
         Ok(i)
     }
@@ -326,30 +403,30 @@ impl Loader {
         if let Some(i) = self.packagings.get(&key) {
             return Ok(*i);
         }
-        let p = obj(v, "`packaging`", ctx)?;
+        let p: PackagingIn = ctx.read(v, "product.packaging")?;
         let mut flags = 0u8;
-        for (k, bit) in [
-            ("require_packaging", pack::REQUIRE_PACKAGING),
-            ("require_weight_check", pack::REQUIRE_WEIGHT_CHECK),
+        for (value, bit) in [
+            (p.require_packaging, pack::REQUIRE_PACKAGING),
+            (p.require_weight_check, pack::REQUIRE_WEIGHT_CHECK),
             (
-                "require_confirmation_per_item",
+                p.require_confirmation_per_item,
                 pack::REQUIRE_CONFIRMATION_PER_ITEM,
             ),
-            ("is_ship_separately", pack::IS_SHIP_SEPARATELY),
-            ("can_tip", pack::CAN_TIP),
-            ("can_contain_other_items", pack::CAN_CONTAIN_OTHER_ITEMS),
-            ("is_handling_surcharge", pack::IS_HANDLING_SURCHARGE),
+            (p.is_ship_separately, pack::IS_SHIP_SEPARATELY),
+            (p.can_tip, pack::CAN_TIP),
+            (p.can_contain_other_items, pack::CAN_CONTAIN_OTHER_ITEMS),
+            (p.is_handling_surcharge, pack::IS_HANDLING_SURCHARGE),
         ] {
-            if boolean(p, k, ctx)?.unwrap_or(false) {
+            if value.unwrap_or(false) {
                 flags |= bit;
             }
         }
         let packaging = Packaging {
             flags,
-            unit_quantity: int(p, "unit_quantity", ctx)?,
-            bulk_quantity: int(p, "bulk_quantity", ctx)?,
-            max_per_package: int(p, "max_per_package", ctx)?,
-            ship_separately_tag: self.b.opt_intern(string(p, "ship_separately_tag", ctx)?),
+            unit_quantity: p.unit_quantity,
+            bulk_quantity: p.bulk_quantity,
+            max_per_package: p.max_per_package,
+            ship_separately_tag: self.b.opt_intern(p.ship_separately_tag.as_deref()),
         };
         let i = self.b.data.packagings.len() as u32;
         self.b.data.packagings.push(packaging);
@@ -357,36 +434,30 @@ impl Loader {
         Ok(i)
     }
 
-    fn custom_fields(&mut self, v: &Json, ctx: &Ctx) -> Result<List, DatasetError> {
-        let items = v
-            .as_array()
-            .ok_or_else(|| ctx.err("`custom_fields` must be an array"))?;
+    fn custom_fields(&mut self, items: &[CustomFieldIn]) -> List {
         let start = self.b.data.custom_fields.len();
         for item in items {
-            let o = obj(item, "`custom_fields[]`", ctx)?;
-            let code = string(o, "code", ctx)?
-                .ok_or_else(|| ctx.err("`custom_fields[].code` is missing"))?;
-            let code = self.b.intern(code);
-            let label = self.b.opt_intern(string(o, "label", ctx)?);
-            let value = match o.get("value") {
-                None | Some(Json::Null) => CfValue::Null,
-                Some(Json::Bool(b)) => CfValue::Bool(*b),
-                Some(Json::Number(n)) => match n.as_i64() {
+            let code = self.b.intern(&item.code);
+            let label = self.b.opt_intern(item.label.as_deref());
+            let value = match &item.value {
+                Json::Null => CfValue::Null,
+                Json::Bool(b) => CfValue::Bool(*b),
+                Json::Number(n) => match n.as_i64() {
                     Some(i) => CfValue::Int(i),
                     None => CfValue::Float(n.as_f64().unwrap_or(0.0)),
                 },
-                Some(Json::String(s)) => CfValue::Str(self.b.intern(s)),
-                Some(other) => CfValue::Json(self.b.intern(&other.to_string())),
+                Json::String(s) => CfValue::Str(self.b.intern(s)),
+                other => CfValue::Json(self.b.intern(&other.to_string())),
             };
             self.b
                 .data
                 .custom_fields
                 .push(CustomField { code, label, value });
         }
-        Ok(List {
+        List {
             start: start as u32,
             len: items.len() as u32,
-        })
+        }
     }
 
     pub(super) fn finish(self) -> Result<Dataset, DatasetError> {

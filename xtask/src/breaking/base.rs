@@ -1,0 +1,144 @@
+//! Which revision of the spec to compare with: the last release tag, the branch point,
+//! or the revision before the last change of the spec, read from git.
+
+use super::*;
+
+/// The base revision's spec, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// The spec at the base revision.
+    Found {
+        /// How the base was chosen, for the report (e.g. `merge-base HEAD main (1a2b3c4)`).
+        label: String,
+        /// The spec text at that revision.
+        text: String,
+    },
+    /// No base to compare with, and why.
+    Unavailable(String),
+}
+
+/// Finds the spec to compare with. With `base`, the spec at that revision. Without it:
+/// - the last release tag (`v*`) reachable from `HEAD`, when there is one;
+/// - otherwise, on a branch, `git merge-base HEAD main` (what the branch started from);
+/// - otherwise (on `main` itself, where the merge-base is `HEAD`): `HEAD` when the working
+///   tree changes the spec, else the revision before the last commit that changed the spec
+///   (so a clean checkout of `main` compares the latest spec change, not the spec with
+///   itself).
+///
+/// `spec_rel` is the spec's path relative to `root`.
+pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
+    let git = |args: &[&str]| -> std::result::Result<String, String> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("git could not be started ({e})"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    };
+    let head = match git(&["rev-parse", "--verify", "HEAD"]) {
+        Ok(h) => h,
+        Err(e) => return Base::Unavailable(format!("no git history to compare with ({e})")),
+    };
+    let short = |sha: &str| sha.chars().take(10).collect::<String>();
+    let spec_arg = format!("./{spec_rel}");
+    let (rev, label) = match base {
+        Some(rev) => match git(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
+            Ok(sha) => (sha.clone(), format!("{rev} ({})", short(&sha))),
+            Err(e) => {
+                return Base::Unavailable(format!("the base revision `{rev}` is unknown ({e})"));
+            }
+        },
+        None => {
+            let tag = git(&["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
+                .ok()
+                .filter(|t| !t.is_empty());
+            match (tag, git(&["merge-base", "HEAD", "main"])) {
+                (Some(tag), _) => {
+                    match git(&["rev-parse", "--verify", &format!("{tag}^{{commit}}")]) {
+                        Ok(sha) => (
+                            sha.clone(),
+                            format!("the last release {tag} ({})", short(&sha)),
+                        ),
+                        Err(e) => {
+                            return Base::Unavailable(format!("tag {tag} is unreadable ({e})"));
+                        }
+                    }
+                }
+                (None, Ok(sha)) if sha != head => (
+                    sha.clone(),
+                    format!("merge-base HEAD main ({})", short(&sha)),
+                ),
+                (None, _) => {
+                    let dirty = git(&["diff", "--quiet", "HEAD", "--", &spec_arg]).is_err();
+                    if dirty {
+                        (
+                            head.clone(),
+                            format!("HEAD ({}; the working tree changes the spec)", short(&head)),
+                        )
+                    } else {
+                        let last = match git(&["log", "-1", "--format=%H", "HEAD", "--", &spec_arg])
+                        {
+                            Ok(c) if !c.is_empty() => c,
+                            Ok(_) => {
+                                return Base::Unavailable(format!(
+                                    "no commit has changed {spec_rel} yet"
+                                ));
+                            }
+                            Err(e) => return Base::Unavailable(format!("git log failed ({e})")),
+                        };
+                        match git(&["rev-parse", "--verify", &format!("{last}^")]) {
+                            Ok(parent) => (
+                                parent.clone(),
+                                format!(
+                                    "{} (before {}, the last commit that changed {spec_rel})",
+                                    short(&parent),
+                                    short(&last)
+                                ),
+                            ),
+                            Err(_) => {
+                                return Base::Unavailable(format!(
+                                    "{spec_rel} was added by the first commit ({}): no earlier \
+                                     revision to compare with",
+                                    short(&last)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    match git(&["show", &format!("{rev}:{spec_arg}")]) {
+        Ok(text) => Base::Found { label, text },
+        Err(e) => Base::Unavailable(format!("{spec_rel} does not exist at {label} ({e})")),
+    }
+}
+
+/// Compares the working-tree spec with the base revision's; used by `cargo xtask check`.
+/// Returns the report, or `None` (with the reason printed) when there is no base.
+pub fn against_base(
+    root: &Path,
+    spec_rel: &str,
+    base: Option<&str>,
+    deny_breaking: bool,
+) -> Result<Option<(String, Report)>> {
+    let current = spec::load(&root.join(spec_rel))?;
+    match base_spec(root, spec_rel, base) {
+        Base::Found { label, text } => {
+            let old = spec::parse(&text)
+                .with_context(|| format!("the spec at {label} does not parse"))?;
+            Ok(Some((label, compare(&old, &current))))
+        }
+        Base::Unavailable(why) => {
+            if deny_breaking && base.is_some() {
+                bail!("cannot compare with the base revision: {why}");
+            }
+            println!("   skipped: {why}");
+            Ok(None)
+        }
+    }
+}
