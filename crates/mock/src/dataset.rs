@@ -1,5 +1,7 @@
 //! The mock's data: one [`TotalLevel`-with-product record](crate#the-dataset) per product,
 //! stored compactly and serialised on demand.
+//!
+//! Length: about 660 lines of code; the rest of the file is its unit tests.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};

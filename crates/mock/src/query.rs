@@ -1,4 +1,6 @@
 //! Parsing and validating the query of `GET /api/global/v1/inventory/levels/total`.
+//!
+//! Length: about 610 lines of code; the rest of the file is its unit tests.
 
 use std::cmp::Ordering;
 
