@@ -41,6 +41,11 @@ struct Mirror {
     path: std::path::PathBuf,
     columns: Vec<&'static str>,
     upsert: String,
+    /// The stored state as this process last read or wrote it: a page is only written
+    /// when the database still holds it (else another `sync` wrote meanwhile).
+    expected_state: Option<String>,
+    /// `--full`: empty the mirror in the first page's transaction.
+    clear_first: bool,
 }
 
 impl Mirror {
@@ -99,6 +104,8 @@ impl Mirror {
             path: path.to_owned(),
             columns,
             upsert,
+            expected_state: None,
+            clear_first: false,
         })
     }
 
@@ -106,15 +113,18 @@ impl Mirror {
         db_failure(&self.path, e)
     }
 
+    /// The stored state's text, if any.
+    fn state_text(conn: &Connection) -> rusqlite::Result<Option<String>> {
+        conn.query_row("SELECT state FROM sync_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()
+    }
+
     /// The stored state, if any.
-    fn state(&self) -> Result<Option<SyncState>, Failure> {
-        let text: Option<String> = self
-            .conn
-            .query_row("SELECT state FROM sync_state WHERE id = 1", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.fail(&e))?;
+    fn state(&mut self) -> Result<Option<SyncState>, Failure> {
+        let text = Self::state_text(&self.conn).map_err(|e| self.fail(&e))?;
+        self.expected_state = text.clone();
         text.map(|t| {
             serde_json::from_str(&t).map_err(|e| {
                 Failure::usage(format!(
@@ -127,20 +137,28 @@ impl Mirror {
         .transpose()
     }
 
-    /// Empties the mirror and its state (for `--full`).
-    fn clear(&mut self) -> Result<(), Failure> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE; DELETE FROM levels; DELETE FROM sync_state; COMMIT;")
-            .map_err(|e| self.fail(&e))
-    }
-
-    /// Upserts a page's levels and stores the state after them, in one transaction.
-    fn apply(&mut self, items: &[Item], state: &SyncState) -> Result<(), Failure> {
+    /// Upserts a page's levels and stores the state after them, in one transaction (which
+    /// first empties the mirror on the first page of `--full`). Refuses to write when
+    /// another `sync` changed the stored state since this one read or wrote it.
+    fn apply(&mut self, items: &[&Item], state: &SyncState) -> Result<(), Failure> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| db_failure(&path, &e);
         let state_json = serde_json::to_string(state)
             .map_err(|e| Failure::io(format!("cannot serialise the sync state: {e}")))?;
-        let tx = self.conn.transaction().map_err(fail)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        if Self::state_text(&tx).map_err(fail)? != self.expected_state {
+            return Err(Failure::io(format!(
+                "another `sync` wrote to {} while this one ran; this run stopped without \
+                 writing (the database is consistent). Run one sync at a time per database",
+                path.display()
+            )));
+        }
+        if self.clear_first {
+            tx.execute_batch("DELETE FROM levels").map_err(fail)?;
+        }
         {
             let mut upsert = tx.prepare_cached(&self.upsert).map_err(fail)?;
             for item in items {
@@ -152,10 +170,13 @@ impl Mirror {
         tx.execute(
             "INSERT INTO sync_state (id, state, saved_at) VALUES (1, ?1, ?2) \
              ON CONFLICT(id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at",
-            (state_json, chrono::Utc::now().to_rfc3339()),
+            (&state_json, chrono::Utc::now().to_rfc3339()),
         )
         .map_err(fail)?;
-        tx.commit().map_err(fail)
+        tx.commit().map_err(fail)?;
+        self.expected_state = Some(state_json);
+        self.clear_first = false;
+        Ok(())
     }
 
     fn count(&self) -> Result<i64, Failure> {
@@ -192,10 +213,15 @@ fn row(columns: &[&str], item: &Item) -> Vec<Sql> {
 /// `shipstream-inventory sync`.
 pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
     let mut mirror = Mirror::open(&args.db)?;
-    if args.full {
-        mirror.clear()?;
-    }
-    let state = mirror.state()?.unwrap_or_default();
+    let stored = mirror.state()?;
+    let state = if args.full {
+        // Emptied in the first page's transaction: a --full run stopped before its first
+        // page leaves the mirror as it was.
+        mirror.clear_first = true;
+        SyncState::new()
+    } else {
+        stored.unwrap_or_default()
+    };
     let demo = if args.connection.demo {
         Some(mock::start_demo().await?)
     } else {
@@ -253,7 +279,17 @@ async fn sync(
             record_errors += 1;
             progress.suspend(|| eprintln!("error: {r}"));
         }
-        mirror.apply(&page.items, &page.state)?;
+        // A level without its product id has no row to go to.
+        let (rows, orphans): (Vec<&Item>, Vec<&Item>) =
+            page.items.iter().partition(|i| i.product_id().is_some());
+        for orphan in orphans {
+            record_errors += 1;
+            let json = serde_json::to_string(&orphan.level).unwrap_or_default();
+            progress.suspend(|| {
+                eprintln!("error: a level without its product id cannot be mirrored: {json}")
+            });
+        }
+        mirror.apply(&rows, &page.state)?;
         progress.page(number, page.state.run_counts().delivered);
         last = Some(page.state);
     }
@@ -261,6 +297,13 @@ async fn sync(
     let Some(state) = last else {
         return Err(Failure::new(Code::Contract, "the server returned no page"));
     };
+    if !state.is_complete() {
+        return Err(Failure::new(
+            Code::Contract,
+            "the listing ended before the sync run did; the mirror holds every page so far, and \
+             the next run carries on from there",
+        ));
+    }
     let counts = state.run_counts();
     eprintln!(
         "{kind}: {} levels written, {} unchanged skipped, {number} pages; the mirror {} holds \
@@ -274,10 +317,14 @@ async fn sync(
             .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
     );
     if record_errors > 0 {
-        eprintln!(
-            "error: {record_errors} record(s) could not be decoded; the bookmark was not \
-             advanced, so the next run asks for the same changes again"
-        );
+        if counts.record_errors > 0 {
+            eprintln!(
+                "error: {record_errors} record(s) could not be mirrored (see above); the \
+                 bookmark was not advanced, so the next run asks for the same changes again"
+            );
+        } else {
+            eprintln!("error: {record_errors} record(s) could not be mirrored (see above)");
+        }
         return Ok(Code::Contract);
     }
     Ok(Code::Ok)

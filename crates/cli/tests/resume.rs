@@ -264,3 +264,38 @@ fn demo_exports_can_checkpoint_too() {
         .success()
         .stderr(predicate::str::contains("already complete"));
 }
+
+#[test]
+fn an_export_stopped_by_a_looping_next_is_not_marked_complete() {
+    let mock = Mock::with(120, "repeat-next:nth=2");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("levels.ndjson");
+    let ckpt = dir.path().join("levels.ckpt");
+    let args = [
+        "levels",
+        "--sort",
+        "product_id",
+        "--page-size",
+        "20",
+        "--format",
+        "ndjson",
+        "--output",
+        out.to_str().unwrap(),
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+    ];
+    mock.cli()
+        .args(args)
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("repeats a page"));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ckpt).unwrap()).unwrap();
+    assert_eq!(saved["done"], false, "{saved}");
+    // Rerunning does not claim the export is complete: it says why it cannot go on.
+    mock.cli()
+        .args(args)
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("cannot be resumed"));
+}

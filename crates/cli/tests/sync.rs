@@ -232,10 +232,20 @@ fn a_failed_run_keeps_the_mirror_and_exits_with_the_levels_codes() {
     // run continues from page 3.
     assert_eq!(mirror(&db).len(), 100);
     assert!(state(&db)["run"]["checkpoint"].is_object());
+    let before = mock.requests();
     mock.cli()
         .args(["sync", "--db", db.to_str().unwrap()])
         .assert()
         .success();
+    // It carried on: its first request is page 3's, not a new listing.
+    let first = &mock.server().requests()[before];
+    let page3 = mock.server().dataset().product_ids()[100].to_string();
+    assert_eq!(
+        first.query_values("cursor_start"),
+        [page3.as_str()],
+        "{}",
+        first.uri()
+    );
     assert_eq!(
         diff(&mirror(&db), &expected(mock.server().dataset())),
         (0, 0, 0)
@@ -335,4 +345,43 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
         "{runs} runs, {killed} killed"
     );
     assert_eq!((missing, stale, extra), (0, 0, 0));
+}
+
+#[test]
+fn two_syncs_at_once_on_one_database_never_interleave() {
+    let mock = Mock::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(800, 3))
+            .faults("latency=20ms".parse().unwrap()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.sqlite");
+    // Create the database first, so both runs start from the same stored state.
+    Connection::open(&db).unwrap();
+    let spawn = || {
+        mock.std_command()
+            .args(["sync", "--db", db.to_str().unwrap(), "--page-size", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outputs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
+    assert!(codes.contains(&0), "{codes:?}");
+    let refused = outputs
+        .iter()
+        .find(|o| o.status.code() == Some(1))
+        .unwrap_or_else(|| panic!("one run must stop: {codes:?}"));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("another `sync` wrote"), "{stderr}");
+    mock.cli()
+        .args(["sync", "--db", db.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(
+        diff(&mirror(&db), &expected(mock.server().dataset())),
+        (0, 0, 0)
+    );
 }

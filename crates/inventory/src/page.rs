@@ -106,6 +106,11 @@ pub struct Checkpoint {
     pub(crate) pages: u64,
     /// Levels delivered so far.
     pub(crate) items: u64,
+    /// Why the export could not go on after this page although the server said more
+    /// pages follow (no, a repeated, or an off-origin `next`); such a checkpoint is not
+    /// done, and resuming from it fails with this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stopped: Option<String>,
 }
 
 /// The checkpoint format this release writes and reads.
@@ -118,6 +123,8 @@ struct CheckpointRepr {
     next: Option<String>,
     pages: u64,
     items: u64,
+    #[serde(default)]
+    stopped: Option<String>,
 }
 
 impl TryFrom<CheckpointRepr> for Checkpoint {
@@ -137,6 +144,7 @@ impl TryFrom<CheckpointRepr> for Checkpoint {
             next: r.next,
             pages: r.pages,
             items: r.items,
+            stopped: r.stopped,
         })
     }
 }
@@ -148,12 +156,30 @@ impl Checkpoint {
             next,
             pages,
             items,
+            stopped: None,
         }
     }
 
-    /// True when nothing is left to fetch.
+    /// A checkpoint after a page whose `next` could not be followed although more pages
+    /// follow: not done, and resuming from it fails with `reason`.
+    pub(crate) fn stopped(pages: u64, items: u64, reason: String) -> Self {
+        Self {
+            stopped: Some(reason),
+            ..Self::new(None, pages, items)
+        }
+    }
+
+    /// True when nothing is left to fetch: the server said no more pages follow. A
+    /// checkpoint after a page whose `next` could not be followed is not done
+    /// ([`Checkpoint::stopped_because`]).
     pub fn is_done(&self) -> bool {
-        self.next.is_none()
+        self.next.is_none() && self.stopped.is_none()
+    }
+
+    /// Why the export stopped after this page although the server said more pages
+    /// follow (its `next` was missing, repeated a page, or pointed to another origin).
+    pub fn stopped_because(&self) -> Option<&str> {
+        self.stopped.as_deref()
     }
 
     /// Levels delivered before this checkpoint.

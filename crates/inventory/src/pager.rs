@@ -54,6 +54,12 @@ impl Pager {
         };
         if max_items.is_some_and(|m| checkpoint.items >= m) {
             pager.finished = true;
+        } else if let Some(reason) = checkpoint.stopped {
+            pager.pending = Some(Error::pagination(format!(
+                "the export stopped after page {} because {reason}; it cannot be resumed past \
+                 that page: start it again",
+                checkpoint.pages
+            )));
         } else if let Some(raw) = checkpoint.next {
             let endpoint = pager.client.inner.endpoint.clone();
             match pager.client.resolve_next(&endpoint, &raw) {
@@ -146,11 +152,15 @@ impl Pager {
             let next = next.clone();
             self.inflight = Some(tokio::spawn(async move { client.fetch(&next).await }));
         }
-        let checkpoint = Checkpoint::new(
-            self.next.as_ref().map(|(_, raw)| raw.clone()),
-            self.pages,
-            self.items,
-        );
+        let checkpoint = match &self.pending {
+            // The server said more pages follow, but `next` cannot be followed.
+            Some(e) => Checkpoint::stopped(self.pages, self.items, e.to_string()),
+            None => Checkpoint::new(
+                self.next.as_ref().map(|(_, raw)| raw.clone()),
+                self.pages,
+                self.items,
+            ),
+        };
         Some(Ok(Page {
             entries: decoded.entries,
             included: decoded.included,

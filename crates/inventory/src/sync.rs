@@ -270,9 +270,11 @@ impl SyncRequest {
     }
 
     /// The overlap window (default [`DEFAULT_LOOKBACK`], 60 s): how far before the
-    /// bookmark a run starts looking, to cover clocks that disagree by that much between
-    /// the server's `Date` and its timestamps. Whole seconds; the bookmark's own second is
-    /// always included.
+    /// bookmark a run starts looking, to cover a server whose `Date` and timestamps
+    /// disagree by that much. Whole seconds, at least 1 (a `Date` may be stamped up to a
+    /// second after the data it answers with was read) and at most 365 days; values
+    /// outside are clamped. What the overlap lists again is not delivered again unless it
+    /// changed.
     pub fn lookback(mut self, lookback: Duration) -> Self {
         self.lookback = lookback;
         self
@@ -295,6 +297,12 @@ impl SyncRequest {
     pub fn prefetch(mut self, prefetch: bool) -> Self {
         self.prefetch = prefetch;
         self
+    }
+
+    /// [`SyncRequest::lookback`], clamped to 1 s ..= 365 days.
+    fn lookback_delta(&self) -> chrono::TimeDelta {
+        const MAX: u64 = 365 * 86_400;
+        chrono::TimeDelta::seconds(self.lookback.as_secs().clamp(1, MAX) as i64)
     }
 
     fn listing(&self, pass: Pass) -> crate::TotalLevelsRequest {
@@ -344,7 +352,7 @@ impl SyncRequest {
     pub fn pages(self) -> impl Stream<Item = Result<SyncPage, Error>> + Send + 'static {
         let mut state = self.state.clone();
         if state.run.is_none() {
-            let lookback = chrono::TimeDelta::seconds(self.lookback.as_secs() as i64);
+            let lookback = self.lookback_delta();
             state.run = Some(Run {
                 started: None,
                 from: state.since.map(|t| t - lookback),
@@ -358,10 +366,28 @@ impl SyncRequest {
             (self, state, stream),
             |(req, mut state, stream)| async move {
                 let mut stream = stream?;
-                let page = match stream.next().await? {
-                    Ok(page) => page,
-                    Err(e) => return Some((Err(e), (req, state, None))),
+                let page = match stream.next().await {
+                    Some(Ok(page)) => page,
+                    Some(Err(e)) => return Some((Err(e), (req, state, None))),
+                    None if state.run.is_some() => {
+                        let e = Error::pagination(
+                            "the listing ended before the sync's pass did; the state stays at \
+                             the last page, and the next run carries on from there",
+                        );
+                        return Some((Err(e), (req, state, None)));
+                    }
+                    None => return None,
                 };
+                // More pages follow but `next` cannot be followed: the pager yields why next.
+                // The page is not delivered, so the state stays before it and the next run
+                // asks for it again.
+                if let Some(reason) = page.checkpoint().stopped_because() {
+                    let e = match stream.next().await {
+                        Some(Err(e)) => e,
+                        _ => Error::pagination(reason.to_owned()),
+                    };
+                    return Some((Err(e), (req, state, None)));
+                }
                 let page = match req.absorb(&mut state, page) {
                     Ok(page) => page,
                     Err(e) => return Some((Err(e), (req, state, None))),
@@ -379,7 +405,7 @@ impl SyncRequest {
     /// Folds one page into the state and picks what to deliver.
     fn absorb(&self, state: &mut SyncState, page: Page) -> Result<SyncPage, Error> {
         let server_time = page.server_date();
-        let lookback = chrono::TimeDelta::seconds(self.lookback.as_secs() as i64);
+        let lookback = self.lookback_delta();
         let Some(run) = state.run.as_mut() else {
             return Err(Error::pagination("sync state has no run in progress"));
         };
@@ -392,7 +418,12 @@ impl SyncRequest {
                 )
             })?);
         }
-        let keep_from = run.started.map_or(i64::MIN, |t| (t - lookback).timestamp());
+        // Remember what a later listing of this run or the next run may list again: from
+        // the earlier of this run's window start and the next run's.
+        let next_window = run.started.map_or(i64::MIN, |t| (t - lookback).timestamp());
+        let keep_from = run
+            .from
+            .map_or(next_window, |from| from.timestamp().min(next_window));
         let done = page.checkpoint().is_done();
         let checkpoint = page.checkpoint().clone();
         let mut items = Vec::new();

@@ -126,6 +126,29 @@ async fn a_repeated_next_is_an_error_not_a_loop() {
     assert!(err.is_pagination(), "{err}");
     assert!(err.to_string().contains("repeats a page"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    // The last page's checkpoint is not "done": resuming from it says why it cannot go on,
+    // without a request (so a checkpointing caller never mistakes the export for complete).
+    let checkpoint = results[1].as_ref().unwrap().checkpoint().clone();
+    assert!(!checkpoint.is_done());
+    assert!(
+        checkpoint
+            .stopped_because()
+            .unwrap()
+            .contains("repeats a page")
+    );
+    let json = serde_json::to_string(&checkpoint).unwrap();
+    let resumed: Vec<_> = client(&server)
+        .resume(serde_json::from_str(&json).unwrap())
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(resumed.len(), 1);
+    let err = resumed[0].as_ref().unwrap_err();
+    assert!(
+        err.is_pagination() && err.to_string().contains("cannot be resumed"),
+        "{err}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -42,11 +42,15 @@ fn client(uri: &str) -> Client {
         .unwrap()
 }
 
-/// The data of the fake server, and the filters it was asked for.
+/// The data of the fake server, its clock, and the filters it was asked for.
 #[derive(Clone, Default)]
 struct Fake {
     levels: Arc<Mutex<Vec<Value>>>,
     filters: Arc<Mutex<Vec<Vec<String>>>>,
+    /// The `Date` header (default [`T_HTTP`]).
+    date: Arc<Mutex<Option<String>>>,
+    /// Answer every request with `has_more: true` and a `next` that repeats the page.
+    looping: Arc<Mutex<bool>>,
 }
 
 impl Fake {
@@ -82,9 +86,16 @@ impl Fake {
                     })
                     .cloned()
                     .collect();
+                let date = me.date.lock().unwrap().clone();
+                let mut body = page(&levels);
+                if *me.looping.lock().unwrap() {
+                    body["has_more"] = json!(true);
+                    let uri = format!("{}?{}", req.url.path(), req.url.query().unwrap_or(""));
+                    body["next"] = json!(uri);
+                }
                 ResponseTemplate::new(200)
-                    .insert_header("date", T_HTTP)
-                    .set_body_json(page(&levels))
+                    .insert_header("date", date.as_deref().unwrap_or(T_HTTP))
+                    .set_body_json(body)
             })
             .mount(&server)
             .await;
@@ -93,6 +104,10 @@ impl Fake {
 
     fn set(&self, levels: Vec<Value>) {
         *self.levels.lock().unwrap() = levels;
+    }
+
+    fn set_date(&self, http_date: &str) {
+        *self.date.lock().unwrap() = Some(http_date.to_owned());
     }
 
     fn take_filters(&self) -> Vec<Vec<String>> {
@@ -146,7 +161,8 @@ async fn a_change_in_the_bookmarks_own_second_is_not_missed() {
     );
 
     // Level 2 changes again within the same second: same timestamp, new quantity. A
-    // `updated_at > T` sync would miss it; this one asks from T's own second.
+    // `updated_at > T` sync would miss it; this one asks from T's own second (and the
+    // smallest overlap, 1 s, before it: `lookback(0)` is clamped to 1 s).
     fake.set(vec![level(2, 7, T)]);
     let (items, state) = run(&client, state, 0).await;
     assert_eq!(
@@ -156,8 +172,8 @@ async fn a_change_in_the_bookmarks_own_second_is_not_missed() {
     );
     let filters = fake.take_filters();
     assert_eq!(filters.len(), 2, "levels and products changed since");
-    assert!(filters[0].contains(&r#"updated_at{gt:"2026-03-01T09:59:59Z"}"#.to_owned()));
-    assert!(filters[1].contains(&r#"product_updated_at{gt:"2026-03-01T09:59:59Z"}"#.to_owned()));
+    assert!(filters[0].contains(&r#"updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned()));
+    assert!(filters[1].contains(&r#"product_updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned()));
     assert_eq!(state.run_counts().delivered, 1);
     assert_eq!(state.run_counts().skipped, 1);
 
@@ -167,6 +183,7 @@ async fn a_change_in_the_bookmarks_own_second_is_not_missed() {
     assert_eq!(state.run_counts().skipped, 2);
 
     // The overlap window widens the ask by its length.
+    let _ = fake.take_filters();
     run(&client, state, 60).await;
     let filters = fake.take_filters();
     assert!(
@@ -306,4 +323,58 @@ async fn repeated_syncs_against_a_busy_warehouse_converge_exactly() {
         .count();
     assert_eq!((missing, stale, extra), (0, 0, 0), "{counts}, {runs} runs");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_level_in_both_listings_is_delivered_once_per_run() {
+    let fake = Fake::default();
+    let server = fake.serve().await;
+    let client = client(&server.uri());
+    fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
+    let (_, state) = run(&client, SyncState::new(), 60).await;
+    // 100 s later by the server's clock: level 1 and its product changed at T + 10 s,
+    // so both listings of the run list it.
+    fake.set_date("Sun, 01 Mar 2026 10:01:40 GMT");
+    fake.set(vec![level(1, 6, "2026-03-01T10:00:10Z")]);
+    let (items, state) = run(&client, state, 60).await;
+    assert_eq!(qty(&items), [(1, 6)]);
+    assert_eq!(state.run_counts().delivered, 1);
+    assert_eq!(state.run_counts().skipped, 1);
+}
+
+#[tokio::test]
+async fn the_overlap_covers_timestamps_behind_the_servers_date() {
+    // The server's `Date` says T, but its database stamps a change made after the bookmark
+    // 30 s earlier (clocks that disagree). The 60 s overlap asks for it; a 1 s overlap
+    // would not, which is what the overlap is for.
+    for (lookback, want) in [(60, vec![(1, 9)]), (1, vec![])] {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![level(1, 5, "2026-03-01T08:00:00Z")]);
+        let (_, state) = run(&client, SyncState::new(), lookback).await;
+        fake.set(vec![level(1, 9, "2026-03-01T09:59:30Z")]);
+        let (items, _) = run(&client, state, lookback).await;
+        assert_eq!(qty(&items), want, "lookback {lookback} s");
+    }
+}
+
+#[tokio::test]
+async fn a_next_link_that_cannot_be_followed_stops_the_run_without_moving_the_bookmark() {
+    let fake = Fake::default();
+    let server = fake.serve().await;
+    let client = client(&server.uri());
+    fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
+    *fake.looping.lock().unwrap() = true;
+    let mut pages = std::pin::pin!(client.sync(SyncState::new()).pages());
+    let first = pages.try_next().await;
+    let err = first.unwrap_err();
+    assert!(err.is_pagination(), "{err}");
+    assert!(err.to_string().contains("repeats a page"), "{err}");
+    // No page was delivered, so the caller's stored state is still the one it started
+    // with; once the server is fixed, the run completes.
+    *fake.looping.lock().unwrap() = false;
+    let (items, state) = run(&client, SyncState::new(), 60).await;
+    assert_eq!(qty(&items), [(1, 5)]);
+    assert!(state.synced_as_of().is_some());
 }

@@ -160,3 +160,53 @@ async fn changes_stop_after_the_duration() {
     assert_eq!(a.total(), 20);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_filtered_walk_over_changing_data_lists_each_steady_match_once() {
+    let server = start(
+        MockConfig::default()
+            .dataset(Dataset::generate(2000, 12))
+            .mutate(3000.0, Duration::from_secs(3)),
+    )
+    .await;
+    let first = records(&server.snapshot());
+    let (levels, _) = walk(
+        &server,
+        &url(&[
+            ("filter", "qty_available{gt:100}"),
+            ("filter", BOTH),
+            ("sort", "product_id"),
+            ("limit", "20"),
+        ]),
+    )
+    .await;
+    let last = records(&server.snapshot());
+    assert!(
+        server.live_counts().quantities > 100,
+        "levels changed meanwhile"
+    );
+    let got = ids(&levels);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
+    let by_id = |recs: &[serde_json::Value]| -> std::collections::BTreeMap<u64, serde_json::Value> {
+        recs.iter()
+            .map(|r| (r["product"]["id"].as_u64().unwrap(), r.clone()))
+            .collect()
+    };
+    let (first, last) = (by_id(&first), by_id(&last));
+    let matches = |r: &serde_json::Value| r["qty_available"].as_i64().unwrap() > 100;
+    let got: BTreeSet<u64> = got.into_iter().collect();
+    let mut steady = 0;
+    for (id, a) in &first {
+        let b = &last[id];
+        if a["updated_at"] == b["updated_at"] && matches(a) {
+            // Never changed during the walk, and matching: listed.
+            steady += 1;
+            assert!(got.contains(id), "steady match {id} was not listed");
+        }
+        if a["updated_at"] == b["updated_at"] && !matches(a) {
+            assert!(!got.contains(id), "steady non-match {id} was listed");
+        }
+    }
+    assert!(steady > 100, "{steady}");
+    server.shutdown().await;
+}
