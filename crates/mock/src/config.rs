@@ -55,7 +55,7 @@ pub struct MockConfig {
     pub latest_version: String,
     /// Seed of the fault generator (default 42).
     pub seed: u64,
-    /// Whether requests are recorded for [`MockServer::requests`] (default true).
+    /// Whether requests are recorded for [`MockServer::requests`](crate::MockServer::requests) (default true).
     pub record_requests: bool,
     /// Live mode: level changes a second (default 0: the data never changes). Which
     /// levels change and how follows [`MockConfig::seed`]; see the
