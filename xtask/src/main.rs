@@ -214,6 +214,9 @@ fn ci() -> Result<()> {
             .env("RUSTDOCFLAGS", "-D warnings")
             .current_dir(&root))
     })?;
+    step("unused dependencies (cargo-machete)", || {
+        tools.unused_dependencies(&root)
+    })?;
     step("workflow linter (actionlint)", || {
         tools.lint_workflows(&root)
     })?;
