@@ -120,12 +120,55 @@ impl Unpacked {
     }
 }
 
+/// The workspace's target folder (`CARGO_TARGET_DIR` when set), where `cargo package`
+/// writes the .crate files.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Removes what cargo extracted from earlier runs' temporary package registry.
+///
+/// To verify packages that depend on each other, `cargo package` puts them in a local
+/// registry under the target folder and unpacks them into `$CARGO_HOME/registry/src/-HASH/`
+/// (the hash names the registry's path). Cargo never unpacks a registry crate twice, so
+/// after an earlier run with the same target folder and version (another CI run with a
+/// cached cargo home, say) the verification would compile the *old* sources of the
+/// dependencies. Only our packages' folders in unnamed (local) registries are removed.
+fn forget_stale_extractions(version: &str) -> Result<()> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(h) => PathBuf::from(h),
+        None => match std::env::var_os("HOME") {
+            Some(h) => PathBuf::from(h).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(registries) = fs::read_dir(home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in PUBLISHED {
+            let dir = registry.path().join(format!("{name}-{version}"));
+            if dir.exists() {
+                fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove the stale {}", dir.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `cargo package` of [`PUBLISHED`] (`verify`: each built on its own), unpacked into a
 /// temporary folder outside the workspace.
 fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let version = workspace_version(root)?;
-    let target_dir = root.join("target");
+    let target_dir = target_dir(root);
+    forget_stale_extractions(&version)?;
 
     println!(
         "-- cargo package ({}) of {}",
@@ -195,7 +238,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
 pub fn run(root: &Path) -> Result<()> {
     let u = pack(root, true)?;
     let (cargo, version, crates, lock) = (&u.cargo, &u.version, &u.crates, &u.lock);
-    let target_dir = root.join("target");
+    let target_dir = target_dir(root);
     let root_text = root.to_string_lossy().into_owned();
     let with_patches = |cmd: &mut Command| u.with_patches(cmd);
 
