@@ -103,9 +103,9 @@ pub enum Command {
                       included.\n\n\
                       Each page is written in one transaction together with the bookmark that \
                       covers it: a run stopped at any point (Ctrl-C, SIGKILL) leaves a \
-                      consistent database, and the next run carries on. Once a run that \
-                      started at server time T completes, every row is the level's state as of \
-                      T or later.\n\n\
+                      consistent database, and the next run carries on: it finishes the stopped \
+                      run, then runs a new one. When `sync` exits 0, every row is the level's \
+                      state as of a server time after `sync` started, or later.\n\n\
                       The connection options are those of `levels`.",
         after_help = format!("{SYNC_AFTER_HELP}\n\n{EXIT_CODES_HELP}")
     )]

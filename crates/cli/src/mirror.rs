@@ -242,6 +242,30 @@ async fn sync(
     verbose: u8,
 ) -> Result<Code, Failure> {
     let client = build_client(&args.connection, demo)?;
+    // A run stopped earlier is finished first; it started before this invocation, so a
+    // new run follows, and an exit 0 always means "current as of a time after `sync`
+    // was started".
+    let continuing = !state.is_complete();
+    let mut state = state;
+    let mut code = Code::Ok;
+    for _ in 0..if continuing { 2 } else { 1 } {
+        let (next, run_code) = one_run(args, mirror, &client, state, verbose).await?;
+        state = next;
+        if run_code != Code::Ok {
+            code = run_code;
+        }
+    }
+    Ok(code)
+}
+
+/// One sync run (or the rest of one), page by page into the mirror.
+async fn one_run(
+    args: &SyncArgs,
+    mirror: &mut Mirror,
+    client: &shipstream_inventory::Client,
+    state: SyncState,
+    verbose: u8,
+) -> Result<(SyncState, Code), Failure> {
     let kind = match (state.is_full_load(), state.is_complete()) {
         (true, true) => "full load",
         (true, false) => "full load (continuing)",
@@ -325,7 +349,7 @@ async fn sync(
         } else {
             eprintln!("error: {record_errors} record(s) could not be mirrored (see above)");
         }
-        return Ok(Code::Contract);
+        return Ok((state, Code::Contract));
     }
-    Ok(Code::Ok)
+    Ok((state, Code::Ok))
 }

@@ -233,10 +233,16 @@ fn a_failed_run_keeps_the_mirror_and_exits_with_the_levels_codes() {
     assert_eq!(mirror(&db).len(), 100);
     assert!(state(&db)["run"]["checkpoint"].is_object());
     let before = mock.requests();
-    mock.cli()
+    let out = mock
+        .cli()
         .args(["sync", "--db", db.to_str().unwrap()])
         .assert()
         .success();
+    // It finishes the stopped run, then runs a new one: an exit 0 means current as of a
+    // time after this invocation started, not only after the stopped run's start.
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("full load (continuing):"), "{err}");
+    assert!(err.contains("incremental:"), "{err}");
     // It carried on: its first request is page 3's, not a new listing.
     let first = &mock.server().requests()[before];
     let page3 = mock.server().dataset().product_ids()[100].to_string();
