@@ -122,7 +122,7 @@ impl Unpacked {
 
 /// The workspace's target folder (`CARGO_TARGET_DIR` when set), where `cargo package`
 /// writes the .crate files.
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
