@@ -368,9 +368,28 @@ pub struct MockArgs {
     #[arg(long, value_enum, value_name = "STYLE", default_value_t = NextStyleArg::Relative)]
     pub next_style: NextStyleArg,
 
-    /// Delay every response by MS milliseconds (same as --fault latency=MSms)
+    /// Every answer of the endpoint takes at least MS milliseconds
     #[arg(long, value_name = "MS")]
     pub latency: Option<u64>,
+
+    /// Milliseconds added per level on the page (fractions allowed: 0.4), so larger
+    /// pages take longer as on a real server
+    #[arg(long, value_name = "MS", default_value_t = 0.0)]
+    pub latency_per_level: f64,
+
+    /// Refuse requests beyond PER_SECOND a second with 429 and Retry-After (a token
+    /// bucket of --burst requests)
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate_limit: Option<f64>,
+
+    /// Requests that may arrive at once before --rate-limit applies [default: the
+    /// spec's assumed burst]
+    #[arg(long, value_name = "N", requires = "rate_limit")]
+    pub burst: Option<u32>,
+
+    /// Refuse requests beyond N running at once with 409
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<u32>,
 
     /// Live mode: change RATE levels a second (quantities, products disabled and enabled
     /// again, new products), drawn from --seed and stamped with the server's clock

@@ -2,9 +2,7 @@
 
 use std::{io::Write as _, time::Duration};
 
-use shipstream_inventory_mock::{
-    Dataset, Fault, Faults, MockConfig, MockServer, MockState, NextStyle,
-};
+use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer, MockState, NextStyle};
 
 use crate::{
     cli::{MockArgs, NextStyleArg},
@@ -38,9 +36,6 @@ fn faults(args: &MockArgs) -> Result<Faults, Failure> {
             faults.push(rule.clone());
         }
     }
-    if let Some(ms) = args.latency {
-        faults.push(Fault::latency(Duration::from_millis(ms)));
-    }
     Ok(faults)
 }
 
@@ -67,6 +62,24 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
         )
         .clock_skew_secs(args.clock_skew)
         .record_requests(false);
+    if !(args.latency_per_level.is_finite() && args.latency_per_level >= 0.0) {
+        return Err(Failure::usage(format!(
+            "--latency-per-level must be 0 or more milliseconds (got {})",
+            args.latency_per_level
+        )));
+    }
+    let mut config = config.latency(
+        Duration::from_millis(args.latency.unwrap_or(0)),
+        Duration::from_secs_f64(args.latency_per_level / 1000.0),
+    );
+    if let Some(rate) = args.rate_limit {
+        let burst = args.burst.unwrap_or(config.burst);
+        config = config.rate_limit(rate, burst);
+    }
+    if let Some(max) = args.max_concurrent {
+        config = config.max_concurrent(max);
+    }
+    let limited = config.rate_limit.is_some() || config.max_concurrent.is_some();
     let state = MockState::new(config)
         .map_err(|e| Failure::usage(format!("invalid mock settings: {e}")))?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
@@ -100,6 +113,9 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
         .map_err(|e| Failure::io(format!("the mock server failed: {e}")))?;
     if args.mutate.is_some() {
         eprintln!("live mode: {}", state.live_counts());
+    }
+    if limited {
+        eprintln!("limits: {}", state.limit_counts());
     }
     eprintln!("mock server stopped");
     Ok(Code::Ok)

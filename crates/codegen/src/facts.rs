@@ -239,6 +239,7 @@ impl Facts {
             None => Vec::new(),
         };
 
+        let limits = limits(spec, op)?;
         let mut assumptions = Vec::new();
         collect_assumptions(spec, "", &mut assumptions);
 
@@ -257,6 +258,7 @@ impl Facts {
             sort_keys,
             level_properties,
             product_properties,
+            limits,
             assumptions,
             spec_json: spec.to_string(),
         })
@@ -300,6 +302,36 @@ impl Facts {
             quote! { Assumption { pointer: #p, text: #t } }
         });
         let spec_json = &self.spec_json;
+        let limits = {
+            let l = &self.limits;
+            let (rate, burst, concurrent) = (l.requests_per_second, l.burst, l.concurrent_requests);
+            let (limit, remaining, c_limit, c_current) = (
+                &l.limit_header,
+                &l.remaining_header,
+                &l.concurrency_limit_header,
+                &l.concurrency_current_header,
+            );
+            quote! {
+                /// The limits assumed for each user (the operation's `x-rate-limits`) and
+                /// the response headers that report them.
+                pub mod limits {
+                    /// Requests a second a user may send on average (429 beyond).
+                    pub const REQUESTS_PER_SECOND: u32 = #rate;
+                    /// Requests a user may send at once before the rate applies.
+                    pub const BURST: u32 = #burst;
+                    /// Requests of a user that may run at once (409 beyond).
+                    pub const CONCURRENT_REQUESTS: u32 = #concurrent;
+                    /// The header with the rate limit.
+                    pub const LIMIT_HEADER: &str = #limit;
+                    /// The header with the requests left before a 429.
+                    pub const REMAINING_HEADER: &str = #remaining;
+                    /// The header with the concurrency limit.
+                    pub const CONCURRENCY_LIMIT_HEADER: &str = #c_limit;
+                    /// The header with the requests of the user running now.
+                    pub const CONCURRENCY_CURRENT_HEADER: &str = #c_current;
+                }
+            }
+        };
         let handles = self.filterable.iter().map(|f| {
             let konst = format_ident!("{}", f.const_name());
             let name = &f.name;
@@ -354,6 +386,8 @@ impl Facts {
             /// The properties of an included product, in spec order.
             pub const PRODUCT_PROPERTIES: &[Property] = &[#(#products),*];
 
+            #limits
+
             /// Every `x-assumed` note of the spec: what the client assumes where the
             /// vendor's documentation is silent.
             pub const ASSUMPTIONS: &[Assumption] = &[#(#assumptions),*];
@@ -375,6 +409,53 @@ impl Facts {
             }
         }
     }
+}
+
+/// The operation's `x-rate-limits` and the names of the headers reporting them.
+fn limits(spec: &Value, op: &Value) -> Result<Limits, Error> {
+    let ext = op
+        .get("x-rate-limits")
+        .ok_or_else(|| bad("the operation has no `x-rate-limits`"))?;
+    let number = |key: &str| {
+        ext.get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                bad(format!(
+                    "`x-rate-limits.{key}` must be a whole number above 0"
+                ))
+            })
+    };
+    let refused = op
+        .pointer("/responses/429")
+        .map(|r| resolve(spec, r))
+        .ok_or_else(|| bad("the operation has no 429 response"))?;
+    let headers = refused
+        .get("headers")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("the 429 response lists no headers"))?;
+    let header = |component: &str| {
+        let target = format!("#/components/headers/{component}");
+        headers
+            .iter()
+            .find(|(_, h)| h.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
+            .map(|(name, _)| name.clone())
+            .ok_or_else(|| {
+                bad(format!(
+                    "the 429 response has no header referring to {target}"
+                ))
+            })
+    };
+    Ok(Limits {
+        requests_per_second: number("requests_per_second")?,
+        burst: number("burst")?,
+        concurrent_requests: number("concurrent_requests")?,
+        limit_header: header("RateLimitLimit")?,
+        remaining_header: header("RateLimitRemaining")?,
+        concurrency_limit_header: header("ConcurrencyLimit")?,
+        concurrency_current_header: header("ConcurrencyCurrent")?,
+    })
 }
 
 fn pointer_of(v: &Value, here: &str) -> String {

@@ -67,6 +67,19 @@ pub struct MockConfig {
     /// `Date` header and the timestamps of live changes follow it. A skewed server clock
     /// shows whether a client relies on its own clock.
     pub clock_skew_secs: i64,
+    /// Requests a second the mock lets through on average (default `None`: no limit);
+    /// beyond it, 429 with `Retry-After` and the API's error body.
+    pub rate_limit: Option<f64>,
+    /// Requests that may arrive at once before [`MockConfig::rate_limit`] applies (the
+    /// token bucket's size; default the spec's assumed burst).
+    pub burst: u32,
+    /// Requests that may run at once (default `None`: no limit); beyond it, 409.
+    pub max_concurrent: Option<u32>,
+    /// Time every answer of the endpoint takes at least (default 0).
+    pub latency: Duration,
+    /// Time added per level on the page (default 0), so that page size matters as it
+    /// does on a real server: a page of `n` levels takes `latency + n x latency_per_level`.
+    pub latency_per_level: Duration,
 }
 
 impl Default for MockConfig {
@@ -84,6 +97,11 @@ impl Default for MockConfig {
             mutate_rate: 0.0,
             mutate_for: Duration::from_secs(60),
             clock_skew_secs: 0,
+            rate_limit: None,
+            burst: api::limits::BURST,
+            max_concurrent: None,
+            latency: Duration::ZERO,
+            latency_per_level: Duration::ZERO,
         }
     }
 }
@@ -103,6 +121,11 @@ impl fmt::Debug for MockConfig {
             .field("mutate_rate", &self.mutate_rate)
             .field("mutate_for", &self.mutate_for)
             .field("clock_skew_secs", &self.clock_skew_secs)
+            .field("rate_limit", &self.rate_limit)
+            .field("burst", &self.burst)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("latency", &self.latency)
+            .field("latency_per_level", &self.latency_per_level)
             .finish()
     }
 }
@@ -173,6 +196,34 @@ impl MockConfig {
     pub fn mutate(mut self, rate: f64, duration: Duration) -> Self {
         self.mutate_rate = rate;
         self.mutate_for = duration;
+        self
+    }
+
+    /// Enforces a rate: a token bucket of `burst` requests refilled at `per_second`
+    /// ([`MockConfig::rate_limit`], [`MockConfig::burst`]).
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
+        self.rate_limit = Some(per_second);
+        self.burst = burst;
+        self
+    }
+
+    /// Sets [`MockConfig::max_concurrent`].
+    pub fn max_concurrent(mut self, max: u32) -> Self {
+        self.max_concurrent = Some(max);
+        self
+    }
+
+    /// The documented limits of the spec (`x-rate-limits`: 10 a second, bursts of 60, 5
+    /// at once).
+    pub fn documented_limits(self) -> Self {
+        let (rate, burst, concurrent) = crate::documented_limits();
+        self.rate_limit(rate, burst).max_concurrent(concurrent)
+    }
+
+    /// Sets [`MockConfig::latency`] and [`MockConfig::latency_per_level`].
+    pub fn latency(mut self, base: Duration, per_level: Duration) -> Self {
+        self.latency = base;
+        self.latency_per_level = per_level;
         self
     }
 

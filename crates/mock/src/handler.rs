@@ -229,7 +229,7 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
     let job = tokio::task::spawn_blocking(move || {
         build_page(&st, &q, &raw_query, &origin, &this_uri, &plan, started)
     });
-    let (body, applied) = match job.await {
+    let (body, applied, levels_on_page) = match job.await {
         Ok(Ok(done)) => done,
         Ok(Err(detail)) => {
             return with_version(error_response(
@@ -250,6 +250,14 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
         }
     };
     inner.faults.record(&applied);
+    let cost = inner.config.latency
+        + inner
+            .config
+            .latency_per_level
+            .saturating_mul(u32::try_from(levels_on_page).unwrap_or(u32::MAX));
+    if let Some(wait) = cost.checked_sub(started.elapsed()) {
+        tokio::time::sleep(wait).await;
+    }
     with_version(deliver(body, &applied))
 }
 
@@ -261,7 +269,7 @@ fn build_page(
     this_uri: &str,
     plan: &Plan,
     started: Instant,
-) -> Result<(Vec<u8>, Plan), Detail> {
+) -> Result<(Vec<u8>, Plan, usize), Detail> {
     let inner = &state.inner;
     let (result, snapshot) = inner.engine.page(q)?;
     let absolute = inner.config.next_style == NextStyle::Absolute;
@@ -349,5 +357,5 @@ fn build_page(
     };
     let body = serde_json::to_vec(&page)
         .map_err(|e| Detail::meaning("collection", format!("serialisation failed: {e}")))?;
-    Ok((body, applied))
+    Ok((body, applied, result.items.len()))
 }

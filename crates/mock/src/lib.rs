@@ -199,6 +199,7 @@ mod dataset;
 mod engine;
 mod faults;
 mod handler;
+mod limits;
 mod live;
 mod query;
 mod record;
@@ -211,6 +212,7 @@ mod time;
 pub use config::{MockConfig, MockError, NextStyle};
 pub use dataset::{Dataset, DatasetError, DatasetStats};
 pub use faults::{Fault, FaultCounts, FaultKind, FaultParseError, Faults, Trigger};
+pub use limits::{LimitCounts, documented_limits};
 pub use live::LiveCounts;
 pub use record::RecordedRequest;
 pub use server::{

@@ -26,6 +26,7 @@ use crate::dataset::Dataset;
 use crate::engine::Engine;
 use crate::faults::{FaultCounts, FaultEngine};
 use crate::handler::{levels, method_not_allowed, not_found, valid_version};
+use crate::limits::{LimitCounts, Limits, limit};
 use crate::live::{self, Clock, Counters, LiveCounts};
 use crate::query;
 use crate::record::{RecordedRequest, record};
@@ -48,6 +49,7 @@ pub(crate) struct Inner {
     live_task: Mutex<Option<JoinHandle<()>>>,
     pub(crate) faults: FaultEngine,
     pub(crate) requests: Mutex<VecDeque<RecordedRequest>>,
+    pub(crate) limits: Limits,
 }
 
 /// The shared state behind [`router`]: dataset, caches, fault engine and recorder.
@@ -77,6 +79,20 @@ impl MockState {
         if config.token.is_empty() {
             return Err(MockError::Config("the token must not be empty".into()));
         }
+        if config
+            .rate_limit
+            .is_some_and(|r| !(r.is_finite() && r > 0.0))
+        {
+            return Err(MockError::Config(format!(
+                "the rate limit must be a number of requests a second above 0 (got {:?})",
+                config.rate_limit
+            )));
+        }
+        if config.max_concurrent == Some(0) {
+            return Err(MockError::Config(
+                "max_concurrent must be at least 1".into(),
+            ));
+        }
         if !(config.mutate_rate.is_finite() && config.mutate_rate >= 0.0) {
             return Err(MockError::Config(format!(
                 "the live mode's rate must be a number of changes a second, 0 or more (got {})",
@@ -93,6 +109,7 @@ impl MockState {
                 live_task: Mutex::new(None),
                 faults: FaultEngine::new(&config.faults, config.seed),
                 requests: Mutex::new(VecDeque::new()),
+                limits: Limits::new(&config),
                 config,
             }),
         })
@@ -127,6 +144,12 @@ impl MockState {
     /// How many changes of each kind the live mode made so far.
     pub fn live_counts(&self) -> LiveCounts {
         self.inner.live.get()
+    }
+
+    /// How many requests the limits ([`MockConfig::rate_limit`],
+    /// [`MockConfig::max_concurrent`]) let through and refused so far.
+    pub fn limit_counts(&self) -> LimitCounts {
+        self.inner.limits.counts()
     }
 
     /// The mock's clock now, in whole seconds since the Unix epoch (the system clock plus
@@ -210,7 +233,12 @@ impl MockState {
 /// with request recording.
 pub fn router(state: MockState) -> Router {
     Router::new()
-        .route(LEVELS_PATH, get(levels).fallback(method_not_allowed))
+        .route(
+            LEVELS_PATH,
+            get(levels)
+                .fallback(method_not_allowed)
+                .layer(middleware::from_fn_with_state(state.clone(), limit)),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(middleware::from_fn_with_state(state.clone(), date))
@@ -396,6 +424,11 @@ impl MockServer {
     /// How many faults of each kind were injected so far.
     pub fn fault_counts(&self) -> FaultCounts {
         self.state.fault_counts()
+    }
+
+    /// How many requests the limits let through and refused so far.
+    pub fn limit_counts(&self) -> LimitCounts {
+        self.state.limit_counts()
     }
 
     /// Stops accepting connections, lets running requests finish (at most 5 s) and waits

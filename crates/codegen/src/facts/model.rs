@@ -210,8 +210,31 @@ pub struct Facts {
     pub level_properties: Vec<Property>,
     /// The properties of an included product (`included.Product` items).
     pub product_properties: Vec<Property>,
+    /// The operation's assumed limits (`x-rate-limits`) and the headers reporting them.
+    pub limits: Limits,
     /// Every `x-assumed` note, in document order.
     pub assumptions: Vec<Assumption>,
     /// The spec as compact JSON.
     pub spec_json: String,
+}
+
+/// The limits of `x-rate-limits` on the operation, and the names of the headers that
+/// report them (the keys under which the 429 response lists the spec's `RateLimitLimit`,
+/// `RateLimitRemaining`, `ConcurrencyLimit` and `ConcurrencyCurrent` headers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Requests a second a user may send on average.
+    pub requests_per_second: u32,
+    /// Requests a user may send at once before the rate applies.
+    pub burst: u32,
+    /// Requests of a user that may run at once.
+    pub concurrent_requests: u32,
+    /// The header with the rate (`RateLimit-Limit`).
+    pub limit_header: String,
+    /// The header with the requests left before a 429 (`RateLimit-Remaining`).
+    pub remaining_header: String,
+    /// The header with the concurrency limit (`X-Concurrency-Limit`).
+    pub concurrency_limit_header: String,
+    /// The header with the requests running now (`X-Concurrency-Current`).
+    pub concurrency_current_header: String,
 }
