@@ -7,9 +7,10 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::{
-    ApiVersion, ClientBuilder, Error, RetryPolicy,
+    ApiVersion, ClientBuilder, Error, LimiterStats, RateLimits, RetryPolicy,
     config::Token,
     error::{ErrorKind, from_reqwest},
+    limit::Limiter,
     page::{DecodeError, Decoded, decode},
     retry::{Failed, RetryingExec, is_retryable_status, is_retryable_transport, retry_after},
 };
@@ -43,6 +44,9 @@ pub(crate) struct Inner {
     pub(crate) api_version: Option<ApiVersion>,
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
+    pub(crate) rate_limits: RateLimits,
+    /// `None` when the client has no limits.
+    pub(crate) limiter: Option<Arc<Limiter>>,
     pub(crate) http: reqwest::Client,
     pub(crate) generated: shipstream_inventory_generated::Client,
     /// The generated client in "prepare" mode: builds first-page requests, sends nothing.
@@ -56,8 +60,10 @@ impl Inner {
         api_version: Option<ApiVersion>,
         user_agent: String,
         retry: RetryPolicy,
+        rate_limits: &RateLimits,
         http: reqwest::Client,
     ) -> Result<Self, Error> {
+        let limiter = Limiter::new(rate_limits);
         let base_str = base.as_str().trim_end_matches('/').to_owned();
         let endpoint = Url::parse(&format!("{base_str}{ENDPOINT_PATH}")).map_err(|e| {
             Error::config(format!(
@@ -75,6 +81,7 @@ impl Inner {
             http.clone(),
             shipstream_inventory_generated::Hooks::with_exec(RetryingExec {
                 policy: retry.clone(),
+                limiter: limiter.clone(),
             }),
         );
         Ok(Self {
@@ -84,6 +91,8 @@ impl Inner {
             api_version,
             user_agent,
             retry,
+            rate_limits: rate_limits.clone(),
+            limiter,
             http,
             generated,
             preparer,
@@ -99,6 +108,7 @@ impl fmt::Debug for Client {
             .field("api_version", &self.inner.api_version)
             .field("user_agent", &self.inner.user_agent)
             .field("retry", &self.inner.retry)
+            .field("rate_limits", &self.inner.rate_limits)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +133,17 @@ impl Client {
     /// The pinned API version, if any.
     pub fn api_version(&self) -> Option<&ApiVersion> {
         self.inner.api_version.as_ref()
+    }
+
+    /// The client-side limits its requests keep to.
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.inner.rate_limits
+    }
+
+    /// What the client-side limiter did so far (requests, 429 and 409 answers seen, the
+    /// adapted rate and concurrency); `None` without limits. Clones share it.
+    pub fn limiter_stats(&self) -> Option<LimiterStats> {
+        self.inner.limiter.as_ref().map(|l| l.stats())
     }
 
     /// The raw generated client, sharing this client's connection pool, authentication
@@ -175,6 +196,11 @@ impl Client {
     }
 
     async fn attempt(&self, url: &Url) -> Result<Decoded, Failure> {
+        // Held until the body is read: the server counts the request as running until then.
+        let _slot = match &self.inner.limiter {
+            Some(l) => Some(l.acquire().await),
+            None => None,
+        };
         let response = self
             .inner
             .http
@@ -185,6 +211,9 @@ impl Client {
             .map_err(Failure::Transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        if let Some(l) = &self.inner.limiter {
+            l.observe(status, &headers, retry_after(&headers));
+        }
         let body = response.bytes().await.map_err(Failure::Transport)?;
         if !(200..300).contains(&status) {
             return Err(Failure::Status {

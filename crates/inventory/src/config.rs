@@ -119,6 +119,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
+    rate_limits: crate::RateLimits,
     proxies: Vec<reqwest::Proxy>,
     no_proxy: bool,
     root_certificates: Vec<reqwest::Certificate>,
@@ -134,6 +135,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
             .field("proxies", &self.proxies.len())
             .field("no_proxy", &self.no_proxy)
             .field("root_certificates", &self.root_certificates.len())
@@ -151,6 +153,7 @@ impl Default for ClientBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             request_timeout: Some(Duration::from_secs(60)),
             retry: RetryPolicy::default(),
+            rate_limits: crate::RateLimits::default(),
             proxies: Vec::new(),
             no_proxy: false,
             root_certificates: Vec::new(),
@@ -227,7 +230,15 @@ impl ClientBuilder {
         self
     }
 
-    /// How failed requests are retried (see [`RetryPolicy`]).
+    /// The client-side limits every request of the client keeps to (default
+    /// [`RateLimits::default`](crate::RateLimits::default): the limits the spec assumes,
+    /// adapting to the server's answers).
+    pub fn rate_limits(mut self, limits: crate::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -281,6 +292,7 @@ impl ClientBuilder {
         }
         let api_version = self.api_version.map(ApiVersion::new).transpose()?;
         self.retry.validate()?;
+        self.rate_limits.validate()?;
 
         let mut headers = reqwest::header::HeaderMap::new();
         let mut auth =
@@ -332,6 +344,7 @@ impl ClientBuilder {
                 api_version,
                 self.user_agent,
                 self.retry,
+                &self.rate_limits,
                 http,
             )?),
         })

@@ -45,6 +45,7 @@
 mod client;
 mod config;
 mod error;
+mod limit;
 mod page;
 mod pager;
 mod query;
@@ -55,6 +56,7 @@ mod sync;
 pub use client::{Client, ENDPOINT_PATH};
 pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Token};
 pub use error::{Error, ErrorKind, RecordError};
+pub use limit::{LimiterStats, RateLimits};
 pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
 pub use query::{
     BoolField, EnumField, IntField, LEVEL_FIELD_NAMES, LevelField, PRODUCT_FIELD_NAMES,

@@ -239,6 +239,9 @@ impl Failed for Attempt {
 /// (progenitor reads the body itself, after this hook).
 pub(crate) struct RetryingExec {
     pub(crate) policy: RetryPolicy,
+    /// The client's limiter; a slot is held until the response's headers arrive
+    /// (progenitor reads the body after this hook).
+    pub(crate) limiter: Option<std::sync::Arc<crate::limit::Limiter>>,
 }
 
 impl shipstream_inventory_generated::Exec for RetryingExec {
@@ -253,7 +256,19 @@ impl shipstream_inventory_generated::Exec for RetryingExec {
             };
             let attempt = || async {
                 let req = template.try_clone().ok_or(Attempt::Unclonable)?;
-                match client.execute(req).await {
+                let _slot = match &self.limiter {
+                    Some(l) => Some(l.acquire().await),
+                    None => None,
+                };
+                let sent = client.execute(req).await;
+                if let (Some(l), Ok(resp)) = (&self.limiter, &sent) {
+                    l.observe(
+                        resp.status().as_u16(),
+                        resp.headers(),
+                        retry_after(resp.headers()),
+                    );
+                }
+                match sent {
                     Ok(resp) if is_retryable_status(resp.status().as_u16()) => {
                         Err(Attempt::Status(resp))
                     }
