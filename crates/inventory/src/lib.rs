@@ -48,6 +48,7 @@ mod error;
 mod limit;
 mod page;
 mod pager;
+mod parallel;
 mod query;
 mod request;
 mod retry;

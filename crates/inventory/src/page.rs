@@ -111,10 +111,16 @@ pub struct Checkpoint {
     /// done, and resuming from it fails with this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) stopped: Option<String>,
+    /// A parallel export's ranges still to deliver (format version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) parallel: Option<crate::parallel::Shards>,
 }
 
-/// The checkpoint format this release writes and reads.
+/// The checkpoint format of a sequential export.
 const CHECKPOINT_VERSION: u32 = 1;
+/// The checkpoint format of a parallel export (it adds `parallel`; a release that reads
+/// only version 1 refuses it rather than taking it for a finished export).
+const PARALLEL_CHECKPOINT_VERSION: u32 = 2;
 
 /// A checkpoint as serialised, before its version is checked.
 #[derive(Deserialize)]
@@ -125,17 +131,25 @@ struct CheckpointRepr {
     items: u64,
     #[serde(default)]
     stopped: Option<String>,
+    #[serde(default)]
+    parallel: Option<crate::parallel::Shards>,
 }
 
 impl TryFrom<CheckpointRepr> for Checkpoint {
     type Error = String;
 
     fn try_from(r: CheckpointRepr) -> Result<Self, String> {
-        if r.version != CHECKPOINT_VERSION {
+        let known = match r.version {
+            CHECKPOINT_VERSION => r.parallel.is_none(),
+            PARALLEL_CHECKPOINT_VERSION => r.parallel.is_some(),
+            _ => false,
+        };
+        if !known {
             return Err(format!(
                 "checkpoint format version {} is not one this release of shipstream-inventory \
-                 reads (it reads version {CHECKPOINT_VERSION}); resume with the release that \
-                 wrote it, or start the export again",
+                 reads with these members (it reads version {CHECKPOINT_VERSION}, and \
+                 {PARALLEL_CHECKPOINT_VERSION} for parallel exports); resume with the release \
+                 that wrote it, or start the export again",
                 r.version
             ));
         }
@@ -145,6 +159,7 @@ impl TryFrom<CheckpointRepr> for Checkpoint {
             pages: r.pages,
             items: r.items,
             stopped: r.stopped,
+            parallel: r.parallel,
         })
     }
 }
@@ -157,6 +172,16 @@ impl Checkpoint {
             pages,
             items,
             stopped: None,
+            parallel: None,
+        }
+    }
+
+    /// A checkpoint of a parallel export: the ranges still to deliver.
+    pub(crate) fn parallel(shards: crate::parallel::Shards, pages: u64, items: u64) -> Self {
+        Self {
+            version: PARALLEL_CHECKPOINT_VERSION,
+            parallel: Some(shards),
+            ..Self::new(None, pages, items)
         }
     }
 
@@ -173,7 +198,16 @@ impl Checkpoint {
     /// checkpoint after a page whose `next` could not be followed is not done
     /// ([`Checkpoint::stopped_because`]).
     pub fn is_done(&self) -> bool {
-        self.next.is_none() && self.stopped.is_none()
+        self.next.is_none()
+            && self.stopped.is_none()
+            && self.parallel.as_ref().is_none_or(|p| p.ranges.is_empty())
+    }
+
+    /// True for the checkpoint of a parallel export
+    /// ([`TotalLevelsRequest::parallel`](crate::TotalLevelsRequest::parallel)); resuming
+    /// it runs in parallel again.
+    pub fn is_parallel(&self) -> bool {
+        self.parallel.is_some()
     }
 
     /// Why the export stopped after this page although the server said more pages

@@ -7,7 +7,7 @@ use shipstream_filter::Filter;
 
 use crate::{
     Checkpoint, Client, Error, Item, LevelField, Page, ProductField, Sort, pager::Pager,
-    query::Query,
+    parallel::Sharded, query::Query,
 };
 
 impl Client {
@@ -20,6 +20,7 @@ impl Client {
             page_size: None,
             max_items: None,
             prefetch: false,
+            parallel: None,
             invalid: Vec::new(),
         }
     }
@@ -56,6 +57,7 @@ pub struct TotalLevelsRequest {
     page_size: Option<u32>,
     max_items: Option<u64>,
     prefetch: bool,
+    parallel: Option<usize>,
     invalid: Vec<String>,
 }
 
@@ -159,6 +161,62 @@ impl TotalLevelsRequest {
         self
     }
 
+    /// Fetches with `n` requests at once by splitting the `product_id` key space into
+    /// ranges (`pages()` and `items()`; `send()` fetches the first page as usual).
+    ///
+    /// Levels come exactly once and in `product_id` order, as with
+    /// `.sort(Sort::asc(SortField::ProductId))`, which is the only sort a parallel export
+    /// takes (none given means that one). At most 4 x `n` pages are held, fetched and not
+    /// yet consumed. Each page's [checkpoint](Page::checkpoint) covers every range, and
+    /// [`Client::resume`] carries on in parallel. Requests still go through the client's
+    /// [limits](crate::RateLimits), which cap what `n` can gain.
+    ///
+    /// Refused (with an [invalid request](Error::is_invalid_request) error, before
+    /// anything is sent): another sort, `count(true)` (each range would count its own),
+    /// `fields` without `product` (ranges need each level's id), `n` = 0.
+    ///
+    /// ```no_run
+    /// # async fn run(client: shipstream_inventory::Client) -> Result<(), shipstream_inventory::Error> {
+    /// use futures::TryStreamExt as _;
+    /// let levels: Vec<_> = client.total_levels().page_size(1000).parallel(5).items().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn parallel(mut self, n: usize) -> Self {
+        self.parallel = Some(n);
+        self
+    }
+
+    /// The first page's URL of a parallel export, after the checks it needs.
+    fn parallel_template(&self, n: usize) -> Result<url::Url, Error> {
+        let refuse = |why: String| Err(Error::invalid_request(format!("{why}; nothing was sent")));
+        if n == 0 {
+            return refuse("parallel(0): a parallel export needs at least 1 worker".into());
+        }
+        let by_id = Sort::asc(crate::SortField::ProductId);
+        let mut query = self.checked_query()?;
+        match &query.sort {
+            Some(sort) if *sort != by_id => {
+                return refuse(format!(
+                    "a parallel export is sharded by product id and delivered in that order,                      so it cannot be sorted by `{sort}`: sort by `{by_id}` or leave the sort                      unset"
+                ));
+            }
+            _ => query.sort = Some(by_id),
+        }
+        if query.count {
+            return refuse(
+                "count(true) cannot be combined with parallel(): each range would count                  only its own levels"
+                    .into(),
+            );
+        }
+        if !query.fields.is_empty() && !query.fields.contains(&LevelField::Product) {
+            return refuse(
+                "a parallel export needs each level's product id: add LevelField::Product                  to fields"
+                    .into(),
+            );
+        }
+        query.prepare(&self.client.inner.preparer)
+    }
+
     fn checked_query(&self) -> Result<Query, Error> {
         if let Some(problem) = self.invalid.first() {
             return Err(Error::invalid_request(format!(
@@ -227,9 +285,17 @@ impl TotalLevelsRequest {
     /// Every page, following `next` until the end. A fatal error is yielded once and
     /// ends the stream.
     pub fn pages(self) -> impl Stream<Item = Result<Page, Error>> + Send + 'static {
+        if let Some(n) = self.parallel {
+            return match self.parallel_template(n) {
+                Ok(template) => Sharded::new(self.client, template, n, self.max_items)
+                    .into_stream()
+                    .boxed(),
+                Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+            };
+        }
         match self.pages_inner() {
-            Ok(pager) => pager.into_stream().left_stream(),
-            Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+            Ok(pager) => pager.into_stream().boxed(),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         }
     }
 
@@ -268,7 +334,14 @@ impl Resume {
 
     /// The remaining pages.
     pub fn pages(self) -> impl Stream<Item = Result<Page, Error>> + Send + 'static {
-        Pager::new(self.client, self.checkpoint, self.max_items, self.prefetch).into_stream()
+        match &self.checkpoint.parallel {
+            Some(shards) => Sharded::resume(self.client, &self.checkpoint, shards, self.max_items)
+                .into_stream()
+                .boxed(),
+            None => Pager::new(self.client, self.checkpoint, self.max_items, self.prefetch)
+                .into_stream()
+                .boxed(),
+        }
     }
 
     /// The remaining levels.

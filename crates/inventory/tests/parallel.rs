@@ -1,0 +1,283 @@
+//! Sharded parallel paging against the mock server: every level exactly once and in
+//! `product_id` order across range splits, dense and empty ranges, a range that fails and
+//! the resume from its checkpoint, what cannot be sharded, and the client-side limiter
+//! against a mock that enforces limits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use shipstream_inventory::{
+    Checkpoint, Client, Error, LevelField, RateLimits, RetryPolicy, Sort, SortField,
+};
+use shipstream_inventory_mock::{Dataset, Fault, MockConfig, MockServer};
+
+fn client_with(server: &MockServer, limits: RateLimits, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .rate_limits(limits)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
+
+fn client(server: &MockServer) -> Client {
+    client_with(server, RateLimits::none(), RetryPolicy::none())
+}
+
+async fn server(products: usize) -> MockServer {
+    MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(products, 7))
+            .record_requests(true),
+    )
+    .await
+    .unwrap()
+}
+
+fn ids(pages: &[shipstream_inventory::Page]) -> Vec<i64> {
+    pages
+        .iter()
+        .flat_map(|p| p.levels().map(|l| l.product.as_ref().unwrap().id))
+        .collect()
+}
+
+/// The sequential export sorted by product id: what a parallel one must equal.
+async fn sequential(c: &Client, page_size: u32, filter: Option<&str>) -> Vec<i64> {
+    let mut r = c
+        .total_levels()
+        .sort(Sort::asc(SortField::ProductId))
+        .page_size(page_size);
+    if let Some(f) = filter {
+        r = r.filter_raw(f);
+    }
+    let pages: Vec<_> = r.pages().try_collect().await.unwrap();
+    ids(&pages)
+}
+
+async fn parallel(c: &Client, n: usize, page_size: u32, filter: Option<&str>) -> Vec<i64> {
+    let mut r = c.total_levels().page_size(page_size).parallel(n);
+    if let Some(f) = filter {
+        r = r.filter_raw(f);
+    }
+    let pages: Vec<_> = r.pages().try_collect().await.unwrap();
+    ids(&pages)
+}
+
+#[tokio::test]
+async fn every_level_comes_once_and_in_order_across_splits() {
+    let server = server(3000).await;
+    let c = client(&server);
+    let want = sequential(&c, 40, None).await;
+    assert!(want.len() > 2000, "{}", want.len());
+    for n in [1, 2, 5, 8] {
+        server.clear_requests();
+        let got = parallel(&c, n, 40, None).await;
+        assert_eq!(got, want, "parallel({n})");
+        // Ranges were really used: requests carry the range filter.
+        let ranged = server
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.query_pairs
+                    .iter()
+                    .any(|(k, v)| k == "filter" && v.starts_with("product_id{gt:"))
+            })
+            .count();
+        assert!(ranged > 5, "parallel({n}) sent {ranged} ranged requests");
+    }
+}
+
+#[tokio::test]
+async fn dense_and_empty_ranges_give_the_same_levels() {
+    let server = server(4000).await;
+    let c = client(&server);
+    // Dense ends and an empty middle: most ranges of the key space hold nothing.
+    for filter in [
+        "product_id[{lt:120},{gt:3900}]",
+        "product_id{lt:30}",
+        "qty_available{gt:40}",
+        "product_id{gt:1000000}",
+    ] {
+        let want = sequential(&c, 25, Some(filter)).await;
+        let got = parallel(&c, 5, 25, Some(filter)).await;
+        assert_eq!(got, want, "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_result_is_one_empty_finished_page() {
+    let server = server(100).await;
+    let c = client(&server);
+    let pages: Vec<_> = c
+        .total_levels()
+        .filter_raw("product_id{gt:1000000}")
+        .parallel(3)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].is_empty() && pages[0].checkpoint().is_done());
+}
+
+#[tokio::test]
+async fn a_failing_range_stops_the_export_and_its_checkpoint_resumes_exactly() {
+    let want = sequential(&client(&server(2000).await), 30, None).await;
+    // The 9th request fails, after the bounds and several ranges' first pages.
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(2000, 7))
+            .fault(Fault::status(500).nth(9)),
+    )
+    .await
+    .unwrap();
+    let c = client(&server);
+    let mut stream = Box::pin(c.total_levels().page_size(30).parallel(4).pages());
+    let mut got = Vec::new();
+    let mut last: Option<Checkpoint> = None;
+    let mut failed = None;
+    while let Some(page) = stream.next().await {
+        match page {
+            Ok(p) => {
+                got.extend(p.levels().map(|l| l.product.as_ref().unwrap().id));
+                last = Some(p.checkpoint().clone());
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let failed: Error = failed.expect("the injected 500 must surface");
+    assert_eq!(failed.status(), Some(500), "{failed}");
+    let checkpoint = last.expect("pages before the failure");
+    assert!(checkpoint.is_parallel() && !checkpoint.is_done());
+    // Through JSON, as the CLI keeps it.
+    let json = serde_json::to_string(&checkpoint).unwrap();
+    let checkpoint: Checkpoint = serde_json::from_str(&json).unwrap();
+    let rest: Vec<_> = c.resume(checkpoint).pages().try_collect().await.unwrap();
+    got.extend(ids(&rest));
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn a_checkpoint_taken_mid_export_resumes_without_loss_or_repeat() {
+    let server = server(2500).await;
+    let c = client(&server);
+    let want = sequential(&c, 50, None).await;
+    for stop_after in [1usize, 4, 11, 23] {
+        let mut stream = Box::pin(c.total_levels().page_size(50).parallel(5).pages());
+        let mut got = Vec::new();
+        let mut checkpoint = None;
+        for _ in 0..stop_after {
+            let p = stream.next().await.unwrap().unwrap();
+            got.extend(p.levels().map(|l| l.product.as_ref().unwrap().id));
+            checkpoint = Some(p.checkpoint().clone());
+        }
+        drop(stream); // as a killed process would
+        let cp = checkpoint.unwrap();
+        assert_eq!(cp.items_delivered(), got.len() as u64);
+        let rest: Vec<_> = c.resume(cp).pages().try_collect().await.unwrap();
+        got.extend(ids(&rest));
+        assert_eq!(got, want, "stopped after {stop_after} pages");
+    }
+}
+
+#[tokio::test]
+async fn max_items_stops_in_order() {
+    let server = server(1000).await;
+    let c = client(&server);
+    let want = sequential(&c, 40, None).await;
+    let items: Vec<_> = c
+        .total_levels()
+        .page_size(40)
+        .max_items(333)
+        .parallel(4)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let got: Vec<i64> = items.iter().map(|i| i.product_id().unwrap()).collect();
+    assert_eq!(got, want[..333]);
+}
+
+#[tokio::test]
+async fn what_cannot_be_sharded_is_refused_before_sending() {
+    let server = server(50).await;
+    let c = client(&server);
+    for (what, request) in [
+        (
+            "sort",
+            c.total_levels()
+                .sort(Sort::desc(SortField::ProductId))
+                .parallel(3),
+        ),
+        (
+            "sort",
+            c.total_levels().sort(Sort::asc(SortField::Sku)).parallel(3),
+        ),
+        ("count", c.total_levels().count(true).parallel(3)),
+        (
+            "product id",
+            c.total_levels().fields([LevelField::QtyOnHand]).parallel(3),
+        ),
+        ("at least 1", c.total_levels().parallel(0)),
+    ] {
+        let err = request.pages().next().await.unwrap().unwrap_err();
+        assert!(err.is_invalid_request(), "{what}: {err}");
+        assert!(err.to_string().contains(what), "{what}: {err}");
+    }
+    assert!(server.requests().is_empty(), "nothing may be sent");
+}
+
+#[tokio::test]
+async fn the_limiter_keeps_a_parallel_export_within_the_servers_limits() {
+    // A server that allows 2 at once and 40 a second in bursts of 5; a client that
+    // thinks it may send 8 at once and 100 a second, and asks for 8 workers.
+    let config = || {
+        MockConfig::default()
+            .dataset(Dataset::generate(1500, 7))
+            .rate_limit(40.0, 5)
+            .max_concurrent(2)
+            .latency(
+                std::time::Duration::from_millis(20),
+                std::time::Duration::ZERO,
+            )
+    };
+    let retry = RetryPolicy::default()
+        .max_attempts(10)
+        .initial_delay(std::time::Duration::from_millis(20));
+
+    // Without client-side limits the server refuses requests (and retries recover).
+    let unlimited = MockServer::start(config()).await.unwrap();
+    let c = client_with(&unlimited, RateLimits::none(), retry.clone());
+    let want = sequential(&client(&unlimited), 30, None).await;
+    let got = parallel(&c, 8, 30, None).await;
+    assert_eq!(got, want);
+    let refused_unlimited = unlimited.limit_counts().refused();
+    assert!(refused_unlimited > 0, "{}", unlimited.limit_counts());
+
+    // With the adaptive limiter the refusals teach it the server's limits.
+    let limited = MockServer::start(config()).await.unwrap();
+    let c = client_with(
+        &limited,
+        RateLimits::default()
+            .per_second(100)
+            .burst(100)
+            .concurrent(8),
+        retry,
+    );
+    let got = parallel(&c, 8, 30, None).await;
+    assert_eq!(got, want);
+    let stats = c.limiter_stats().unwrap();
+    assert!(stats.current_concurrency <= 2, "{stats:?}");
+    assert!(stats.current_rate <= 40.0, "{stats:?}");
+    let refused_limited = limited.limit_counts().refused();
+    assert!(
+        refused_limited < refused_unlimited,
+        "limited {} vs unlimited {}",
+        limited.limit_counts(),
+        unlimited.limit_counts()
+    );
+}
