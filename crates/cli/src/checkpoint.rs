@@ -36,6 +36,9 @@ pub struct QueryArgs {
     pub updated_since: Option<String>,
     /// `--format`.
     pub format: String,
+    /// `--parallel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<u32>,
 }
 
 impl QueryArgs {
@@ -182,6 +185,7 @@ mod tests {
             count: false,
             updated_since: None,
             format: "ndjson".into(),
+            parallel: None,
         }
     }
 

@@ -252,6 +252,12 @@ pub struct LevelsArgs {
     #[arg(long, value_name = "SPEC", value_parser = parse_sort, help_heading = "Query", help = sort_help())]
     pub sort: Option<Sort>,
 
+    /// Fetch with N requests at once, splitting the product id range (the output is the
+    /// same as with --sort product_id, the only sort it takes); the client keeps to the
+    /// API's rate limits
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "Query")]
+    pub parallel: Option<u32>,
+
     /// Optional level fields to add, comma separated
     #[arg(
         long,

@@ -83,6 +83,7 @@ fn plan(args: &LevelsArgs) -> Result<Plan, Failure> {
         count: args.count,
         updated_since: args.updated_since.map(|t| t.to_rfc3339()),
         format: format.name().into(),
+        parallel: args.parallel,
     };
     Ok(Plan {
         filters,
@@ -266,6 +267,9 @@ async fn export(
     }
     if let Some(since) = args.updated_since {
         request = request.updated_since(since);
+    }
+    if let Some(n) = args.parallel {
+        request = request.parallel(n as usize);
     }
     let first = request.checkpoint()?;
     tracing::info!(uri = %request.uri().unwrap_or_default(), "exporting levels");

@@ -200,7 +200,10 @@ impl Checkpoint {
     pub fn is_done(&self) -> bool {
         self.next.is_none()
             && self.stopped.is_none()
-            && self.parallel.as_ref().is_none_or(|p| p.ranges.is_empty())
+            && self
+                .parallel
+                .as_ref()
+                .is_none_or(|p| p.ranges.is_empty() && !p.fresh)
     }
 
     /// True for the checkpoint of a parallel export

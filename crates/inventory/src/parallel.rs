@@ -50,6 +50,10 @@ pub(crate) struct Shards {
     pub(crate) density_ppm: u64,
     /// What remains, in key order.
     pub(crate) ranges: Vec<Shard>,
+    /// True before the bounds are known (a checkpoint taken before the first page): the
+    /// resume starts the export afresh.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) fresh: bool,
 }
 
 /// One range: ids greater than `gt` and less than `lt`.
@@ -192,6 +196,21 @@ fn with_range_filter(url: &Url, from: &str, to: &str) -> Url {
     out
 }
 
+/// The checkpoint of a parallel export before its first page.
+pub(crate) fn fresh_checkpoint(template: &Url, workers: usize) -> Checkpoint {
+    Checkpoint::parallel(
+        Shards {
+            template: template.to_string(),
+            workers: u32::try_from(workers).unwrap_or(u32::MAX),
+            density_ppm: 0,
+            ranges: Vec::new(),
+            fresh: true,
+        },
+        0,
+        0,
+    )
+}
+
 fn product_id(entry: &Result<crate::Level, crate::RecordError>) -> Option<i64> {
     entry.as_ref().ok()?.product.as_ref().map(|p| p.id)
 }
@@ -233,6 +252,9 @@ impl Sharded {
     ) -> Sharded {
         let endpoint = client.inner.endpoint.clone();
         let mut s = match client.resolve_next(&endpoint, &shards.template) {
+            Ok(template) if shards.fresh => {
+                return Sharded::new(client, template, shards.workers as usize, max_items);
+            }
             Ok(template) => Sharded::new(client, template, shards.workers as usize, max_items),
             Err(e) => {
                 let mut s = Sharded::new(client, endpoint, 1, max_items);
@@ -566,6 +588,7 @@ impl Sharded {
             workers: u32::try_from(self.workers).unwrap_or(u32::MAX),
             density_ppm: (self.density * 1e6).round() as u64,
             ranges,
+            fresh: false,
         };
         Checkpoint::parallel(shards, self.pages, self.items)
     }

@@ -197,20 +197,24 @@ impl TotalLevelsRequest {
         match &query.sort {
             Some(sort) if *sort != by_id => {
                 return refuse(format!(
-                    "a parallel export is sharded by product id and delivered in that order,                      so it cannot be sorted by `{sort}`: sort by `{by_id}` or leave the sort                      unset"
+                    "a parallel export is sharded by product id and delivered in that order, \
+                     so it cannot be sorted by `{sort}`: sort by `{by_id}` or leave the sort \
+                     unset"
                 ));
             }
             _ => query.sort = Some(by_id),
         }
         if query.count {
             return refuse(
-                "count(true) cannot be combined with parallel(): each range would count                  only its own levels"
+                "count(true) cannot be combined with parallel(): each range would count \
+                     only its own levels"
                     .into(),
             );
         }
         if !query.fields.is_empty() && !query.fields.contains(&LevelField::Product) {
             return refuse(
-                "a parallel export needs each level's product id: add LevelField::Product                  to fields"
+                "a parallel export needs each level's product id: add LevelField::Product \
+                     to fields"
                     .into(),
             );
         }
@@ -258,8 +262,13 @@ impl TotalLevelsRequest {
         Ok(url.into())
     }
 
-    /// A checkpoint from which [`Client::resume`] runs this whole request.
+    /// A checkpoint from which [`Client::resume`] runs this whole request (in parallel
+    /// when [`parallel`](Self::parallel) is set).
     pub fn checkpoint(&self) -> Result<Checkpoint, Error> {
+        if let Some(n) = self.parallel {
+            let template = self.parallel_template(n)?;
+            return Ok(crate::parallel::fresh_checkpoint(&template, n));
+        }
         Ok(Checkpoint::new(Some(self.uri()?), 0, 0))
     }
 
