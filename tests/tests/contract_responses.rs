@@ -444,6 +444,62 @@ async fn every_error_status_matches_the_spec() {
     );
 }
 
+/// The answers of the mock's limits (not faults): 200 with the rate-limit headers, 429
+/// over the rate and 409 over the concurrency, each with the headers the spec declares
+/// for it, valid, and the counts the library reads.
+#[tokio::test]
+async fn the_limits_answers_match_the_spec() {
+    use shipstream_inventory_generated::api::limits;
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(40, 1))
+            .rate_limit(1.0, 2)
+            .max_concurrent(1)
+            .latency(
+                std::time::Duration::from_millis(300),
+                std::time::Duration::ZERO,
+            ),
+    )
+    .await
+    .unwrap();
+    let path = format!("{LEVELS_PATH}?limit=5");
+    // Two at once: one runs, the other is over the concurrency (a token each).
+    let (a, b) = tokio::join!(get(&server, &path), get(&server, &path));
+    let (ok, conflict) = if a.status == 200 { (a, b) } else { (b, a) };
+    assert_eq!((ok.status, conflict.status), (200, 409));
+    // The bucket (2) is empty now: the next is over the rate.
+    let limited = get(&server, &path).await;
+    assert_eq!(limited.status, 429);
+    for r in [&ok, &conflict, &limited] {
+        assert_contract(r, &format!("limits {}", r.status));
+        for h in [
+            limits::LIMIT_HEADER,
+            limits::REMAINING_HEADER,
+            limits::CONCURRENCY_LIMIT_HEADER,
+            limits::CONCURRENCY_CURRENT_HEADER,
+        ] {
+            assert!(r.header(h).is_some(), "{} lacks {h}", r.status);
+        }
+    }
+    assert_eq!(
+        ok.header(limits::CONCURRENCY_CURRENT_HEADER).as_deref(),
+        Some("1")
+    );
+    assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
+    assert!(conflict.header("retry-after").is_some());
+    let counts = server.limit_counts();
+    assert_eq!(
+        (
+            counts.admitted,
+            counts.rate_limited,
+            counts.over_concurrency
+        ),
+        (1, 1, 1),
+        "{counts}"
+    );
+    server.shutdown().await;
+}
+
 /// The facade reads the mock's error bodies as the spec's `ErrorBody`.
 #[tokio::test]
 async fn the_facade_reads_error_bodies() {

@@ -15,6 +15,10 @@
 //!   exporting 100,000 and 1,000,000 levels from a mock process to /dev/null;
 //! - `prefetch`: criterion bench `prefetch` (20 ms latency, 20 ms work per page);
 //! - `mock`: criterion bench `mock` (pages per second the mock serves);
+//! - `parallel`: the release CLI exporting 100,000 levels from a mock process that
+//!   enforces 10 requests/s (burst 10) and 5 at once and takes 500 ms per page of 1000,
+//!   sequentially and with `--parallel 5`, then in parallel again under the fault soak's
+//!   faults (every run compared byte for byte with the sequential output);
 //! - `build`: clean release build of the facade in a fresh target directory, and the
 //!   rebuild after touching `openapi.yaml` (minutes; skipped by `--quick`).
 //!
@@ -37,11 +41,13 @@ use crate::{run as sh, step, tools};
 
 mod memory;
 mod openapi;
+mod parallel;
 mod report;
 mod throughput;
 
 use memory::*;
 use openapi::*;
+use parallel::*;
 pub use report::update_markdown;
 use report::*;
 use throughput::*;
@@ -54,6 +60,7 @@ pub const SUITES: &[&str] = &[
     "memory",
     "prefetch",
     "mock",
+    "parallel",
     "build",
 ];
 
@@ -76,7 +83,7 @@ const SEED: u64 = 8;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Run only these suites (comma-separated): decode, export, openapi-generator, memory,
-    /// prefetch, mock, build.
+    /// prefetch, mock, parallel, build.
     #[arg(long, value_delimiter = ',', value_name = "SUITES")]
     pub only: Vec<String>,
     /// Shorter runs: criterion's --quick, fewer openapi-generator rounds, no build suite
@@ -124,6 +131,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
                 "memory" => memory(&mut ctx)?,
                 "prefetch" => prefetch(&ctx)?,
                 "mock" => mock(&ctx)?,
+                "parallel" => parallel(&mut ctx)?,
                 "build" => build(&ctx)?,
                 other => bail!("unknown suite {other}"),
             };
@@ -304,6 +312,10 @@ struct MockProcess(crate::process::MockProcess);
 
 impl MockProcess {
     fn start(cli: &Path, products: u64, extra: &[&str]) -> Result<Self> {
+        Self::start_with(cli, products, extra, Stdio::null())
+    }
+
+    fn start_with(cli: &Path, products: u64, extra: &[&str], stderr: Stdio) -> Result<Self> {
         let (seed, products) = (SEED.to_string(), products.to_string());
         let mut args = vec![
             "--token",
@@ -314,7 +326,7 @@ impl MockProcess {
             &products,
         ];
         args.extend_from_slice(extra);
-        crate::process::MockProcess::start(cli, &args, Stdio::null()).map(Self)
+        crate::process::MockProcess::start(cli, &args, stderr).map(Self)
     }
 
     /// The number of levels the mock serves (`count=1`).

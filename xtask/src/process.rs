@@ -49,6 +49,20 @@ impl MockProcess {
     }
 }
 
+impl MockProcess {
+    /// Stops the mock with SIGTERM (as Ctrl-C would), so that it prints its counters on
+    /// stderr, and waits for it.
+    pub fn stop(mut self) -> Result<()> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
 impl Drop for MockProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

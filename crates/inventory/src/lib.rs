@@ -36,6 +36,14 @@
 //! - **Incremental sync**: [`Client::sync`] delivers every level that changed since a
 //!   serialisable [`SyncState`], by the server's clock, with a stated guarantee (no
 //!   update missed, even within one second) and the next bookmark on every page.
+//! - **Parallel export at the rate limit**: [`TotalLevelsRequest::parallel`] splits the
+//!   `product_id` key space into ranges fetched at once (work stealing, bounded
+//!   buffering), delivering every level once and in `product_id` order, with checkpoints
+//!   that resume every range.
+//! - **Client-side limits**: every request of a [`Client`] keeps to [`RateLimits`] (by
+//!   default the limits the spec assumes: 10 a second, bursts of 60, 5 at once), adapting
+//!   to the server's 429 and 409 answers and rate-limit headers
+//!   ([`Client::limiter_stats`]).
 //! - **Retries**: transient failures are retried with backoff and jitter, honouring
 //!   `Retry-After` ([`RetryPolicy`]). Errors say what to do ([`Error`]).
 //! - **Tracing**: a `shipstream.request` span per attempt (path and query, attempt, status,

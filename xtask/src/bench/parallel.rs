@@ -1,0 +1,203 @@
+//! The parallel suite: an export at the API's limits, sequential and `--parallel 5`, in
+//! one run against mock processes that enforce the limits the issue names.
+
+use super::*;
+
+/// Requests a second, burst and concurrency the mock enforces.
+const RATE: u32 = 10;
+const BURST: u32 = 10;
+const CONCURRENT: u32 = 5;
+/// Page size and time per page: 100 ms plus 0.4 ms per level = 500 ms per 1000 levels.
+const PAGE: u64 = 1000;
+const BASE_MS: f64 = 100.0;
+const PER_LEVEL_MS: f64 = 0.4;
+/// Workers of the parallel export.
+const WORKERS: u32 = 5;
+/// The fault soak's faults (`tests/tests/soak.rs`, `crates/cli/tests/soak_resume.rs`).
+const SOAK_FAULTS: &str = "status=500|502|503:rate=0.1;status=429:rate=0.05:retry-after=0;drop:rate=0.02;truncate:rate=0.01";
+
+struct Run {
+    wall: Duration,
+    bytes: Vec<u8>,
+    /// `(admitted, refused with 429, refused with 409)` as the mock printed them.
+    limits: (u64, u64, u64),
+}
+
+fn limits_line(stderr: &str) -> Result<(u64, u64, u64)> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("limits: "))
+        .context("the mock printed no `limits:` line on shutdown")?;
+    // "N requests admitted, N refused with 429 (rate), N refused with 409 (concurrency)"
+    let count = |phrase: &str| -> Result<u64> {
+        line.split(", ")
+            .find(|part| part.contains(phrase))
+            .and_then(|part| part.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("no `{phrase}` count in the limits line: {line}"))
+    };
+    Ok((count("admitted")?, count("with 429")?, count("with 409")?))
+}
+
+fn export(ctx: &Ctx, cli: &Path, faults: Option<&str>, extra: &[&str]) -> Result<Run> {
+    let stderr_path = ctx
+        .target
+        .join(format!("bench-parallel-mock-{}.txt", std::process::id()));
+    let (rate, burst, conc) = (RATE.to_string(), BURST.to_string(), CONCURRENT.to_string());
+    let (base, per) = (BASE_MS.to_string(), PER_LEVEL_MS.to_string());
+    let mut args = vec![
+        "--rate-limit",
+        &rate,
+        "--burst",
+        &burst,
+        "--max-concurrent",
+        &conc,
+        "--latency",
+        &base,
+        "--latency-per-level",
+        &per,
+    ];
+    if let Some(f) = faults {
+        args.extend(["--fault", f]);
+    }
+    let server = MockProcess::start_with(
+        cli,
+        OPENAPI_PRODUCTS,
+        &args,
+        Stdio::from(fs::File::create(&stderr_path)?),
+    )?;
+    let out = ctx
+        .target
+        .join(format!("bench-parallel-{}.ndjson", std::process::id()));
+    let started = Instant::now();
+    sh(Command::new(cli)
+        .args(["levels", "--url", &server.0.url, "--format", "ndjson"])
+        .args(["--page-size", &PAGE.to_string(), "--output"])
+        .arg(&out)
+        .args(extra)
+        .env("SHIPSTREAM_TOKEN", "bench-token"))?;
+    let wall = started.elapsed();
+    server.0.stop()?;
+    let limits = limits_line(&fs::read_to_string(&stderr_path)?)?;
+    let bytes = fs::read(&out)?;
+    let _ = fs::remove_file(&out);
+    let _ = fs::remove_file(&stderr_path);
+    Ok(Run {
+        wall,
+        bytes,
+        limits,
+    })
+}
+
+pub(super) fn parallel(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
+    let cli = cli(ctx)?;
+    let levels = MockProcess::start(&cli, OPENAPI_PRODUCTS, &[])?.count()?;
+    let pages = levels.div_ceil(PAGE);
+    let workers = WORKERS.to_string();
+    println!("sequential export of {levels} levels ({pages} pages) ...");
+    let seq = export(ctx, &cli, None, &["--sort", "product_id"])?;
+    println!("sequential: {:.1?}; parallel ...", seq.wall);
+    let par = export(ctx, &cli, None, &["--parallel", &workers])?;
+    println!("parallel: {:.1?}; parallel under faults ...", par.wall);
+    let soak = export(ctx, &cli, Some(SOAK_FAULTS), &["--parallel", &workers])?;
+    println!("parallel under faults: {:.1?}", soak.wall);
+
+    let lines = seq.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    if lines != levels {
+        bail!("the sequential export wrote {lines} levels, the mock serves {levels}");
+    }
+    let same = par.bytes == seq.bytes;
+    let soak_same = soak.bytes == seq.bytes;
+    let secs = |d: Duration| d.as_secs_f64();
+    let page_s = (BASE_MS + PER_LEVEL_MS * PAGE as f64) / 1000.0;
+    let ideal = f64::max(
+        pages as f64 / f64::from(CONCURRENT) * page_s,
+        (pages as f64 - f64::from(BURST)) / f64::from(RATE),
+    ) + page_s;
+    let speedup = secs(seq.wall) / secs(par.wall);
+    let of_ideal = secs(par.wall) / ideal;
+    let refused = |r: &Run| {
+        let (admitted, r429, r409) = r.limits;
+        let all = admitted + r429 + r409;
+        (
+            r429 + r409,
+            all,
+            100.0 * (r429 + r409) as f64 / all.max(1) as f64,
+        )
+    };
+    let (par_refused, par_all, par_pct) = refused(&par);
+    let (soak_refused, soak_all, soak_pct) = refused(&soak);
+    let (seq_refused, seq_all, _) = refused(&seq);
+
+    let mut md = String::new();
+    writeln!(
+        md,
+        "Release `shipstream-inventory levels --url URL --format ndjson --page-size {PAGE} \
+         --output FILE`, sequential with `--sort product_id` and parallel with `--parallel \
+         {WORKERS}`, each against its own `shipstream-inventory mock --products \
+         {OPENAPI_PRODUCTS} --seed {SEED} --rate-limit {RATE} --burst {BURST} --max-concurrent \
+         {CONCURRENT} --latency {BASE_MS} --latency-per-level {PER_LEVEL_MS}` process ({levels} \
+         levels, {pages} pages; a page of {PAGE} takes {:.0} ms). The client runs with its \
+         default limits (the spec's 10/s, burst 60, 5 at once, adaptive). Refusals are the \
+         mock's own counters, printed when it stops. Ideal = max(pages / {CONCURRENT} x {page_s} \
+         s, (pages - {BURST}) / {RATE} s) + {page_s} s = {ideal:.1} s.\n",
+        page_s * 1000.0
+    )?;
+    writeln!(
+        md,
+        "| run | wall | requests (refused) | output |\n| --- | --- | --- | --- |"
+    )?;
+    writeln!(
+        md,
+        "| sequential | {:.1} s | {seq_all} ({seq_refused}) | reference |",
+        secs(seq.wall)
+    )?;
+    writeln!(
+        md,
+        "| parallel {WORKERS} | {:.1} s | {par_all} ({par_refused}, {par_pct:.1} %) | {} |",
+        secs(par.wall),
+        if same { "identical bytes" } else { "DIFFERS" }
+    )?;
+    writeln!(
+        md,
+        "| parallel {WORKERS}, soak faults | {:.1} s | {soak_all} ({soak_refused}, \
+         {soak_pct:.1} %) | {} |\n",
+        secs(soak.wall),
+        if soak_same {
+            "identical bytes"
+        } else {
+            "DIFFERS"
+        }
+    )?;
+    writeln!(
+        md,
+        "Parallel is {speedup:.2}x the sequential export (goal at least 4x) and {of_ideal:.2}x \
+         the ideal (goal at most 1.25x); {par_pct:.1} % of its requests were refused (goal at \
+         most 1 %). The soak run's faults (`{SOAK_FAULTS}`) are injected by the mock on top of \
+         its limits; its refusal count is the limits' only.\n"
+    )?;
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let verdicts = vec![
+        format!(
+            "parallel export: {speedup:.2}x sequential (goal >= 4x): {}",
+            verdict(speedup >= 4.0)
+        ),
+        format!(
+            "parallel export: {of_ideal:.2}x the ideal {ideal:.1} s (goal <= 1.25x): {}",
+            verdict(of_ideal <= 1.25)
+        ),
+        format!(
+            "parallel export: {par_pct:.1} % refused (goal <= 1 %): {}",
+            verdict(par_pct <= 1.0)
+        ),
+        format!(
+            "parallel export output: {} / under soak faults: {}",
+            if same { "identical" } else { "DIFFERS" },
+            if soak_same { "identical" } else { "DIFFERS" }
+        ),
+    ];
+    if !same || !soak_same {
+        bail!("a parallel export's output differs from the sequential one\n{md}");
+    }
+    Ok((md, verdicts))
+}
