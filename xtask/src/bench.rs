@@ -11,6 +11,9 @@
 //!   into `target/openapi-generator-client/` (git-ignored), builds a runner there as a
 //!   separate cargo project and runs it against a mock process, next to a hand-written
 //!   loop built with the same reqwest;
+//! - `cli`: the release `shipstream-inventory levels --format ndjson --page-size 1000`
+//!   and an independent hand-written exporter (`crates/bench/src/bin/ndjson_exporter.rs`),
+//!   run alternately on 100,000 levels from a mock process, output to /dev/null;
 //! - `memory`: peak RSS of the release `shipstream-inventory levels --format ndjson`
 //!   exporting 100,000 and 1,000,000 levels from a mock process to /dev/null;
 //! - `prefetch`: criterion bench `prefetch` (20 ms latency, 20 ms work per page);
@@ -39,12 +42,14 @@ use serde_json::Value;
 
 use crate::{run as sh, step, tools};
 
+mod cli_ndjson;
 mod memory;
 mod openapi;
 mod parallel;
 mod report;
 mod throughput;
 
+use cli_ndjson::*;
 use memory::*;
 use openapi::*;
 use parallel::*;
@@ -57,6 +62,7 @@ pub const SUITES: &[&str] = &[
     "decode",
     "export",
     "openapi-generator",
+    "cli",
     "memory",
     "prefetch",
     "mock",
@@ -82,8 +88,8 @@ const SEED: u64 = 8;
 /// `cargo xtask bench` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Run only these suites (comma-separated): decode, export, openapi-generator, memory,
-    /// prefetch, mock, parallel, build.
+    /// Run only these suites (comma-separated): decode, export, openapi-generator, cli,
+    /// memory, prefetch, mock, parallel, build.
     #[arg(long, value_delimiter = ',', value_name = "SUITES")]
     pub only: Vec<String>,
     /// Shorter runs: criterion's --quick, fewer openapi-generator rounds, no build suite
@@ -128,6 +134,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
                 "decode" => decode(&ctx)?,
                 "export" => export(&ctx)?,
                 "openapi-generator" => openapi_generator(&mut ctx)?,
+                "cli" => cli_ndjson(&mut ctx)?,
                 "memory" => memory(&mut ctx)?,
                 "prefetch" => prefetch(&ctx)?,
                 "mock" => mock(&ctx)?,

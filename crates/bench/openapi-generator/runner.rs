@@ -5,16 +5,40 @@
 //! runs it against a mock server process.
 //!
 //! Usage: `runner BASE_URL TOKEN ROUNDS`. Exports every level (`sort=product_id`,
-//! `limit=1000`) as NDJSON into a counting sink with the generated client, and with a
-//! hand-written reqwest + serde_json loop as a reference built with the same reqwest in
-//! the same process, alternating the two; prints one JSON object with the seconds of
-//! every round.
+//! `limit=1000`) as NDJSON into a counting sink with the generated client, with this
+//! workspace's facade (`shipstream-inventory`, a path dependency of the runner, without
+//! client-side rate limits), and with a hand-written reqwest + serde_json loop as a
+//! reference built with the same reqwest in the same process, rotating the three; prints
+//! one JSON object with the seconds of every round. Before timing, one untimed run of each
+//! collects every level's values (product id, quantities, `updated_at`) and the three
+//! must agree exactly.
 
 use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use shipstream_openapi_client::apis::{configuration::Configuration, inventory_api};
+
+/// The values of one level that every client must agree on.
+type Canon = (i64, Vec<(String, i64)>, Option<i64>);
+
+fn canon(level: &impl Serialize) -> Result<Canon, Error> {
+    let v = serde_json::to_value(level)?;
+    let id = v["product"]["id"].as_i64().ok_or("a level without product id")?;
+    let mut qty: Vec<(String, i64)> = v
+        .as_object()
+        .ok_or("a level that is not an object")?
+        .iter()
+        .filter(|(k, _)| k.starts_with("qty_"))
+        .map(|(k, n)| (k.clone(), n.as_i64().unwrap_or(i64::MIN)))
+        .collect();
+    qty.sort();
+    let updated = v["updated_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp());
+    Ok((id, qty, updated))
+}
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -71,7 +95,10 @@ fn cursor_start_of(next: &str) -> Option<i64> {
 
 /// The generated client: `list_total_inventory_levels` takes no `next` URI, so the
 /// cursor is read from `next` and passed as `cursor_start`.
-async fn openapi_generator(config: &Configuration) -> Result<u64, Error> {
+async fn openapi_generator(
+    config: &Configuration,
+    mut seen: Option<&mut Vec<Canon>>,
+) -> Result<u64, Error> {
     let mut out = sink();
     let mut cursor = None;
     let mut n = 0;
@@ -94,6 +121,9 @@ async fn openapi_generator(config: &Configuration) -> Result<u64, Error> {
             serde_json::to_writer(&mut out, level)?;
             out.write_all(b"\n")?;
             n += 1;
+            if let Some(seen) = seen.as_deref_mut() {
+                seen.push(canon(level)?);
+            }
         }
         cursor = match page.next.flatten().filter(|_| page.has_more) {
             Some(next) => Some(cursor_start_of(&next).ok_or("no cursor_start in next")?),
@@ -155,7 +185,11 @@ struct ProductRef {
 }
 
 /// The hand-written reference: the same loop as the workspace's benchmark crate.
-async fn handwritten(http: &reqwest::Client, base: &str) -> Result<u64, Error> {
+async fn handwritten(
+    http: &reqwest::Client,
+    base: &str,
+    mut seen: Option<&mut Vec<Canon>>,
+) -> Result<u64, Error> {
     let mut out = sink();
     let mut url = format!("{base}{PATH}?limit={PAGE_SIZE}&sort=product_id");
     let mut n = 0;
@@ -175,11 +209,43 @@ async fn handwritten(http: &reqwest::Client, base: &str) -> Result<u64, Error> {
             serde_json::to_writer(&mut out, level)?;
             out.write_all(b"\n")?;
             n += 1;
+            if let Some(seen) = seen.as_deref_mut() {
+                seen.push(canon(level)?);
+            }
         }
         match page.next.filter(|next| page.has_more && !next.is_empty()) {
             Some(next) if next.starts_with('/') => url = format!("{base}{next}"),
             Some(next) => url = next,
             None => break,
+        }
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+/// This workspace's facade, as a user writes the loop: pages in `product_id` order, each
+/// level written as NDJSON.
+async fn facade(
+    client: &shipstream_inventory::Client,
+    mut seen: Option<&mut Vec<Canon>>,
+) -> Result<u64, Error> {
+    use futures::TryStreamExt as _;
+    use shipstream_inventory::{Sort, SortField};
+    let mut out = sink();
+    let mut n = 0;
+    let mut pages = std::pin::pin!(client
+        .total_levels()
+        .sort(Sort::asc(SortField::ProductId))
+        .page_size(PAGE_SIZE as u32)
+        .pages());
+    while let Some(page) = pages.try_next().await? {
+        for level in page.levels() {
+            serde_json::to_writer(&mut out, level)?;
+            out.write_all(b"\n")?;
+            n += 1;
+            if let Some(seen) = seen.as_deref_mut() {
+                seen.push(canon(level)?);
+            }
         }
     }
     out.flush()?;
@@ -202,25 +268,47 @@ async fn main() -> Result<(), Error> {
         bearer_access_token: Some(token.clone()),
         ..Configuration::default()
     };
-    // Warm up (connections, the server's sort order) and check the counts agree.
-    let levels = openapi_generator(&config).await?;
-    let reference = handwritten(&client, base).await?;
-    if levels != reference {
-        return Err(
-            format!("openapi-generator wrote {levels} levels, hand-written {reference}").into(),
-        );
+    let sdk = shipstream_inventory::Client::builder()
+        .base_url(base)
+        .token(token)
+        .user_agent("shipstream-inventory-bench")
+        .rate_limits(shipstream_inventory::RateLimits::none())
+        .build()?;
+    // Warm up (connections, the server's sort order) and check that the three clients
+    // deliver the same levels with the same values.
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let levels = openapi_generator(&config, Some(&mut a)).await?;
+    let reference = handwritten(&client, base, Some(&mut b)).await?;
+    let ours = facade(&sdk, Some(&mut c)).await?;
+    if levels != reference || ours != reference {
+        return Err(format!(
+            "openapi-generator wrote {levels} levels, the facade {ours}, hand-written {reference}"
+        )
+        .into());
     }
-    let (mut generated_s, mut handwritten_s) = (Vec::new(), Vec::new());
+    if a != b || c != b {
+        return Err("the clients' levels differ in their values".into());
+    }
+    let compared = b.len();
+    drop((a, b, c));
+    let (mut generated_s, mut handwritten_s, mut facade_s) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        // Alternate which goes first so neither always runs on a warmer machine.
-        for first in [round % 2 == 0, round % 2 != 0] {
+        // Rotate which goes first so none always runs on a warmer machine.
+        for k in 0..3 {
             let t = Instant::now();
-            if first {
-                openapi_generator(&config).await?;
-                generated_s.push(t.elapsed().as_secs_f64());
-            } else {
-                handwritten(&client, base).await?;
-                handwritten_s.push(t.elapsed().as_secs_f64());
+            match (round + k) % 3 {
+                0 => {
+                    openapi_generator(&config, None).await?;
+                    generated_s.push(t.elapsed().as_secs_f64());
+                }
+                1 => {
+                    facade(&sdk, None).await?;
+                    facade_s.push(t.elapsed().as_secs_f64());
+                }
+                _ => {
+                    handwritten(&client, base, None).await?;
+                    handwritten_s.push(t.elapsed().as_secs_f64());
+                }
             }
         }
     }
@@ -228,7 +316,9 @@ async fn main() -> Result<(), Error> {
         "{}",
         serde_json::json!({
             "levels": levels,
+            "compared": compared,
             "openapi_generator_s": generated_s,
+            "facade_s": facade_s,
             "handwritten_s": handwritten_s,
         })
     );

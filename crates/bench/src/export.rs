@@ -58,12 +58,15 @@ fn write_line<W: Write, T: serde::Serialize>(out: &mut W, value: &T) -> Result<(
     Ok(())
 }
 
-/// The facade client used by [`facade`], [`facade_pages`] and [`generated`].
+/// The facade client used by [`facade`], [`facade_pages`] and [`generated`]. Without
+/// client-side limits: these benchmarks measure CPU against an unlimited mock, and the
+/// hand-written loop has none either.
 pub fn facade_client(base_url: &str, token: &str) -> Result<Client> {
     Ok(Client::builder()
         .base_url(base_url)
         .token(token)
         .user_agent(USER_AGENT)
+        .rate_limits(shipstream_inventory::RateLimits::none())
         .build()?)
 }
 

@@ -230,6 +230,12 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "PATH", help_heading = "Connection")]
     pub token_file: Option<PathBuf>,
 
+    /// Requests a second this client sends at most [default: the API's assumed limit, with
+    /// its burst and concurrency, adapting to the server's answers]; 0 turns the
+    /// client-side limits off (the server's 429 and 409 answers are still retried)
+    #[arg(long, value_name = "PER_SECOND", help_heading = "Connection")]
+    pub rate_limit: Option<u32>,
+
     /// Run against an embedded mock server with a demo dataset (250 products, seed 42); no
     /// credentials needed
     #[arg(long, help_heading = "Connection", conflicts_with_all = ["url", "token_file", "api_version"])]

@@ -9,6 +9,7 @@ use std::{
 use futures::{Stream, StreamExt as _};
 use shipstream_inventory::{
     Client, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Error, Filter, LevelField, Page, ProductField,
+    RateLimits,
 };
 use shipstream_inventory_mock::MockServer;
 
@@ -116,10 +117,17 @@ fn read_token_file(path: &Path) -> Result<String, Failure> {
 }
 
 pub fn build_client(args: &ConnectionArgs, demo: Option<&MockServer>) -> Result<Client, Failure> {
-    let builder = Client::builder().user_agent(concat!(
-        "shipstream-inventory-cli/",
-        env!("CARGO_PKG_VERSION")
-    ));
+    let limits = match args.rate_limit {
+        None => RateLimits::default(),
+        Some(0) => RateLimits::none(),
+        Some(n) => RateLimits::default().per_second(n),
+    };
+    let builder = Client::builder()
+        .user_agent(concat!(
+            "shipstream-inventory-cli/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .rate_limits(limits);
     if let Some(server) = demo {
         return Ok(builder
             .base_url(server.base_url())
@@ -431,7 +439,7 @@ async fn walk(
                             if max.is_some_and(|m| written >= m) {
                                 continue;
                             }
-                            writer.write(&format::record(&item))?;
+                            writer.write_item(&item)?;
                             written += 1;
                         }
                         Err(bad) => {

@@ -23,6 +23,12 @@ pub struct Item {
 }
 
 impl Item {
+    /// An item made from its parts (for tests and fixtures; the streams make them from
+    /// pages).
+    pub fn new(level: Level, product: Option<Arc<Product>>) -> Item {
+        Item { level, product }
+    }
+
     /// The product id of the level, when the level carries its product stub.
     pub fn product_id(&self) -> Option<i64> {
         self.level.product.as_ref().map(|p| p.id)

@@ -86,6 +86,8 @@ pub(super) fn memory(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
             "levels",
             "--url",
             &server.0.url,
+            "--rate-limit",
+            "0",
             "--format",
             "ndjson",
             "--page-size",
@@ -111,7 +113,7 @@ pub(super) fn memory(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
     let mut md = String::new();
     writeln!(
         md,
-        "Release `shipstream-inventory levels --url URL --format ndjson --page-size 1000 --sort \
+        "Release `shipstream-inventory levels --url URL --rate-limit 0 --format ndjson --page-size 1000 --sort \
          product_id --max-items N > /dev/null` (prefetch on, as the CLI always runs) against \
          `shipstream-inventory mock --products {MEMORY_PRODUCTS} --seed {SEED}` in another \
          process (it serves {served} levels). Peak RSS from {}.\n",

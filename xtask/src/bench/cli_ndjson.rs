@@ -1,0 +1,107 @@
+//! The CLI suite: the release `shipstream-inventory levels --format ndjson` and an
+//! independent hand-written exporter, alternately, on the same mock process.
+
+use super::*;
+
+pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
+    let cli = cli(ctx)?;
+    sh(Command::new(&ctx.cargo)
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            PACKAGE,
+            "--bin",
+            "ndjson-exporter",
+        ])
+        .current_dir(&ctx.root))?;
+    let exporter = ctx.target.join("release").join("ndjson-exporter");
+    let server = MockProcess::start(&cli, OPENAPI_PRODUCTS, &[])?;
+    let levels = server.count()?;
+    let url = server.0.url.clone();
+    let run = |cmd: &mut Command| -> Result<Duration> {
+        let started = Instant::now();
+        let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        if !status.success() {
+            bail!("{cmd:?} exited with {status}");
+        }
+        Ok(started.elapsed())
+    };
+    let ours = || {
+        let mut c = Command::new(&cli);
+        c.args([
+            "levels",
+            "--url",
+            &url,
+            "--rate-limit",
+            "0",
+            "--format",
+            "ndjson",
+        ])
+        .args(["--page-size", "1000", "--sort", "product_id"])
+        .env("SHIPSTREAM_TOKEN", "bench-token");
+        c
+    };
+    let theirs = || {
+        let mut c = Command::new(&exporter);
+        c.args([&url, "bench-token"]);
+        c
+    };
+    // Both write every level: check the line counts once.
+    for (name, mut cmd) in [("the CLI", ours()), ("the hand-written exporter", theirs())] {
+        let out = cmd.stderr(Stdio::null()).output()?;
+        let lines = out.stdout.iter().filter(|b| **b == b'\n').count() as u64;
+        if lines != levels {
+            bail!("{name} wrote {lines} levels, the mock serves {levels}");
+        }
+    }
+    let rounds = if ctx.quick { 3 } else { 9 };
+    let (mut cli_s, mut hand_s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (a, b) = if round % 2 == 0 {
+            let a = run(&mut ours())?;
+            (a, run(&mut theirs())?)
+        } else {
+            let b = run(&mut theirs())?;
+            (run(&mut ours())?, b)
+        };
+        cli_s.push(a.as_secs_f64());
+        hand_s.push(b.as_secs_f64());
+        ratios.push(b.as_secs_f64() / a.as_secs_f64());
+    }
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
+    let ratio = median(ratios);
+    let (cli_m, hand_m) = (median(cli_s), median(hand_s));
+    let mut md = String::new();
+    writeln!(
+        md,
+        "Release `shipstream-inventory levels --url URL --rate-limit 0 --format ndjson \
+         --page-size 1000 --sort product_id > /dev/null` and `ndjson-exporter URL TOKEN > \
+         /dev/null` (`crates/bench/src/bin/ndjson_exporter.rs`: a reqwest + serde_json loop \
+         over minimal structs), alternately, {rounds} rounds, against one `shipstream-inventory \
+         mock --products {OPENAPI_PRODUCTS} --seed {SEED}` process ({levels} levels). Whole \
+         processes, start-up included.\n"
+    )?;
+    writeln!(
+        md,
+        "| exporter | median | levels/s |\n| --- | --- | --- |\n\
+         | `shipstream-inventory levels --format ndjson` | {cli_m:.3} s | {:.0} |\n\
+         | hand-written exporter | {hand_m:.3} s | {:.0} |\n",
+        levels as f64 / cli_m,
+        levels as f64 / hand_m
+    )?;
+    writeln!(
+        md,
+        "The CLI's throughput is {ratio:.2}× the hand-written exporter's (median of the \
+         per-round ratios; lowest {low:.2}, highest {high:.2}; goal at least 1.0×)."
+    )?;
+    Ok((
+        md,
+        vec![format!(
+            "CLI NDJSON vs hand-written exporter: {ratio:.2}× (goal >= 1.0): {}",
+            if ratio >= 1.0 { "met" } else { "MISSED" }
+        )],
+    ))
+}
