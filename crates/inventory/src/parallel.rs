@@ -724,6 +724,45 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// The safety net behind narrowing: a page that brings levels at or above its
+    /// range's upper bound (a server that ignored the narrowed filter, or a page in flight
+    /// during a split) is cut there, and the range ends.
+    #[tokio::test]
+    async fn a_page_that_crosses_its_ranges_bound_is_cut_and_ends_the_range() {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .token("t")
+            .build()
+            .unwrap();
+        let template =
+            Url::parse("http://127.0.0.1:9/api/global/v1/inventory/levels/total?limit=3").unwrap();
+        let mut s = Sharded::new(client, template.clone(), 2, None);
+        s.push_range(Range::new(0, 5));
+        s.ranges[0].1.started = true;
+        s.ranges[0].1.in_flight = true;
+        let level = |id: i64| {
+            format!(r#"{{"type":"TotalLevel","product":{{"type":"Product","id":{id}}}}}"#)
+        };
+        let body = format!(
+            r#"{{"collection":[{},{},{}],"has_more":true,"next":"?cursor_start=7"}}"#,
+            level(3),
+            level(4),
+            level(6)
+        );
+        let decoded = crate::page::decode(body.as_bytes()).unwrap();
+        s.land(0, template, Ok(decoded));
+        let r = &s.ranges[0].1;
+        assert!(r.done && r.next.is_none() && r.error.is_none());
+        let kept: Vec<i64> = r.pages[0]
+            .decoded
+            .entries
+            .iter()
+            .filter_map(product_id)
+            .collect();
+        assert_eq!(kept, [3, 4]);
+        assert_eq!(r.pages[0].next, None);
+    }
+
     #[test]
     fn narrowing_replaces_only_the_range_filter() {
         let url = Url::parse(
