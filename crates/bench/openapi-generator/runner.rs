@@ -103,8 +103,11 @@ async fn openapi_generator(
     let mut cursor = None;
     let mut n = 0;
     loop {
+        // (x-shipstream-api-version, version, filter, sort, fields, fields:product, count,
+        // cursor_start, cursor_end, limit)
         let page = inventory_api::list_total_inventory_levels(
             config,
+            None,
             None,
             None,
             Some("product_id"),

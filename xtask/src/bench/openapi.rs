@@ -16,12 +16,19 @@ pub(super) fn openapi_generator(ctx: &mut Ctx) -> Result<(String, Vec<String>)> 
     let _ = fs::remove_dir_all(&client_dir);
     fs::create_dir_all(runner_dir.join("src"))?;
     let generator = tools.venv_bin("openapi-generator-cli");
+    // openapi-generator's `rust` generator turns the spec's open enums (`anyOf: [{type:
+    // string, enum: [...]}, {type: string}]`) into structs that cannot decode a plain
+    // string, so it gets a copy where each open enum is a plain string (what a user of
+    // that generator would have to do).
+    let input = dir.join("openapi-plain-strings.json");
+    let spec = crate::spec::load(&ctx.root.join("openapi.yaml"))?;
+    fs::write(&input, serde_json::to_vec_pretty(&plain_open_enums(spec))?)?;
     let additional = "library=reqwest,supportAsync=true,packageName=shipstream-openapi-client,\
                       packageVersion=0.1.0";
     sh(Command::new(&generator)
         .arg("generate")
         .args(["-g", "rust", "-i"])
-        .arg(ctx.root.join("openapi.yaml"))
+        .arg(&input)
         .arg("-o")
         .arg(&client_dir)
         .arg(format!("--additional-properties={additional}"))
@@ -161,4 +168,31 @@ shipstream-inventory = { path = "FACADE" }
             }
         )],
     ))
+}
+
+/// The spec with every open enum written as a plain string (its description kept).
+fn plain_open_enums(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let schema = Value::Object(map);
+            if shipstream_inventory_codegen::facts::open_enum_values(&schema).is_some() {
+                let mut plain = serde_json::Map::new();
+                plain.insert("type".into(), Value::from("string"));
+                if let Some(d) = schema.get("description") {
+                    plain.insert("description".into(), d.clone());
+                }
+                return Value::Object(plain);
+            }
+            let Value::Object(map) = schema else {
+                return schema;
+            };
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, plain_open_enums(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(plain_open_enums).collect()),
+        other => other,
+    }
 }
