@@ -63,7 +63,7 @@ impl Inner {
         rate_limits: &RateLimits,
         http: reqwest::Client,
     ) -> Result<Self, Error> {
-        let limiter = Limiter::new(rate_limits);
+        let limiter = Limiter::new(rate_limits, retry.retry_after_cap());
         let base_str = base.as_str().trim_end_matches('/').to_owned();
         let endpoint = Url::parse(&format!("{base_str}{ENDPOINT_PATH}")).map_err(|e| {
             Error::config(format!(

@@ -152,6 +152,9 @@ struct State {
 
 pub(crate) struct Limiter {
     limits: RateLimits,
+    /// The longest hold a `Retry-After` may put on every request (the retry policy's
+    /// `max_retry_after`: a longer one ends that request's retries instead).
+    max_pause: Duration,
     ceiling: DefaultDirectRateLimiter,
     slots: Arc<Semaphore>,
     state: Mutex<State>,
@@ -191,7 +194,7 @@ fn limiter(rate: f64, burst: u32) -> DefaultDirectRateLimiter {
 
 impl Limiter {
     /// `None` when the limits are off.
-    pub(crate) fn new(limits: &RateLimits) -> Option<Arc<Limiter>> {
+    pub(crate) fn new(limits: &RateLimits, max_pause: Duration) -> Option<Arc<Limiter>> {
         if !limits.enabled {
             return None;
         }
@@ -209,6 +212,7 @@ impl Limiter {
                 paused_until: None,
             }),
             limits: limits.clone(),
+            max_pause,
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             over_concurrency: AtomicU64::new(0),
@@ -274,8 +278,11 @@ impl Limiter {
         }
         let mut s = self.lock();
         let now = Instant::now();
+        let max_pause = self.max_pause;
         let pause = |s: &mut State, d: Duration| {
-            let until = now + d;
+            let Some(until) = now.checked_add(d.min(max_pause)) else {
+                return;
+            };
             if s.paused_until.is_none_or(|t| t < until) {
                 s.paused_until = Some(until);
             }
@@ -319,7 +326,16 @@ impl Limiter {
         let target = s.window.floor().max(1.0) as u32;
         let effective = s.permits - s.debt;
         if target < effective {
-            s.debt += effective - target;
+            // Free slots are taken away at once; busy ones as they come back.
+            for _ in 0..effective - target {
+                match self.slots.try_acquire() {
+                    Ok(permit) => {
+                        permit.forget();
+                        s.permits -= 1;
+                    }
+                    Err(_) => s.debt += 1,
+                }
+            }
         } else if target > effective {
             let mut add = target - effective;
             let repaid = add.min(s.debt);
@@ -362,7 +378,7 @@ mod tests {
 
     #[test]
     fn refusals_decrease_multiplicatively_and_answers_increase_additively() {
-        let l = Limiter::new(&RateLimits::default()).unwrap();
+        let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
         let none = headers(&[]);
         l.observe(429, &none, Some(Duration::ZERO));
         assert_eq!(l.stats().current_rate, 5.0);
@@ -383,7 +399,7 @@ mod tests {
 
     #[test]
     fn the_servers_lower_limits_cap_the_clients() {
-        let l = Limiter::new(&RateLimits::default()).unwrap();
+        let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
         l.observe(
             200,
             &headers(&[
@@ -397,8 +413,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_huge_retry_after_holds_requests_only_up_to_the_cap() {
+        let l = Limiter::new(&RateLimits::default(), Duration::from_millis(50)).unwrap();
+        l.observe(429, &headers(&[]), Some(Duration::MAX));
+        l.observe(429, &headers(&[]), Some(Duration::from_secs(86_400)));
+        // Bounded: with no cap this would wait a day (the test would time out).
+        let waited = tokio::time::timeout(Duration::from_secs(30), l.acquire()).await;
+        assert!(waited.is_ok());
+    }
+
+    #[tokio::test]
     async fn a_429_holds_every_request_until_retry_after() {
-        let l = Limiter::new(&RateLimits::default().adaptive(false)).unwrap();
+        let l = Limiter::new(
+            &RateLimits::default().adaptive(false),
+            Duration::from_secs(60),
+        )
+        .unwrap();
         l.observe(429, &headers(&[]), Some(Duration::from_millis(300)));
         let t = std::time::Instant::now();
         drop(l.acquire().await);
@@ -410,8 +440,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_409_takes_free_slots_away_at_once() {
+        let l = Limiter::new(
+            &RateLimits::default().concurrent(4),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let busy = l.acquire().await;
+        l.observe(409, &headers(&[]), None);
+        // The window is 2: one busy, one free; a third must wait.
+        let _second = l.acquire().await;
+        let third = tokio::time::timeout(Duration::from_millis(100), l.acquire()).await;
+        assert!(third.is_err(), "a third request got a slot");
+        drop(busy);
+        assert_eq!(l.stats().current_concurrency, 2);
+    }
+
+    #[tokio::test]
     async fn no_more_than_the_window_run_at_once() {
-        let l = Limiter::new(&RateLimits::default().concurrent(2)).unwrap();
+        let l = Limiter::new(
+            &RateLimits::default().concurrent(2),
+            Duration::from_secs(60),
+        )
+        .unwrap();
         let a = l.acquire().await;
         let _b = l.acquire().await;
         let third = tokio::time::timeout(Duration::from_millis(100), l.acquire()).await;

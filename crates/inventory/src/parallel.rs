@@ -84,6 +84,8 @@ struct Range {
     done: bool,
     /// The highest id seen.
     progress: i64,
+    /// The highest id delivered (the checkpoint's lower bound of the range).
+    delivered: i64,
     /// The filter value this range's URLs carry.
     filter: String,
     pages: VecDeque<Fetched>,
@@ -103,6 +105,7 @@ impl Range {
             in_flight: false,
             done: gt.saturating_add(1) >= lt,
             progress: gt,
+            delivered: gt,
             filter: String::new(),
             pages: VecDeque::new(),
             seen: HashSet::new(),
@@ -112,7 +115,8 @@ impl Range {
 
     /// Ids left that may hold undelivered levels.
     fn ids_left(&self) -> i64 {
-        (self.lt - self.progress - 1).max(0)
+        let left = i128::from(self.lt) - i128::from(self.progress) - 1;
+        i64::try_from(left.max(0)).unwrap_or(i64::MAX)
     }
 }
 
@@ -173,18 +177,16 @@ fn with_param(url: &Url, key: &str, value: &str) -> Url {
 /// absent, `to` added).
 fn with_range_filter(url: &Url, from: &str, to: &str) -> Url {
     let name = params::FILTER.name;
-    let mut replaced = false;
-    let pairs: Vec<(String, String)> = url
+    let mut pairs: Vec<(String, String)> = url
         .query_pairs()
-        .map(|(k, v)| {
-            if k == name && v == from && !replaced {
-                replaced = true;
-                (k.into_owned(), to.to_owned())
-            } else {
-                (k.into_owned(), v.into_owned())
-            }
-        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    // The last match: the range filter is appended after the caller's filters.
+    let at = pairs.iter().rposition(|(k, v)| k == name && v == from);
+    if let Some(i) = at {
+        pairs[i].1 = to.to_owned();
+    }
+    let replaced = at.is_some();
     let mut out = url.clone();
     {
         let mut q = out.query_pairs_mut();
@@ -339,14 +341,14 @@ impl Sharded {
         };
         let last = last?;
         let hi = id_of(&last).unwrap_or(lo).max(lo);
-        let span = (hi - lo + 1) as f64;
+        let span = (i128::from(hi) - i128::from(lo) + 1) as f64;
         let count = first
             .meta
             .as_ref()
             .and_then(|m| m.count)
             .map_or(span, |c| c as f64);
         self.density = (count / span).clamp(1e-9, 1.0);
-        self.push_range(Range::new(lo - 1, hi.saturating_add(1)));
+        self.push_range(Range::new(lo.saturating_sub(1), hi.saturating_add(1)));
         Ok(None)
     }
 
@@ -422,7 +424,7 @@ impl Sharded {
         let width = self.chunk_ids();
         let (gt, lt) = (self.ranges[i].1.gt, self.ranges[i].1.lt);
         let cut = gt.saturating_add(width).saturating_add(1);
-        if cut < lt - 1 {
+        if cut < lt.saturating_sub(1) {
             self.ranges[i].1.lt = cut;
             let rest = Range::new(cut - 1, lt);
             let id = self.next_id;
@@ -451,11 +453,17 @@ impl Sharded {
     /// Splits the range at `i`: the upper half becomes an unstarted range after it.
     /// False when the range is too small to split.
     fn split(&mut self, i: usize) -> bool {
+        // `as` saturates a float too large for an i64.
         let page_ids = (self.page_size / self.density).ceil() as i64;
         let r = &self.ranges[i].1;
-        let from = r.progress + if r.in_flight { page_ids } else { 0 };
-        let cut = from + (r.lt - from) / 2;
-        if cut <= r.progress + 1 || cut >= r.lt - 1 {
+        let from = r
+            .progress
+            .saturating_add(if r.in_flight { page_ids } else { 0 });
+        let half = (i128::from(r.lt) - i128::from(from)) / 2;
+        let Ok(cut) = i64::try_from(i128::from(from) + half) else {
+            return false;
+        };
+        if cut <= r.progress.saturating_add(1) || cut >= r.lt.saturating_sub(1) {
             return false;
         }
         let upper = Range::new(cut - 1, r.lt);
@@ -570,12 +578,17 @@ impl Sharded {
                 if head_ends {
                     continue;
                 }
+                // Ids are unique (one level per product), so everything at or below the
+                // highest id delivered is done: the range resumes above it, following
+                // its `next` when it has one (a split after resuming then knows where
+                // the range stands), or from its new lower bound when its `next` could
+                // not be followed.
                 ranges.push(Shard {
-                    gt: r.gt,
+                    gt: r.delivered.max(r.gt),
                     lt: r.lt,
                     next: head_next.map(str::to_owned),
                 });
-            } else if !(r.done && r.pages.is_empty() && r.gt + 1 >= r.lt) {
+            } else if r.gt.saturating_add(1) < r.lt {
                 ranges.push(Shard {
                     gt: r.gt,
                     lt: r.lt,
@@ -656,6 +669,11 @@ impl Sharded {
 
     fn deliver(&mut self, fetched: Fetched) -> Page {
         let Fetched { decoded, next } = fetched;
+        if let Some(max) = decoded.entries.iter().filter_map(product_id).max()
+            && let Some((_, head)) = self.ranges.first_mut()
+        {
+            head.delivered = head.delivered.max(max);
+        }
         self.pages += 1;
         self.items += decoded.entries.iter().filter(|e| e.is_ok()).count() as u64;
         let head = &self.ranges[0].1;
@@ -690,18 +708,22 @@ impl Sharded {
 fn narrow(url: &Url, gt: i64, lt: i64) -> Url {
     let name = params::FILTER.name;
     let target = render(gt, lt);
+    // Only a filter of exactly our form `product_id{gt:A,lt:B}`, and the last one (ours
+    // is appended after the caller's filters), so a caller's own `product_id` filter is
+    // never taken for the range.
+    let prefix = format!("{}{{gt:", crate::fields::PRODUCT_ID.name());
     let is_range = |v: &str| {
-        Filter::parse(v).is_ok_and(|f| {
-            let r = f.render();
-            r.starts_with(&format!("{}{{gt:", crate::fields::PRODUCT_ID.name()))
-                && r.contains(",lt:")
-        })
+        v.strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_suffix('}'))
+            .and_then(|rest| rest.split_once(",lt:"))
+            .is_some_and(|(a, b)| a.parse::<i64>().is_ok() && b.parse::<i64>().is_ok())
     };
     let current = url
         .query_pairs()
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-        .find(|v| is_range(v));
+        .filter(|v| is_range(v))
+        .last();
     match current {
         Some(from) if from == target => url.clone(),
         Some(from) => with_range_filter(url, &from, &target),

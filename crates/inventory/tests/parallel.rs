@@ -98,6 +98,10 @@ async fn dense_and_empty_ranges_give_the_same_levels() {
         "product_id{lt:30}",
         "qty_available{gt:40}",
         "product_id{gt:1000000}",
+        // The caller's own product_id filters, one of exactly the range filter's form:
+        // splits and resumes narrow the range filter, never these.
+        "product_id{gt:5,lt:3500}",
+        "product_id{gt:0,lt:100000,neq:50}",
     ] {
         let want = sequential(&c, 25, Some(filter)).await;
         let got = parallel(&c, 5, 25, Some(filter)).await;
@@ -166,12 +170,17 @@ async fn a_checkpoint_taken_mid_export_resumes_without_loss_or_repeat() {
     let server = server(2500).await;
     let c = client(&server);
     let want = sequential(&c, 50, None).await;
-    for stop_after in [1usize, 4, 11, 23] {
+    // Late stops leave mostly the range being delivered, which the resumed export then
+    // splits while its cursor is far ahead of the range's lower bound.
+    for stop_after in [1usize, 4, 11, 23, 38, 42, 45] {
         let mut stream = Box::pin(c.total_levels().page_size(50).parallel(5).pages());
         let mut got = Vec::new();
         let mut checkpoint = None;
         for _ in 0..stop_after {
-            let p = stream.next().await.unwrap().unwrap();
+            let Some(p) = stream.next().await else {
+                break;
+            };
+            let p = p.unwrap();
             got.extend(p.levels().map(|l| l.product.as_ref().unwrap().id));
             checkpoint = Some(p.checkpoint().clone());
         }
