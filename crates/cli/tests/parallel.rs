@@ -42,12 +42,13 @@ fn parallel_output_is_the_sequential_output_byte_for_byte_under_limits() {
     for format in ["csv", "ndjson"] {
         let sequential = export(&mock, &["--sort", "product_id"], format);
         assert!(sequential.len() > 100_000, "{format}: {}", sequential.len());
-        for n in ["2", "5"] {
-            let parallel = export(&mock, &["--parallel", n], format);
-            assert!(
-                parallel == sequential,
-                "{format}, --parallel {n}: output differs"
-            );
+        for args in [
+            &["--parallel", "2"][..],
+            &["--parallel", "5"],
+            &["--parallel", "5", "--sort", "product_id"],
+        ] {
+            let parallel = export(&mock, args, format);
+            assert!(parallel == sequential, "{format}, {args:?}: output differs");
         }
     }
     // The client kept to the limits it learnt: few requests were refused.
