@@ -297,20 +297,28 @@ fn cli(ctx: &mut Ctx) -> Result<PathBuf> {
     if let Some(path) = &ctx.cli {
         return Ok(path.clone());
     }
+    let path = release_binary(ctx, "shipstream-inventory-cli", "shipstream-inventory")?;
+    ctx.cli = Some(path.clone());
+    Ok(path)
+}
+
+/// Builds binary `bin` of `package` in release mode and returns its path.
+fn release_binary(ctx: &Ctx, package: &str, bin: &str) -> Result<PathBuf> {
     sh(Command::new(&ctx.cargo)
         .args([
             "build",
             "--locked",
             "--release",
             "-p",
-            "shipstream-inventory-cli",
+            package,
+            "--bin",
+            bin,
         ])
         .current_dir(&ctx.root))?;
-    let path = ctx.target.join("release").join("shipstream-inventory");
+    let path = ctx.target.join("release").join(bin);
     if !path.exists() {
-        bail!("the release CLI is not at {}", path.display());
+        bail!("the release binary {bin} is not at {}", path.display());
     }
-    ctx.cli = Some(path.clone());
     Ok(path)
 }
 

@@ -7,12 +7,11 @@
 mod common;
 
 use std::{
-    path::Path,
     process::Stdio,
     time::{Duration, Instant},
 };
 
-use common::Mock;
+use common::{Mock, items_written};
 use shipstream_inventory_mock::{Dataset, MockConfig};
 
 fn limited(products: usize) -> Mock {
@@ -70,14 +69,6 @@ fn parallel_refuses_another_sort_with_a_usage_error() {
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("cannot be sorted by `sku`"), "{stderr}");
-}
-
-fn items_written(path: &Path) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["items_written"].as_u64())
-        .unwrap_or(0)
 }
 
 #[test]

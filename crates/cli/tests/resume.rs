@@ -9,17 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Mock, ndjson_ids};
+use common::{Mock, items_written, ndjson_ids};
 use predicates::prelude::*;
 use shipstream_inventory_mock::{Dataset, Fault, MockConfig};
-
-fn items_written(checkpoint: &Path) -> u64 {
-    std::fs::read_to_string(checkpoint)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["items_written"].as_u64())
-        .unwrap_or(0)
-}
 
 /// Starts the export, waits until the checkpoint holds at least `at_least` levels (or a
 /// moment passes), then kills it. Returns whether it had already finished.

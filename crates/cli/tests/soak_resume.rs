@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Mock, ndjson_ids};
+use common::{Mock, items_written, ndjson_ids};
 use shipstream_inventory_mock::{Dataset, Faults, MockConfig};
 
 const FAULTS: &str = "status=500|502|503:rate=0.1;status=429:rate=0.05:retry-after=0;drop:rate=0.02;truncate:rate=0.01";
@@ -50,10 +50,6 @@ fn checkpoint(path: &Path) -> serde_json::Value {
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(serde_json::Value::Null)
-}
-
-fn items_written(path: &Path) -> u64 {
-    checkpoint(path)["items_written"].as_u64().unwrap_or(0)
 }
 
 /// How one run ended.

@@ -112,34 +112,14 @@ impl Pager {
 
         // Where to go next.
         let reached_max = self.max_items.is_some_and(|m| self.items >= m);
-        let next_raw = decoded
-            .next
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
         if decoded.has_more && !reached_max {
-            match next_raw.as_deref() {
-                None => {
-                    self.pending = Some(Error::pagination(
-                        "the server said more pages follow (has_more: true) but gave no next-page \
-                         link; the export cannot continue. Resume later from the last checkpoint",
-                    ));
-                }
-                Some(raw) => match self.client.resolve_next(&url, raw) {
-                    Ok(next) => {
-                        if self.seen.insert(next.as_str().to_owned()) {
-                            self.next = Some((next, raw.to_owned()));
-                        } else {
-                            self.pending = Some(Error::pagination(format!(
-                                "the server's next-page link `{}` repeats a page already \
-                                 fetched; stopping instead of looping forever",
-                                shorten(raw)
-                            )));
-                        }
-                    }
-                    Err(e) => self.pending = Some(e),
-                },
+            let raw = next_link(&decoded);
+            match self
+                .client
+                .follow_next(&url, raw, &mut self.seen, std::convert::identity)
+            {
+                Ok(next) => self.next = raw.map(|raw| (next, raw.to_owned())),
+                Err(e) => self.pending = Some(e),
             }
         }
         if self.next.is_none() && self.pending.is_none() {
@@ -202,7 +182,44 @@ pub(crate) fn items(
     })
 }
 
+/// The page's `next` link, when it is not blank.
+pub(crate) fn next_link(decoded: &Decoded) -> Option<&str> {
+    decoded
+        .next
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
 impl Client {
+    /// The page after one whose `has_more` is true: its `next` link `raw` resolved
+    /// against `current` (same origin only), passed through `adjust`, and recorded in
+    /// `seen`. A missing link, or one that repeats a page already fetched, is a
+    /// pagination error.
+    pub(crate) fn follow_next(
+        &self,
+        current: &Url,
+        raw: Option<&str>,
+        seen: &mut HashSet<String>,
+        adjust: impl FnOnce(Url) -> Url,
+    ) -> Result<Url, Error> {
+        let Some(raw) = raw else {
+            return Err(Error::pagination(
+                "the server said more pages follow (has_more: true) but gave no next-page \
+                 link; the export cannot continue. Resume later from the last checkpoint",
+            ));
+        };
+        let next = adjust(self.resolve_next(current, raw)?);
+        if !seen.insert(next.as_str().to_owned()) {
+            return Err(Error::pagination(format!(
+                "the server's next-page link `{}` repeats a page already fetched; stopping \
+                 instead of looping forever",
+                shorten(raw)
+            )));
+        }
+        Ok(next)
+    }
+
     /// Resolves a `next` URI against the client's origin; refuses any other origin.
     pub(crate) fn resolve_next(&self, current: &Url, next: &str) -> Result<Url, Error> {
         let mut url = match Url::parse(next) {

@@ -29,7 +29,7 @@ use shipstream_inventory_generated::api::params;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::pager::shorten;
+use crate::pager::next_link;
 use crate::{Checkpoint, Client, Error, Page, page::Decoded};
 
 /// Pages of levels a range is sized for (a little less, so that a range's last page is
@@ -526,38 +526,19 @@ impl Sharded {
         if let Some(max) = decoded.entries.iter().filter_map(product_id).max() {
             r.progress = r.progress.max(max);
         }
-        let next_raw = decoded
-            .next
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
         let mut next = None;
         if cut.is_none() && decoded.has_more && r.ids_left() > 0 {
-            match next_raw.as_deref() {
-                None => {
-                    r.error = Some(Error::pagination(
-                        "the server said more pages follow (has_more: true) but gave no \
-                         next-page link; the export cannot continue. Resume later from the \
-                         last checkpoint",
-                    ));
+            let (gt, lt) = (r.gt, r.lt);
+            match self
+                .client
+                .follow_next(&url, next_link(&decoded), &mut r.seen, |n| {
+                    narrow(&n, gt, lt)
+                }) {
+                Ok(n) => {
+                    next = Some(n.to_string());
+                    r.next = Some((n.clone(), n.to_string()));
                 }
-                Some(raw) => match self.client.resolve_next(&url, raw) {
-                    Ok(n) => {
-                        let n = narrow(&n, r.gt, r.lt);
-                        if r.seen.insert(n.as_str().to_owned()) {
-                            r.next = Some((n.clone(), n.to_string()));
-                            next = Some(n.to_string());
-                        } else {
-                            r.error = Some(Error::pagination(format!(
-                                "the server's next-page link `{}` repeats a page already \
-                                 fetched; stopping instead of looping forever",
-                                shorten(raw)
-                            )));
-                        }
-                    }
-                    Err(e) => r.error = Some(e),
-                },
+                Err(e) => r.error = Some(e),
             }
         }
         if next.is_none() {

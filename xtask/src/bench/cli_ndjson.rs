@@ -5,18 +5,7 @@ use super::*;
 
 pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
     let cli = cli(ctx)?;
-    sh(Command::new(&ctx.cargo)
-        .args([
-            "build",
-            "--locked",
-            "--release",
-            "-p",
-            PACKAGE,
-            "--bin",
-            "ndjson-exporter",
-        ])
-        .current_dir(&ctx.root))?;
-    let exporter = ctx.target.join("release").join("ndjson-exporter");
+    let exporter = release_binary(ctx, PACKAGE, "ndjson-exporter")?;
     let server = MockProcess::start(&cli, OPENAPI_PRODUCTS, &[])?;
     let levels = server.count()?;
     let url = server.0.url.clone();

@@ -2,7 +2,10 @@
 //! running on their own runtime while the test thread waits on the child process.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer};
 
@@ -151,4 +154,13 @@ pub fn ndjson_ids(text: &str) -> Vec<i64> {
             v["product"]["id"].as_i64().unwrap()
         })
         .collect()
+}
+
+/// `items_written` of a `--checkpoint` file; 0 while it is missing or being replaced.
+pub fn items_written(checkpoint: &Path) -> u64 {
+    std::fs::read_to_string(checkpoint)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["items_written"].as_u64())
+        .unwrap_or(0)
 }
