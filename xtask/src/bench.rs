@@ -280,14 +280,19 @@ fn pair(ctx: &Ctx, name: &str) -> Result<Pair> {
     if ratios.is_empty() {
         bail!("no rounds in {}", path.display());
     }
-    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = ratios.iter().copied().fold(0.0, f64::max);
-    Ok(Pair {
-        rounds: ratios.len(),
-        ratio: median(ratios),
-        low,
-        high,
-    })
+    Ok(Pair::of(ratios))
+}
+
+impl Pair {
+    /// The median, lowest and highest of per-round ratios.
+    fn of(ratios: Vec<f64>) -> Pair {
+        Pair {
+            rounds: ratios.len(),
+            low: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            high: ratios.iter().copied().fold(0.0, f64::max),
+            ratio: median(ratios),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

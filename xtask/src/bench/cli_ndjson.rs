@@ -59,9 +59,9 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         hand_s.push(b.as_secs_f64());
         ratios.push(b.as_secs_f64() / a.as_secs_f64());
     }
-    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = ratios.iter().copied().fold(0.0, f64::max);
-    let ratio = median(ratios);
+    let Pair {
+        ratio, low, high, ..
+    } = Pair::of(ratios);
     let (cli_m, hand_m) = (median(cli_s), median(hand_s));
     let mut md = String::new();
     writeln!(

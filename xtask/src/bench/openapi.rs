@@ -117,11 +117,12 @@ shipstream-inventory = { path = "FACADE" }
         .zip(&facade_t)
         .map(|(g, f)| g / f)
         .collect();
-    let (low, high) = (
-        per_round.iter().copied().fold(f64::INFINITY, f64::min),
-        per_round.iter().copied().fold(0.0, f64::max),
-    );
-    let facade_vs_peer = median(per_round);
+    let Pair {
+        ratio: facade_vs_peer,
+        low,
+        high,
+        ..
+    } = Pair::of(per_round);
     let mut md = String::new();
     writeln!(
         md,
