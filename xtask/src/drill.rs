@@ -191,15 +191,24 @@ pub fn copy_workspace(root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask drill`.
-pub fn run_drill(root: &Path) -> Result<()> {
+/// The drill's own target folder, `target/drill/target`.
+///
+/// Cargo names a workspace crate's artifacts after its path relative to the workspace
+/// root, so in a shared target folder the copy's crates would replace the workspace's (and
+/// a later build of the workspace could take the drilled ones as up to date). `cargo xtask
+/// ci` on a CI machine shares the workspace's folder all the same, once nothing after the
+/// drill builds the workspace: the dependencies are then compiled once.
+pub fn own_target_dir(root: &Path) -> PathBuf {
+    root.join("target/drill/target")
+}
+
+/// `cargo xtask drill`, building the copy of the workspace in `target` (see
+/// [`own_target_dir`]).
+pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
     let started = Instant::now();
     let copy = Copy {
         root: root.join("target/drill/workspace"),
-        // Its own target directory: cargo names a workspace crate's artifacts after its
-        // path relative to the workspace root, so the copy's would overwrite the
-        // workspace's in a shared one.
-        target: root.join("target/drill/target"),
+        target: target.to_path_buf(),
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let cargo_in = |args: &[&str]| {

@@ -21,6 +21,9 @@ use std::{
 
 use anyhow::{Context, Result, bail, ensure};
 
+/// Seconds per target in `cargo xtask ci` (see the measurement in RELIABILITY.md, "Fuzzing").
+pub const CI_SECONDS: u64 = 60;
+
 /// The fuzz targets (see `fuzz/fuzz_targets/`); [`seeds`] says where each one's seeds
 /// come from.
 const TARGETS: [&str; 4] = ["decode_page", "filter_parse", "fault_spec", "mock_query"];

@@ -31,9 +31,11 @@ pub mod tools;
 pub mod walker;
 
 use std::{
+    cell::Cell,
     path::{Path, PathBuf},
     process::Command,
-    time::Instant,
+    sync::Mutex,
+    time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result, bail};
@@ -53,13 +55,70 @@ pub fn display_path(path: &Path) -> String {
         .to_string()
 }
 
-/// Runs one named step, printing a header and how long it took.
+/// One finished (or failed) [`step`]: its name, how deep it was nested, how long it took
+/// and whether it passed.
+#[derive(Debug, Clone)]
+pub struct StepTime {
+    /// The step's name.
+    pub name: String,
+    /// 0 for a top-level step, 1 for a step run inside another, and so on.
+    pub depth: usize,
+    /// Wall-clock time of the step.
+    pub elapsed: Duration,
+    /// Whether it passed.
+    pub ok: bool,
+}
+
+/// Every step run so far in this process, in the order they started.
+static STEPS: Mutex<Vec<StepTime>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs one named step, printing a header and how long it took; the time is also kept for
+/// [`step_table`].
 pub fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
     println!("\n==> {name}");
+    let depth = DEPTH.with(|d| d.replace(d.get() + 1));
+    let slot = STEPS.lock().map_or(usize::MAX, |mut steps| {
+        steps.push(StepTime {
+            name: name.to_owned(),
+            depth,
+            elapsed: Duration::ZERO,
+            ok: false,
+        });
+        steps.len() - 1
+    });
     let t = Instant::now();
-    f().with_context(|| format!("step `{name}` failed"))?;
+    let result = f();
+    DEPTH.with(|d| d.set(depth));
+    if let Ok(mut steps) = STEPS.lock()
+        && let Some(s) = steps.get_mut(slot)
+    {
+        s.elapsed = t.elapsed();
+        s.ok = result.is_ok();
+    }
+    result.with_context(|| format!("step `{name}` failed"))?;
     println!("<== {name}: ok ({:.1?})", t.elapsed());
     Ok(())
+}
+
+/// The steps run so far as a Markdown table (name, time, result); a nested step's name
+/// starts with one `· ` per level.
+pub fn step_table() -> String {
+    let steps = STEPS.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut out = String::from("| step | time | result |\n| --- | ---: | --- |\n");
+    for s in steps {
+        let indent = "· ".repeat(s.depth);
+        out.push_str(&format!(
+            "| {indent}{} | {:.0} s | {} |\n",
+            s.name,
+            s.elapsed.as_secs_f64(),
+            if s.ok { "ok" } else { "FAILED" }
+        ));
+    }
+    out
 }
 
 /// Runs a command with inherited stdio and fails on a non-zero exit.

@@ -43,8 +43,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run every check CI runs: cargo fmt --check, clippy -D warnings, cargo test
-    /// --workspace, the spec linters, `cargo xtask check` and `cargo xtask contract`.
-    /// Installs the pinned tools into `.tools/` first.
+    /// --workspace, cargo doc, cargo-machete, actionlint, the spec linters, `cargo xtask
+    /// check`, `contract`, `package`, `drill` and `fuzz`; prints a table of step times at
+    /// the end. Installs the pinned tools into `.tools/` first. With `CI` set, build
+    /// folders are removed once no later step needs them and the drill shares the
+    /// workspace's target folder.
     Ci,
     /// Lint openapi.yaml with openapi-spec-validator, Spectral (spectral:oas, warnings fail)
     /// and Redocly CLI (recommended rules, warnings fail).
@@ -162,7 +165,7 @@ fn main() -> ExitCode {
             ..check::Options::new(&root)
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
-        Cmd::Drill => drill::run_drill(&root),
+        Cmd::Drill => drill::run_drill(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
         Cmd::Fuzz { seconds } => fuzz::run(&root, std::time::Duration::from_secs(seconds)),
         Cmd::Package { build_cost: false } => package::run(&root),
@@ -181,14 +184,36 @@ fn main() -> ExitCode {
 }
 
 fn ci() -> Result<()> {
-    let root = root();
     let started = Instant::now();
+    let result = ci_steps();
+    // The step-time table is printed whether the run passed or not: a slow or failing step
+    // is easiest to see there.
+    println!(
+        "\nxtask ci: step times ({:.0} s in all)\n\n{}",
+        started.elapsed().as_secs_f64(),
+        xtask::step_table()
+    );
+    result?;
+    println!("xtask ci: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The steps of [`ci`], in order.
+fn ci_steps() -> Result<()> {
+    let root = root();
     // On a CI machine (`CI` set, as `.ci/run` and CI services do), a build folder is removed
-    // once no later step needs it: the workspace's debug build, the drill's copy and the
-    // fuzz build do not fit on a small CI disk together (a CI run once ran out of space in
-    // the drill). Locally they are kept, so the next build is incremental.
+    // once no later step needs it, and the drill builds its copy of the workspace in the
+    // workspace's own target folder: its dependencies are then the ones `cargo test`
+    // compiled (same lock file, features and profile), and only the workspace's crates are
+    // compiled again. Locally the drill keeps its own target folder, so the workspace's
+    // artifacts are never replaced by the drilled copy's (which have the same names).
     let lean = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    let tools = tools::Tools::ensure(&root)?;
+    let mut installed = None;
+    step("pinned tools (.tools/)", || {
+        installed = Some(tools::Tools::ensure(&root)?);
+        Ok(())
+    })?;
+    let tools = installed.context("the pinned tools were not installed")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     step("cargo fmt --check", || {
         run(Command::new(&cargo)
@@ -235,19 +260,23 @@ fn ci() -> Result<()> {
         contract::run(&root, &contract::Args::default())
     })?;
     step("cargo xtask package", || package::run(&root))?;
+    let drill_target = if lean {
+        package::target_dir(&root)
+    } else {
+        drill::own_target_dir(&root)
+    };
+    step("cargo xtask drill", || {
+        drill::run_drill(&root, &drill_target)
+    })?;
     if lean {
-        // The steps left build into their own folders (the drill's copy, the fuzz build).
+        // The fuzz build has its own folder (instrumented release build).
         free_disk(&package::target_dir(&root).join("debug"))?;
-    }
-    // About 9 minutes cold on the 2-core CI machine (its own target dir), 3 warm.
-    step("cargo xtask drill", || drill::run_drill(&root))?;
-    if lean {
         free_disk(&root.join("target/drill"))?;
     }
-    step("cargo xtask fuzz (60 s per target)", || {
-        fuzz::run(&root, std::time::Duration::from_secs(60))
-    })?;
-    println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
+    step(
+        &format!("cargo xtask fuzz ({} s per target)", fuzz::CI_SECONDS),
+        || fuzz::run(&root, std::time::Duration::from_secs(fuzz::CI_SECONDS)),
+    )?;
     Ok(())
 }
 

@@ -15,12 +15,14 @@
 //! 5. `cargo install` of the packaged CLI (a debug build, to share the workspace's
 //!    compiled dependencies) yields a `shipstream-inventory` whose `levels --demo` works.
 //!
-//! Builds share the workspace's `target/` so the third-party dependencies compile once.
+//! Builds share the workspace's `target/` and its build profiles (`.cargo/config.toml`,
+//! given to the builds outside the workspace with `--config`), so a third-party
+//! dependency compiles once wherever its features agree.
 
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Output},
 };
 
 use anyhow::{Context, Result, ensure};
@@ -110,10 +112,16 @@ struct Unpacked {
     patches: Vec<String>,
     /// The workspace's lock file, so consumers resolve the versions the workspace tests.
     lock: Vec<u8>,
+    /// The workspace's cargo configuration (`.cargo/config.toml`, with the build profiles).
+    config: PathBuf,
 }
 
 impl Unpacked {
+    /// The patches, and the workspace's build profiles: a build outside the workspace
+    /// then compiles dependencies with the workspace's settings, so the shared target
+    /// folder's artifacts are reused wherever the features agree.
     fn with_patches(&self, cmd: &mut Command) {
+        cmd.arg("--config").arg(&self.config);
         for p in &self.patches {
             cmd.arg("--config").arg(p);
         }
@@ -224,6 +232,8 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
         );
     }
     let lock = fs::read(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let config = root.join(".cargo").join("config.toml");
+    ensure!(config.is_file(), "{} is missing", config.display());
     Ok(Unpacked {
         cargo,
         version,
@@ -231,6 +241,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
         crates,
         patches,
         lock,
+        config,
     })
 }
 
@@ -265,21 +276,14 @@ pub fn run(root: &Path) -> Result<()> {
         test.env("CARGO_TARGET_DIR", &target_dir)
             .current_dir(&consumer),
     )?;
-    let tree = Command::new(cargo)
-        .args(["tree", "--edges", "normal,dev", "--prefix", "none"])
-        .args(u.patches.iter().flat_map(|p| ["--config", p.as_str()]))
+    let mut tree = Command::new(cargo);
+    tree.args(["tree", "--edges", "normal,dev", "--prefix", "none"]);
+    with_patches(&mut tree);
+    let tree = tree
         .current_dir(&consumer)
         .output()
         .context("cannot run cargo tree")?;
-    let tree = String::from_utf8_lossy(&tree.stdout);
-    ensure!(
-        !tree.contains(&root_text),
-        "the consumer's dependency tree reaches into the repository:\n{tree}"
-    );
-    ensure!(
-        !tree.contains("progenitor v") && !tree.contains("shipstream-inventory-codegen"),
-        "the consumer compiles the code generator:\n{tree}"
-    );
+    consumer_tree_is_clean(&tree, version, &root_text)?;
 
     println!("\n-- cargo install of the packaged CLI");
     let install_root = u.scratch.join("install");
@@ -318,6 +322,33 @@ pub fn run(root: &Path) -> Result<()> {
         csv.lines().count() - 1
     );
     let _ = fs::remove_dir_all(&u.scratch);
+    Ok(())
+}
+
+/// The consumer's dependency tree (`cargo tree` output) reaches nothing in the repository
+/// (`root`) and holds no code generator. `cargo tree` must have succeeded and listed the
+/// facade: an empty or failed tree proves nothing.
+fn consumer_tree_is_clean(tree: &Output, version: &str, root: &str) -> Result<()> {
+    let text = String::from_utf8_lossy(&tree.stdout);
+    ensure!(
+        tree.status.success(),
+        "cargo tree of the consumer failed ({}): {}",
+        tree.status,
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let facade = format!("shipstream-inventory v{version}");
+    ensure!(
+        text.lines().any(|l| l.starts_with(&facade)),
+        "the consumer's dependency tree does not list {facade}, so it proves nothing:\n{text}"
+    );
+    ensure!(
+        !text.contains(root),
+        "the consumer's dependency tree reaches into the repository:\n{text}"
+    );
+    ensure!(
+        !text.contains("progenitor v") && !text.contains("shipstream-inventory-codegen"),
+        "the consumer compiles the code generator:\n{text}"
+    );
     Ok(())
 }
 
@@ -502,4 +533,70 @@ fn toml_string(s: &str) -> String {
 
 fn display(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::ExitStatus;
+
+    use super::*;
+
+    fn output(code: i32, stdout: &str) -> Output {
+        Output {
+            // A wait status: the exit code sits in the second byte.
+            status: ExitStatus::from_raw(code << 8),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: b"error: something went wrong".to_vec(),
+        }
+    }
+
+    const GOOD: &str = "shipstream-consumer v0.0.0 (/tmp/x/consumer)\n\
+        shipstream-inventory v0.1.0 (/tmp/x/crates/shipstream-inventory-0.1.0)\n\
+        shipstream-inventory-generated v0.1.0 (/tmp/x/crates/shipstream-inventory-generated-0.1.0)\n\
+        reqwest v0.13.5\n";
+
+    #[test]
+    fn a_clean_tree_passes() {
+        consumer_tree_is_clean(&output(0, GOOD), "0.1.0", "/work/main").unwrap();
+    }
+
+    #[test]
+    fn a_failed_or_empty_tree_proves_nothing() {
+        let failed = consumer_tree_is_clean(&output(101, ""), "0.1.0", "/work/main");
+        assert!(
+            failed
+                .unwrap_err()
+                .to_string()
+                .contains("cargo tree of the consumer failed")
+        );
+        let empty = consumer_tree_is_clean(&output(0, ""), "0.1.0", "/work/main");
+        assert!(
+            empty
+                .unwrap_err()
+                .to_string()
+                .contains("does not list shipstream-inventory v0.1.0")
+        );
+        let other_version = consumer_tree_is_clean(&output(0, GOOD), "0.2.0", "/work/main");
+        assert!(
+            other_version.is_err(),
+            "the facade at another version is not the one packaged"
+        );
+    }
+
+    #[test]
+    fn a_path_into_the_repository_or_a_generator_fails() {
+        let into_repo = format!("{GOOD}shipstream-filter v0.1.0 (/work/main/crates/filter)\n");
+        let err = consumer_tree_is_clean(&output(0, &into_repo), "0.1.0", "/work/main");
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("reaches into the repository")
+        );
+        let generator = format!("{GOOD}progenitor v0.15.1\n");
+        let err = consumer_tree_is_clean(&output(0, &generator), "0.1.0", "/work/main");
+        assert!(err.unwrap_err().to_string().contains("code generator"));
+    }
 }
