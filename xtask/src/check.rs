@@ -654,39 +654,58 @@ fn examples_check(opts: &Options, spec: &Value, failures: &mut Vec<String>) -> R
     Ok(())
 }
 
-/// Check 3: the facade offers exactly what the spec describes (its reachability test,
-/// which only exists in the real workspace).
+/// The facade crate whose test check 3 runs, relative to the workspace root.
+const FACADE_CRATE: &str = "crates/inventory/Cargo.toml";
+
+/// Check 3: the facade offers exactly what the spec describes (its reachability test).
+///
+/// A workspace with the facade crate but without its test fails: the check cannot pass by
+/// the test going missing. A root without the facade crate at all (a spec on its own, as in
+/// the breaking-change tests) has nothing to check; that is said, not passed over.
 fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
+    println!(
+        "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
+         key and fields value is reachable through the typed API, and nothing more)"
+    );
     let facade_test = opts.root.join(FACADE_TEST);
-    if facade_test.exists() {
-        println!(
-            "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
-             key and fields value is reachable through the typed API, and nothing more)"
-        );
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args([
-                "test",
-                "--quiet",
-                "-p",
-                "shipstream-inventory",
-                "--test",
-                "spec_reachability",
-            ])
-            .current_dir(&opts.root)
-            .status()
-            .context("could not run cargo test for the spec ⇄ facade check")?;
-        if status.success() {
-            println!("   ok: the facade offers exactly what the spec describes");
+    if !facade_test.is_file() {
+        if opts.root.join(FACADE_CRATE).is_file() {
+            println!(
+                "   ✗ {FACADE_TEST} is missing, so nothing holds the facade to the spec; \
+                 restore it (git log -- {FACADE_TEST})"
+            );
+            failures.push(format!("spec ⇄ facade: {FACADE_TEST} is missing"));
         } else {
             println!(
-                "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
-                 (crates/inventory/src/request.rs) that sets it on the Query; every other spec \
-                 element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
-                 what is missing)"
+                "   SKIPPED: {} has no facade crate ({FACADE_CRATE}), so check 3 did not run",
+                display_path(&opts.root)
             );
-            failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
         }
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "shipstream-inventory",
+            "--test",
+            "spec_reachability",
+        ])
+        .current_dir(&opts.root)
+        .status()
+        .context("could not run cargo test for the spec ⇄ facade check")?;
+    if status.success() {
+        println!("   ok: the facade offers exactly what the spec describes");
+    } else {
+        println!(
+            "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
+             (crates/inventory/src/request.rs) that sets it on the Query; every other spec \
+             element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
+             what is missing)"
+        );
+        failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
     }
     Ok(())
 }
@@ -727,6 +746,7 @@ fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -736,5 +756,68 @@ mod tests {
         assert_eq!(recorded_status("200-live-2025-08-28.json"), "200");
         assert_eq!(recorded_status("404.json"), "404");
         assert_eq!(recorded_status("2025-08-28.json"), "200");
+    }
+
+    fn the_spec() -> Value {
+        spec::parse(include_str!("../../openapi.yaml")).unwrap()
+    }
+
+    #[test]
+    fn recorded_copies_of_the_spec_examples_are_labelled_and_real_ones_are_not() {
+        let spec = the_spec();
+        let example = spec
+            .pointer("/components/examples/ReferencePage/value")
+            .unwrap()
+            .clone();
+        let mut real = example.clone();
+        real["collection"][0]["qty_on_hand"] = serde_json::json!(12_345);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, v: &Value| {
+            fs::write(
+                dir.path().join(name),
+                serde_json::to_string_pretty(v).unwrap(),
+            )
+            .unwrap();
+        };
+        write("copy-of-example.json", &example);
+        write("200-live.json", &real);
+
+        let rec = recorded(&spec, dir.path()).unwrap();
+        assert_eq!(rec.checked, 2);
+        assert!(rec.problems.is_empty(), "{:#?}", rec.problems);
+        assert_eq!(rec.copies_of_examples, 1, "{:#?}", rec.notes);
+        let labelled: Vec<_> = rec
+            .notes
+            .iter()
+            .filter(|n| n.contains("is a copy of one of the spec's own examples"))
+            .collect();
+        assert_eq!(labelled.len(), 1, "{labelled:#?}");
+        assert!(
+            labelled[0].contains("copy-of-example.json"),
+            "{labelled:#?}"
+        );
+
+        // The committed reference page is such a copy, and is labelled.
+        let committed = recorded(&spec, &crate::root().join(RECORDED_DIR)).unwrap();
+        assert!(committed.copies_of_examples >= 1, "{:#?}", committed.notes);
+    }
+
+    #[test]
+    fn check_3_fails_when_the_facade_test_is_missing() {
+        let root = tempfile::tempdir().unwrap();
+        let opts = Options::new(root.path());
+        // No facade crate: nothing to check (said, not failed).
+        let mut failures = Vec::new();
+        facade_check(&opts, &mut failures).unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+        // The facade crate without its reachability test: a failure.
+        let krate = root.path().join(FACADE_CRATE);
+        fs::create_dir_all(krate.parent().unwrap()).unwrap();
+        fs::write(&krate, "[package]\nname = \"shipstream-inventory\"\n").unwrap();
+        facade_check(&opts, &mut failures).unwrap();
+        assert_eq!(
+            failures,
+            [format!("spec ⇄ facade: {FACADE_TEST} is missing")]
+        );
     }
 }
