@@ -165,6 +165,39 @@ pub(crate) struct Product {
 }
 
 impl Product {
+    /// A product with nothing recorded: no strings, side-table entries, measures, flags,
+    /// timestamps or stock, in the default warehouse. The loader and the live mode's new
+    /// products start from it (`Product { .., ..Product::BLANK }`).
+    pub(crate) const BLANK: Product = Product {
+        id: 0,
+        merchant_id: 0,
+        warehouse_id: 1,
+        lot_type_id: 0,
+        sku: Span::NULL,
+        name: Span::NULL,
+        vendor_sku: Span::NULL,
+        external_id: Span::NULL,
+        goods_type: Span::NULL,
+        barcodes: List::NULL,
+        custom_fields: List::NULL,
+        export: NONE,
+        regulated: NONE,
+        packaging: NONE,
+        weight: 0.0,
+        dims: [0.0; 3],
+        volume: 0.0,
+        weight_unit: Span::NULL,
+        dims_unit: Span::NULL,
+        volume_unit: Span::NULL,
+        virtual_inventory: Span::NULL,
+        flags: 0,
+        product_type: 0,
+        created_at: 0,
+        updated_at: 0,
+        level_updated_at: 0,
+        qty: [0; 10],
+    };
+
     pub(crate) fn has(&self, f: u16) -> bool {
         self.flags & f != 0
     }

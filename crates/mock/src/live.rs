@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::dataset::{
-    Data, List, NONE, Product, Q_ADVERTISED, Q_ALLOCATED, Q_AVAILABLE, Q_BACKORDERED, Q_EXPECTED,
+    Data, List, Product, Q_ADVERTISED, Q_ALLOCATED, Q_AVAILABLE, Q_BACKORDERED, Q_EXPECTED,
     Q_ON_HAND, Q_PICKED, Q_PUTAWAY, flag,
 };
 use crate::rng::SplitMix64;
@@ -237,35 +237,11 @@ fn create(d: &mut Data, rng: &mut SplitMix64, now: i64) {
 fn empty_product(d: &mut Data) -> Product {
     let name = d.push_text("New product");
     let goods_type = d.push_text("NORMAL");
-    let null = crate::dataset::Span::NULL;
     Product {
-        id: 0,
-        merchant_id: 0,
-        warehouse_id: 1,
-        lot_type_id: 0,
-        sku: null,
         name,
-        vendor_sku: null,
-        external_id: null,
         goods_type,
-        barcodes: List::NULL,
-        custom_fields: List::NULL,
-        export: NONE,
-        regulated: NONE,
-        packaging: NONE,
-        weight: 0.0,
-        dims: [0.0; 3],
-        volume: 0.0,
-        weight_unit: null,
-        dims_unit: null,
-        volume_unit: null,
-        virtual_inventory: null,
         flags: flag::ENABLED | flag::AVAILABLE | flag::VISIBLE | flag::INVENTORY,
-        product_type: 0,
-        created_at: 0,
-        updated_at: 0,
-        level_updated_at: 0,
-        qty: [0; 10],
+        ..Product::BLANK
     }
 }
 

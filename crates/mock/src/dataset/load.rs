@@ -257,23 +257,9 @@ impl Loader {
             external_id,
             goods_type,
             barcodes,
-            custom_fields: List::NULL,
-            export: NONE,
-            regulated: NONE,
-            packaging: NONE,
-            weight: 0.0,
-            dims: [0.0; 3],
-            volume: 0.0,
-            weight_unit: Span::NULL,
-            dims_unit: Span::NULL,
-            volume_unit: Span::NULL,
-            virtual_inventory: Span::NULL,
             flags,
             product_type,
-            created_at: 0,
-            updated_at: 0,
-            level_updated_at: 0,
-            qty: [0; 10],
+            ..Product::BLANK
         };
         if let Some(w) = &p.weight {
             product.flags |= flag::WEIGHT;
