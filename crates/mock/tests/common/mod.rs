@@ -4,6 +4,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -67,6 +70,19 @@ impl Resp {
             .iter()
             .map(|l| l["product"]["id"].as_u64().unwrap())
             .collect()
+    }
+}
+
+/// How long any one test may run: a generous bound for a slow, busy machine, there only so
+/// that a test that would wait forever fails instead (no assertion depends on speed).
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs a test's body under [`TEST_TIMEOUT`]: `#[tokio::test] async fn t() { within(async
+/// { .. }).await }`.
+pub async fn within<F: Future>(test: F) -> F::Output {
+    match tokio::time::timeout(TEST_TIMEOUT, test).await {
+        Ok(out) => out,
+        Err(_) => panic!("the test did not finish within {TEST_TIMEOUT:?}"),
     }
 }
 
@@ -211,6 +227,14 @@ pub fn records(ds: &Dataset) -> Vec<Value> {
     ds.to_ndjson_string()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every record of the dataset (see [`records`]) by product id.
+pub fn by_id(ds: &Dataset) -> BTreeMap<u64, Value> {
+    records(ds)
+        .into_iter()
+        .map(|r| (r["product"]["id"].as_u64().unwrap(), r))
         .collect()
 }
 
