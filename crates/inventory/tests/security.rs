@@ -24,125 +24,137 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 #[tokio::test]
 async fn the_token_never_appears_in_debug_errors_or_logs() {
-    let logs = support::capture();
+    support::within(async {
+        let logs = support::capture();
 
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(
                 json!({"errors": [{"type": "application", "message": "bad token"}]}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .token(TOKEN)
-        .build()
-        .unwrap();
-    let err = client.total_levels().send().await.unwrap_err();
-    assert!(err.is_unauthorized());
+            ))
+            .mount(&server)
+            .await;
+        let client = Client::builder()
+            .base_url(server.uri())
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let err = client.total_levels().send().await.unwrap_err();
+        assert!(err.is_unauthorized());
 
-    let mut seen = format!("{client:?} {client:#?} {:?}", client.generated());
-    seen.push_str(&error_chain(&err));
-    // A transport error too.
-    let dead = Client::builder()
-        .base_url("http://127.0.0.1:1")
-        .token(TOKEN)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = dead.total_levels().send().await.unwrap_err();
-    seen.push_str(&error_chain(&err));
-    let log_text = logs.text();
-    assert!(
-        log_text.contains("shipstream.request"),
-        "no request span was logged: {log_text}"
-    );
-    assert!(
-        log_text.contains("retrying"),
-        "no retry event was logged: {log_text}"
-    );
-    seen.push_str(&log_text);
-    assert!(
-        !seen.contains("SECRET-SIGNATURE"),
-        "the token leaked: {seen}"
-    );
-    assert!(!seen.contains(TOKEN));
+        let mut seen = format!("{client:?} {client:#?} {:?}", client.generated());
+        seen.push_str(&error_chain(&err));
+        // A transport error too.
+        let dead = Client::builder()
+            .base_url("http://127.0.0.1:1")
+            .token(TOKEN)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = dead.total_levels().send().await.unwrap_err();
+        seen.push_str(&error_chain(&err));
+        let log_text = logs.text();
+        assert!(
+            log_text.contains("shipstream.request"),
+            "no request span was logged: {log_text}"
+        );
+        assert!(
+            log_text.contains("retrying"),
+            "no retry event was logged: {log_text}"
+        );
+        seen.push_str(&log_text);
+        assert!(
+            !seen.contains("SECRET-SIGNATURE"),
+            "the token leaked: {seen}"
+        );
+        assert!(!seen.contains(TOKEN));
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_cross_origin_redirect_is_not_followed() {
-    let server = MockServer::start().await;
-    let elsewhere = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"collection": [], "has_more": false})),
-        )
-        .mount(&elsewhere)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("location", format!("{}/steal", elsewhere.uri()).as_str()),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .token(TOKEN)
-        .build()
-        .unwrap();
-    let err = client.total_levels().send().await.unwrap_err();
-    assert_eq!(err.status(), Some(302));
-    assert!(err.to_string().contains("redirect"), "{err}");
-    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    support::within(async {
+        let server = MockServer::start().await;
+        let elsewhere = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"collection": [], "has_more": false})),
+            )
+            .mount(&elsewhere)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{}/steal", elsewhere.uri()).as_str()),
+            )
+            .mount(&server)
+            .await;
+        let client = Client::builder()
+            .base_url(server.uri())
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let err = client.total_levels().send().await.unwrap_err();
+        assert_eq!(err.status(), Some(302));
+        assert!(err.to_string().contains("redirect"), "{err}");
+        assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_same_origin_redirect_is_followed() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(wiremock::matchers::path("/moved"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"collection": [], "has_more": false})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(301).insert_header("location", "/moved"))
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .token(TOKEN)
-        .build()
-        .unwrap();
-    let page = client.total_levels().send().await.unwrap();
-    assert!(page.is_empty());
+    support::within(async {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path("/moved"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"collection": [], "has_more": false})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(301).insert_header("location", "/moved"))
+            .mount(&server)
+            .await;
+        let client = Client::builder()
+            .base_url(server.uri())
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let page = client.total_levels().send().await.unwrap();
+        assert!(page.is_empty());
+    })
+    .await
 }
 
 #[tokio::test]
 async fn an_expired_token_sends_nothing() {
-    use base64::Engine as _;
-    let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let expired = format!(
-        "{}.{}.sig",
-        enc.encode(b"{}"),
-        enc.encode(br#"{"exp":1000}"#)
-    );
-    let err = Client::builder()
-        .base_url("https://acme.shipstream.app")
-        .token(expired)
-        .build()
-        .unwrap_err();
-    assert!(err.is_unauthorized());
-    assert!(err.to_string().contains("Global Integrations"), "{err}");
+    support::within(async {
+        use base64::Engine as _;
+        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let expired = format!(
+            "{}.{}.sig",
+            enc.encode(b"{}"),
+            enc.encode(br#"{"exp":1000}"#)
+        );
+        let err = Client::builder()
+            .base_url("https://acme.shipstream.app")
+            .token(expired)
+            .build()
+            .unwrap_err();
+        assert!(err.is_unauthorized());
+        assert!(err.to_string().contains("Global Integrations"), "{err}");
+    })
+    .await
 }
 
 #[test]
@@ -179,31 +191,35 @@ fn the_documented_environment_variables_configure_the_client() {
 
 #[tokio::test]
 async fn the_api_version_header_is_sent_when_configured() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"collection": [], "has_more": false})),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .token(TOKEN)
-        .api_version("2025-08")
-        .build()
-        .unwrap();
-    let _ = client.total_levels().pages().collect::<Vec<_>>().await;
-    let req = &server.received_requests().await.unwrap()[0];
-    assert_eq!(
-        req.headers.get("x-shipstream-api-version").unwrap(),
-        "2025-08"
-    );
-    assert!(
-        req.headers
-            .get("user-agent")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("shipstream-inventory-rust/")
-    );
+    support::within(async {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"collection": [], "has_more": false})),
+            )
+            .mount(&server)
+            .await;
+        let client = Client::builder()
+            .base_url(server.uri())
+            .token(TOKEN)
+            .api_version("2025-08")
+            .build()
+            .unwrap();
+        let _ = client.total_levels().pages().collect::<Vec<_>>().await;
+        let req = &server.received_requests().await.unwrap()[0];
+        assert_eq!(
+            req.headers.get("x-shipstream-api-version").unwrap(),
+            "2025-08"
+        );
+        assert!(
+            req.headers
+                .get("user-agent")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("shipstream-inventory-rust/")
+        );
+    })
+    .await
 }

@@ -17,6 +17,8 @@ use shipstream_inventory::{
     grammar::{Filter, Op, fields::FieldKind},
 };
 
+mod support;
+
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
         .unwrap();
@@ -77,76 +79,79 @@ fn everything_request(client: &Client) -> shipstream_inventory::TotalLevelsReque
 
 #[tokio::test]
 async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
-    let spec = spec();
-    let params = parameters(&spec);
-    let server = shipstream_inventory_mock::MockServer::start(
-        shipstream_inventory_mock::MockConfig::default()
-            .dataset(shipstream_inventory_mock::Dataset::generate(30, 1)),
-    )
-    .await
-    .unwrap();
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .api_version("2025-08")
-        .build()
-        .unwrap();
-    // Follow every page, so the cursors the server hands out are exercised too.
-    let pages: Vec<_> = everything_request(&client)
-        .page_size(5)
-        .pages()
-        .try_collect()
+    support::within(async {
+        let spec = spec();
+        let params = parameters(&spec);
+        let server = shipstream_inventory_mock::MockServer::start(
+            shipstream_inventory_mock::MockConfig::default()
+                .dataset(shipstream_inventory_mock::Dataset::generate(30, 1)),
+        )
         .await
         .unwrap();
-    assert!(pages.len() > 1);
-    let requests = server.requests();
-    server.shutdown().await;
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .api_version("2025-08")
+            .build()
+            .unwrap();
+        // Follow every page, so the cursors the server hands out are exercised too.
+        let pages: Vec<_> = everything_request(&client)
+            .page_size(5)
+            .pages()
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(pages.len() > 1);
+        let requests = server.requests();
+        server.shutdown().await;
 
-    let first = &requests[0];
-    let mut on_the_wire: BTreeSet<String> =
-        first.query_pairs.iter().map(|(k, _)| k.clone()).collect();
-    on_the_wire.extend(
-        first
-            .headers
+        let first = &requests[0];
+        let mut on_the_wire: BTreeSet<String> =
+            first.query_pairs.iter().map(|(k, _)| k.clone()).collect();
+        on_the_wire.extend(
+            first
+                .headers
+                .iter()
+                .filter(|(name, _)| params.keys().any(|p| p.eq_ignore_ascii_case(name)))
+                .map(|(name, _)| {
+                    params
+                        .keys()
+                        .find(|p| p.eq_ignore_ascii_case(name))
+                        .cloned()
+                        .unwrap_or_default()
+                }),
+        );
+        let later: BTreeSet<String> = requests[1..]
             .iter()
-            .filter(|(name, _)| params.keys().any(|p| p.eq_ignore_ascii_case(name)))
-            .map(|(name, _)| {
-                params
-                    .keys()
-                    .find(|p| p.eq_ignore_ascii_case(name))
-                    .cloned()
-                    .unwrap_or_default()
-            }),
-    );
-    let later: BTreeSet<String> = requests[1..]
-        .iter()
-        .flat_map(|r| r.query_pairs.iter().map(|(k, _)| k.clone()))
-        .collect();
+            .flat_map(|r| r.query_pairs.iter().map(|(k, _)| k.clone()))
+            .collect();
 
-    for name in params.keys() {
-        let excused = NOT_SENT_BY_BUILDER.iter().find(|(n, _)| n == name);
-        assert!(
-            on_the_wire.contains(name) || excused.is_some(),
-            "the spec's parameter `{name}` is not reachable through the facade: add a method \
+        for name in params.keys() {
+            let excused = NOT_SENT_BY_BUILDER.iter().find(|(n, _)| n == name);
+            assert!(
+                on_the_wire.contains(name) || excused.is_some(),
+                "the spec's parameter `{name}` is not reachable through the facade: add a method \
              to TotalLevelsRequest (or ClientBuilder) that sends it, or list it in \
              NOT_SENT_BY_BUILDER with the reason"
-        );
-    }
-    for (name, _) in NOT_SENT_BY_BUILDER {
-        assert!(
-            params.contains_key(*name),
-            "NOT_SENT_BY_BUILDER names `{name}`, which the spec no longer has"
-        );
-    }
-    // The cursor the exceptions speak of really travels in `next`.
-    assert!(later.contains("cursor_start"), "{later:?}");
-    // And nothing but the spec's parameters is sent.
-    for name in on_the_wire.iter().chain(&later) {
-        assert!(
-            params.contains_key(name),
-            "the facade sends `{name}`, which the spec does not declare"
-        );
-    }
+            );
+        }
+        for (name, _) in NOT_SENT_BY_BUILDER {
+            assert!(
+                params.contains_key(*name),
+                "NOT_SENT_BY_BUILDER names `{name}`, which the spec no longer has"
+            );
+        }
+        // The cursor the exceptions speak of really travels in `next`.
+        assert!(later.contains("cursor_start"), "{later:?}");
+        // And nothing but the spec's parameters is sent.
+        for name in on_the_wire.iter().chain(&later) {
+            assert!(
+                params.contains_key(name),
+                "the facade sends `{name}`, which the spec does not declare"
+            );
+        }
+    })
+    .await
 }
 
 #[test]

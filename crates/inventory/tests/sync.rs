@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use shipstream_inventory::{Client, Item, RetryPolicy, SyncState};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::method};
 
+mod support;
+
 const T: &str = "2026-03-01T10:00:00Z";
 const T_HTTP: &str = "Sun, 01 Mar 2026 10:00:00 GMT";
 
@@ -138,80 +140,88 @@ fn qty(items: &[Item]) -> Vec<(i64, i64)> {
 
 #[tokio::test]
 async fn a_change_in_the_bookmarks_own_second_is_not_missed() {
-    let fake = Fake::default();
-    let server = fake.serve().await;
-    let client = client(&server.uri());
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
 
-    // Full load: the server's clock says T; level 2 was stamped in that very second.
-    fake.set(vec![level(1, 5, "2026-03-01T09:59:59Z"), level(2, 1, T)]);
-    let (items, state) = run(&client, SyncState::new(), 0).await;
-    assert_eq!(qty(&items), [(1, 5), (2, 1)]);
-    assert_eq!(
-        state.synced_as_of().unwrap().to_rfc3339(),
-        "2026-03-01T10:00:00+00:00"
-    );
-    let filters = fake.take_filters();
-    assert_eq!(filters.len(), 1, "one listing for a full load");
-    assert!(filters[0].iter().all(|f| !f.contains("updated_at")));
-    assert!(
-        filters[0]
-            .iter()
-            .any(|f| f == "is_enabled[{eq:true},{eq:false}]"),
-        "disabled products are asked for too: {filters:?}"
-    );
+        // Full load: the server's clock says T; level 2 was stamped in that very second.
+        fake.set(vec![level(1, 5, "2026-03-01T09:59:59Z"), level(2, 1, T)]);
+        let (items, state) = run(&client, SyncState::new(), 0).await;
+        assert_eq!(qty(&items), [(1, 5), (2, 1)]);
+        assert_eq!(
+            state.synced_as_of().unwrap().to_rfc3339(),
+            "2026-03-01T10:00:00+00:00"
+        );
+        let filters = fake.take_filters();
+        assert_eq!(filters.len(), 1, "one listing for a full load");
+        assert!(filters[0].iter().all(|f| !f.contains("updated_at")));
+        assert!(
+            filters[0]
+                .iter()
+                .any(|f| f == "is_enabled[{eq:true},{eq:false}]"),
+            "disabled products are asked for too: {filters:?}"
+        );
 
-    // Level 2 changes again within the same second: same timestamp, new quantity. A
-    // `updated_at > T` sync would miss it; this one asks from T's own second (and the
-    // smallest overlap, 1 s, before it: `lookback(0)` is clamped to 1 s).
-    fake.set(vec![level(2, 7, T)]);
-    let (items, state) = run(&client, state, 0).await;
-    assert_eq!(
-        qty(&items),
-        [(2, 7)],
-        "delivered once, though both passes list it"
-    );
-    let filters = fake.take_filters();
-    assert_eq!(filters.len(), 2, "levels and products changed since");
-    assert!(filters[0].contains(&r#"updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned()));
-    assert!(filters[1].contains(&r#"product_updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned()));
-    assert_eq!(state.run_counts().delivered, 1);
-    assert_eq!(state.run_counts().skipped, 1);
+        // Level 2 changes again within the same second: same timestamp, new quantity. A
+        // `updated_at > T` sync would miss it; this one asks from T's own second (and the
+        // smallest overlap, 1 s, before it: `lookback(0)` is clamped to 1 s).
+        fake.set(vec![level(2, 7, T)]);
+        let (items, state) = run(&client, state, 0).await;
+        assert_eq!(
+            qty(&items),
+            [(2, 7)],
+            "delivered once, though both passes list it"
+        );
+        let filters = fake.take_filters();
+        assert_eq!(filters.len(), 2, "levels and products changed since");
+        assert!(filters[0].contains(&r#"updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned()));
+        assert!(
+            filters[1].contains(&r#"product_updated_at{gt:"2026-03-01T09:59:58Z"}"#.to_owned())
+        );
+        assert_eq!(state.run_counts().delivered, 1);
+        assert_eq!(state.run_counts().skipped, 1);
 
-    // Nothing changed: what the window asks for again is not delivered again.
-    let (items, state) = run(&client, state, 0).await;
-    assert!(items.is_empty());
-    assert_eq!(state.run_counts().skipped, 2);
+        // Nothing changed: what the window asks for again is not delivered again.
+        let (items, state) = run(&client, state, 0).await;
+        assert!(items.is_empty());
+        assert_eq!(state.run_counts().skipped, 2);
 
-    // The overlap window widens the ask by its length.
-    let _ = fake.take_filters();
-    run(&client, state, 60).await;
-    let filters = fake.take_filters();
-    assert!(
-        filters
-            .last()
-            .unwrap()
-            .contains(&r#"product_updated_at{gt:"2026-03-01T09:58:59Z"}"#.to_owned())
-    );
+        // The overlap window widens the ask by its length.
+        let _ = fake.take_filters();
+        run(&client, state, 60).await;
+        let filters = fake.take_filters();
+        assert!(
+            filters
+                .last()
+                .unwrap()
+                .contains(&r#"product_updated_at{gt:"2026-03-01T09:58:59Z"}"#.to_owned())
+        );
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_server_without_a_usable_date_header_is_refused_clearly() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("date", "yesterday")
-                .set_body_json(page(&[level(1, 1, T)])),
-        )
-        .mount(&server)
-        .await;
-    let err = client(&server.uri())
-        .sync(SyncState::new())
-        .pages()
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("Date header"), "{err}");
+    support::within(async {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("date", "yesterday")
+                    .set_body_json(page(&[level(1, 1, T)])),
+            )
+            .mount(&server)
+            .await;
+        let err = client(&server.uri())
+            .sync(SyncState::new())
+            .pages()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("Date header"), "{err}");
+    })
+    .await
 }
 
 #[test]
@@ -269,112 +279,124 @@ fn expected(ds: &shipstream_inventory_mock::Dataset) -> Mirror {
 
 #[tokio::test]
 async fn repeated_syncs_against_a_busy_warehouse_converge_exactly() {
-    use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
-    // The server's clock is an hour behind ours: a sync that used the caller's clock
-    // would ask for the future and miss every change.
-    let server = MockServer::start(
-        MockConfig::default()
-            .dataset(Dataset::generate(1500, 11))
-            .seed(11)
-            .mutate(300.0, Duration::from_secs(4))
-            .clock_skew_secs(-3600),
-    )
-    .await
-    .unwrap();
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .retry_policy(RetryPolicy::none())
-        .build()
+    support::within(async {
+        use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+        // The server's clock is an hour behind ours: a sync that used the caller's clock
+        // would ask for the future and miss every change.
+        let server = MockServer::start(
+            MockConfig::default()
+                .dataset(Dataset::generate(1500, 11))
+                .seed(11)
+                .mutate(300.0, Duration::from_secs(4))
+                .clock_skew_secs(-3600),
+        )
+        .await
         .unwrap();
-    let mut mirror = Mirror::new();
-    let mut state = SyncState::new();
-    let mut runs = 0;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let mut pages = std::pin::pin!(client.sync(state.clone()).page_size(50).pages());
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let mut mirror = Mirror::new();
+        let mut state = SyncState::new();
+        let mut runs = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut pages = std::pin::pin!(client.sync(state.clone()).page_size(50).pages());
+            while let Some(page) = pages.try_next().await.unwrap() {
+                for item in &page.items {
+                    mirror.insert(item.product_id().unwrap(), row(item));
+                }
+                state = page.state;
+            }
+            runs += 1;
+            if std::time::Instant::now() > deadline {
+                break;
+            }
+        }
+        let counts = server.live_counts();
+        assert!(counts.total() >= 1100, "{counts}");
+        assert!(runs >= 3, "{runs} runs");
+        // One more run after the changes stopped, then the mirror is the server's data.
+        let mut pages = std::pin::pin!(client.sync(state).page_size(50).pages());
         while let Some(page) = pages.try_next().await.unwrap() {
             for item in &page.items {
                 mirror.insert(item.product_id().unwrap(), row(item));
             }
-            state = page.state;
         }
-        runs += 1;
-        if std::time::Instant::now() > deadline {
-            break;
-        }
-    }
-    let counts = server.live_counts();
-    assert!(counts.total() >= 1100, "{counts}");
-    assert!(runs >= 3, "{runs} runs");
-    // One more run after the changes stopped, then the mirror is the server's data.
-    let mut pages = std::pin::pin!(client.sync(state).page_size(50).pages());
-    while let Some(page) = pages.try_next().await.unwrap() {
-        for item in &page.items {
-            mirror.insert(item.product_id().unwrap(), row(item));
-        }
-    }
-    let want = expected(&server.snapshot());
-    let missing = want.keys().filter(|k| !mirror.contains_key(k)).count();
-    let extra = mirror.keys().filter(|k| !want.contains_key(k)).count();
-    let stale = want
-        .iter()
-        .filter(|(k, v)| mirror.get(k).is_some_and(|m| m != *v))
-        .count();
-    assert_eq!((missing, stale, extra), (0, 0, 0), "{counts}, {runs} runs");
-    server.shutdown().await;
+        let want = expected(&server.snapshot());
+        let missing = want.keys().filter(|k| !mirror.contains_key(k)).count();
+        let extra = mirror.keys().filter(|k| !want.contains_key(k)).count();
+        let stale = want
+            .iter()
+            .filter(|(k, v)| mirror.get(k).is_some_and(|m| m != *v))
+            .count();
+        assert_eq!((missing, stale, extra), (0, 0, 0), "{counts}, {runs} runs");
+        server.shutdown().await;
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_level_in_both_listings_is_delivered_once_per_run() {
-    let fake = Fake::default();
-    let server = fake.serve().await;
-    let client = client(&server.uri());
-    fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
-    let (_, state) = run(&client, SyncState::new(), 60).await;
-    // 100 s later by the server's clock: level 1 and its product changed at T + 10 s,
-    // so both listings of the run list it.
-    fake.set_date("Sun, 01 Mar 2026 10:01:40 GMT");
-    fake.set(vec![level(1, 6, "2026-03-01T10:00:10Z")]);
-    let (items, state) = run(&client, state, 60).await;
-    assert_eq!(qty(&items), [(1, 6)]);
-    assert_eq!(state.run_counts().delivered, 1);
-    assert_eq!(state.run_counts().skipped, 1);
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
+        let (_, state) = run(&client, SyncState::new(), 60).await;
+        // 100 s later by the server's clock: level 1 and its product changed at T + 10 s,
+        // so both listings of the run list it.
+        fake.set_date("Sun, 01 Mar 2026 10:01:40 GMT");
+        fake.set(vec![level(1, 6, "2026-03-01T10:00:10Z")]);
+        let (items, state) = run(&client, state, 60).await;
+        assert_eq!(qty(&items), [(1, 6)]);
+        assert_eq!(state.run_counts().delivered, 1);
+        assert_eq!(state.run_counts().skipped, 1);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn the_overlap_covers_timestamps_behind_the_servers_date() {
-    // The server's `Date` says T, but its database stamps a change made after the bookmark
-    // 30 s earlier (clocks that disagree). The 60 s overlap asks for it; a 1 s overlap
-    // would not, which is what the overlap is for.
-    for (lookback, want) in [(60, vec![(1, 9)]), (1, vec![])] {
-        let fake = Fake::default();
-        let server = fake.serve().await;
-        let client = client(&server.uri());
-        fake.set(vec![level(1, 5, "2026-03-01T08:00:00Z")]);
-        let (_, state) = run(&client, SyncState::new(), lookback).await;
-        fake.set(vec![level(1, 9, "2026-03-01T09:59:30Z")]);
-        let (items, _) = run(&client, state, lookback).await;
-        assert_eq!(qty(&items), want, "lookback {lookback} s");
-    }
+    support::within(async {
+        // The server's `Date` says T, but its database stamps a change made after the bookmark
+        // 30 s earlier (clocks that disagree). The 60 s overlap asks for it; a 1 s overlap
+        // would not, which is what the overlap is for.
+        for (lookback, want) in [(60, vec![(1, 9)]), (1, vec![])] {
+            let fake = Fake::default();
+            let server = fake.serve().await;
+            let client = client(&server.uri());
+            fake.set(vec![level(1, 5, "2026-03-01T08:00:00Z")]);
+            let (_, state) = run(&client, SyncState::new(), lookback).await;
+            fake.set(vec![level(1, 9, "2026-03-01T09:59:30Z")]);
+            let (items, _) = run(&client, state, lookback).await;
+            assert_eq!(qty(&items), want, "lookback {lookback} s");
+        }
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_next_link_that_cannot_be_followed_stops_the_run_without_moving_the_bookmark() {
-    let fake = Fake::default();
-    let server = fake.serve().await;
-    let client = client(&server.uri());
-    fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
-    *fake.looping.lock().unwrap() = true;
-    let mut pages = std::pin::pin!(client.sync(SyncState::new()).pages());
-    let first = pages.try_next().await;
-    let err = first.unwrap_err();
-    assert!(err.is_pagination(), "{err}");
-    assert!(err.to_string().contains("repeats a page"), "{err}");
-    // No page was delivered, so the caller's stored state is still the one it started
-    // with; once the server is fixed, the run completes.
-    *fake.looping.lock().unwrap() = false;
-    let (items, state) = run(&client, SyncState::new(), 60).await;
-    assert_eq!(qty(&items), [(1, 5)]);
-    assert!(state.synced_as_of().is_some());
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
+        *fake.looping.lock().unwrap() = true;
+        let mut pages = std::pin::pin!(client.sync(SyncState::new()).pages());
+        let first = pages.try_next().await;
+        let err = first.unwrap_err();
+        assert!(err.is_pagination(), "{err}");
+        assert!(err.to_string().contains("repeats a page"), "{err}");
+        // No page was delivered, so the caller's stored state is still the one it started
+        // with; once the server is fixed, the run completes.
+        *fake.looping.lock().unwrap() = false;
+        let (items, state) = run(&client, SyncState::new(), 60).await;
+        assert_eq!(qty(&items), [(1, 5)]);
+        assert!(state.synced_as_of().is_some());
+    })
+    .await
 }
