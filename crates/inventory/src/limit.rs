@@ -412,63 +412,94 @@ mod tests {
         assert_eq!((s.current_rate, s.current_concurrency), (4.0, 2));
     }
 
-    #[tokio::test]
-    async fn a_huge_retry_after_holds_requests_only_up_to_the_cap() {
-        let l = Limiter::new(&RateLimits::default(), Duration::from_millis(50)).unwrap();
-        l.observe(429, &headers(&[]), Some(Duration::MAX));
-        l.observe(429, &headers(&[]), Some(Duration::from_secs(86_400)));
-        // Bounded: with no cap this would wait a day (the test would time out).
-        let waited = tokio::time::timeout(Duration::from_secs(30), l.acquire()).await;
-        assert!(waited.is_ok());
+    /// Fails a test that has not finished within 120 s of Tokio's clock: on the paused
+    /// clock a hang that waits on a timer jumps there at once.
+    async fn within<F: std::future::Future>(body: F) -> F::Output {
+        tokio::time::timeout(Duration::from_secs(120), body)
+            .await
+            .unwrap_or_else(|_| panic!("the test did not finish within 120 s: a hang"))
     }
 
-    #[tokio::test]
-    async fn a_429_holds_every_request_until_retry_after() {
-        let l = Limiter::new(
-            &RateLimits::default().adaptive(false),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-        l.observe(429, &headers(&[]), Some(Duration::from_millis(300)));
-        let t = std::time::Instant::now();
+    /// The time `acquire` waits, exactly (Tokio's paused clock only moves when every
+    /// task waits on a timer).
+    async fn hold(l: &Arc<Limiter>) -> Duration {
+        let t = Instant::now();
         drop(l.acquire().await);
-        assert!(
-            t.elapsed() >= Duration::from_millis(250),
-            "{:?}",
-            t.elapsed()
-        );
+        t.elapsed()
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_retry_after_holds_requests_exactly_up_to_the_cap() {
+        within(async {
+            let cap = Duration::from_millis(50);
+            // Not adaptive: the halved rate's own limiter (on governor's clock, not
+            // Tokio's) would space the requests out.
+            let l = Limiter::new(&RateLimits::default().adaptive(false), cap).unwrap();
+            l.observe(429, &headers(&[]), Some(Duration::MAX));
+            l.observe(429, &headers(&[]), Some(Duration::from_secs(86_400)));
+            assert_eq!(hold(&l).await, cap);
+            // The hold is over: the next request goes at once.
+            assert_eq!(hold(&l).await, Duration::ZERO);
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_every_request_exactly_until_retry_after() {
+        within(async {
+            let l = Limiter::new(
+                &RateLimits::default().adaptive(false),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            l.observe(429, &headers(&[]), Some(Duration::from_millis(300)));
+            assert_eq!(hold(&l).await, Duration::from_millis(300));
+            // A shorter Retry-After does not shorten a hold in force; a longer one
+            // lengthens it.
+            l.observe(429, &headers(&[]), Some(Duration::from_millis(700)));
+            l.observe(429, &headers(&[]), Some(Duration::from_millis(200)));
+            assert_eq!(hold(&l).await, Duration::from_millis(700));
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_409_takes_free_slots_away_at_once() {
-        let l = Limiter::new(
-            &RateLimits::default().concurrent(4),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-        let busy = l.acquire().await;
-        l.observe(409, &headers(&[]), None);
-        // The window is 2: one busy, one free; a third must wait.
-        let _second = l.acquire().await;
-        let third = tokio::time::timeout(Duration::from_millis(100), l.acquire()).await;
-        assert!(third.is_err(), "a third request got a slot");
-        drop(busy);
-        assert_eq!(l.stats().current_concurrency, 2);
+        within(async {
+            let l = Limiter::new(
+                &RateLimits::default().concurrent(4),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            let busy = l.acquire().await;
+            l.observe(409, &headers(&[]), None);
+            // The window is 2: one busy, one free; a third must wait (for ever: the
+            // paused clock reaches the timeout as soon as nothing else can run).
+            let _second = l.acquire().await;
+            let third = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
+            assert!(third.is_err(), "a third request got a slot");
+            drop(busy);
+            assert_eq!(l.stats().current_concurrency, 2);
+        })
+        .await
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn no_more_than_the_window_run_at_once() {
-        let l = Limiter::new(
-            &RateLimits::default().concurrent(2),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-        let a = l.acquire().await;
-        let _b = l.acquire().await;
-        let third = tokio::time::timeout(Duration::from_millis(100), l.acquire()).await;
-        assert!(third.is_err(), "a third request got a slot");
-        drop(a);
-        let third = tokio::time::timeout(Duration::from_millis(500), l.acquire()).await;
-        assert!(third.is_ok());
+        within(async {
+            let l = Limiter::new(
+                &RateLimits::default().concurrent(2),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            let a = l.acquire().await;
+            let _b = l.acquire().await;
+            let third = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
+            assert!(third.is_err(), "a third request got a slot");
+            drop(a);
+            // A slot came back: the third goes at once.
+            assert_eq!(hold(&l).await, Duration::ZERO);
+        })
+        .await
     }
 }
