@@ -161,12 +161,59 @@ pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
+/// Every value of `page` (a 200 body of the levels operation) that an *open* enum of
+/// `spec` does not list, one line each. "Unknown values of open enums pass Prism" is shown
+/// only by a page that carries some: an empty list means the check tested nothing.
+pub fn new_enum_values(spec: &serde_json::Value, page: &serde_json::Value) -> Result<Vec<String>> {
+    Ok(crate::drift::page_drift(spec, page)?
+        .into_iter()
+        .filter(|f| matches!(f.kind, crate::walker::Kind::NewEnumValue { .. }))
+        .map(|f| f.to_string())
+        .collect())
+}
+
+/// [`new_enum_values`], an error when there are none.
+pub(super) fn ensure_new_enum_values(
+    spec: &serde_json::Value,
+    page: &serde_json::Value,
+) -> Result<Vec<String>> {
+    let found = new_enum_values(spec, page)?;
+    ensure!(
+        !found.is_empty(),
+        "the page that passed the Prism proxy carried no value the spec's open enums do not \
+         list: the open-enum check proved nothing"
+    );
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::contract::schemathesis::SchemathesisRun;
+
+    #[test]
+    fn an_open_enum_check_needs_a_value_the_spec_does_not_list() {
+        use serde_json::json;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let spec = crate::spec::load(&root.join("openapi.yaml")).unwrap();
+        let mut page = spec["components"]["examples"]["ReferencePage"]["value"].clone();
+        assert!(page["included"]["Product"][0].is_object());
+        // Only values the spec lists: nothing was tested.
+        let err = ensure_new_enum_values(&spec, &page).unwrap_err();
+        assert!(err.to_string().contains("proved nothing"), "{err}");
+        // A goods type no spec lists (not even a drilled copy): found, by path.
+        page["included"]["Product"][0]["goods_type"] = json!("NEVER_PLANTED_GOODS_TYPE_7");
+        let found = ensure_new_enum_values(&spec, &page).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "$.included.Product[0].goods_type: value \"NEVER_PLANTED_GOODS_TYPE_7\""
+            ),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn prism_log_lines_that_fail() {
