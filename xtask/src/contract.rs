@@ -137,8 +137,8 @@ pub struct Args {
     /// Run only these peers (repeatable; default: all).
     #[arg(long, value_enum)]
     pub peer: Vec<Peer>,
-    /// Run one peer against one planted violation only, and exit non-zero when the peer
-    /// reports it (as it must).
+    /// Run one peer against one planted violation only: exits 0 when the peer reports it
+    /// (as it must), non-zero when it went unnoticed.
     #[arg(long, value_enum, value_name = "NAME")]
     pub plant: Option<Plant>,
     /// Skip the planted self-checks (faster; CI runs them).
@@ -502,5 +502,41 @@ fn clip(text: &str, max: usize) -> String {
         text.to_owned()
     } else {
         format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::{CommandFactory as _, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// `--plant`'s help and the README say what [`run`] does: `ensure!` that the plant
+    /// was reported, so a plant that went unnoticed is the non-zero exit.
+    #[test]
+    fn the_plant_option_says_when_it_exits_non_zero() {
+        let said = "exits 0 when the peer reports it (as it must), non-zero when it went unnoticed";
+        let help = Cli::command().render_long_help().to_string();
+        assert!(words(&help).contains(said), "--plant's help:\n{help}");
+        let readme = include_str!("../../README.md");
+        assert!(
+            words(readme).contains(
+                "`cargo xtask contract --plant NAME` runs one plant alone and exits 0 when the \
+                 peer reports it, non-zero when it went unnoticed"
+            ),
+            "the README's --plant sentence"
+        );
     }
 }
