@@ -351,26 +351,40 @@ impl MockProcess {
 
     /// The number of levels the mock serves (`count=1`).
     fn count(&self) -> Result<u64> {
-        let url = format!(
-            "{}/api/global/v1/inventory/levels/total?limit=1&count=1",
-            self.0.url
-        );
+        self.page(&[("limit", "1"), ("count", "1")])?["meta"]["count"]
+            .as_u64()
+            .context("the mock's page has no meta.count")
+    }
+
+    /// The first level of `sort=product_id` whose product id is above `after` (from the
+    /// first when `None`), as the mock sends it.
+    fn level_after(&self, after: Option<i64>) -> Result<Value> {
+        let filter = after.map(|id| format!("product_id{{gt:{id}}}"));
+        let mut query = vec![("limit", "1"), ("sort", "product_id")];
+        if let Some(f) = &filter {
+            query.push(("filter", f));
+        }
+        let mut page = self.page(&query)?;
+        Ok(page["collection"][0].take())
+    }
+
+    /// One page of levels with `query`, as JSON.
+    fn page(&self, query: &[(&str, &str)]) -> Result<Value> {
+        let url = format!("{}/api/global/v1/inventory/levels/total", self.0.url);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let body: Value = runtime.block_on(async {
+        Ok(runtime.block_on(async {
             reqwest::Client::new()
                 .get(&url)
+                .query(query)
                 .bearer_auth("bench-token")
                 .send()
                 .await?
                 .error_for_status()?
                 .json()
                 .await
-        })?;
-        body["meta"]["count"]
-            .as_u64()
-            .context("the mock's page has no meta.count")
+        })?)
     }
 }
 

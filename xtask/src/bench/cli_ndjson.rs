@@ -37,14 +37,16 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         c.args([&url, "bench-token"]);
         c
     };
-    // Both write every level: check the line counts once.
-    for (name, mut cmd) in [("the CLI", ours()), ("the hand-written exporter", theirs())] {
+    // Both write every level, the same bytes: check the outputs once.
+    let mut outputs = Vec::new();
+    for mut cmd in [ours(), theirs()] {
         let out = cmd.stderr(Stdio::null()).output()?;
-        let lines = out.stdout.iter().filter(|b| **b == b'\n').count() as u64;
-        if lines != levels {
-            bail!("{name} wrote {lines} levels, the mock serves {levels}");
+        if !out.status.success() {
+            bail!("{cmd:?} exited with {}", out.status);
         }
+        outputs.push(out.stdout);
     }
+    same_ndjson(&outputs[0], &outputs[1], levels)?;
     let rounds = if ctx.quick { 3 } else { 9 };
     let (mut cli_s, mut hand_s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
@@ -90,7 +92,57 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         md,
         vec![format!(
             "CLI NDJSON vs hand-written exporter: {ratio:.2}× (goal >= 1.0): {}",
-            if ratio >= 1.0 { "met" } else { "MISSED" }
+            holds(ratio >= 1.0)
         )],
     ))
+}
+
+/// The CLI's NDJSON (`ours`) and the hand-written exporter's (`theirs`) are the same bytes,
+/// `levels` lines; the error names the first line that differs.
+fn same_ndjson(ours: &[u8], theirs: &[u8], levels: u64) -> Result<()> {
+    let lines = ours.iter().filter(|b| **b == b'\n').count() as u64;
+    if lines != levels {
+        bail!("the CLI wrote {lines} levels, the mock serves {levels}");
+    }
+    if ours != theirs {
+        let (n, (a, b)) = ours
+            .split(|b| *b == b'\n')
+            .zip(theirs.split(|b| *b == b'\n'))
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((0, (b"(same lines)", b"(a different length)")));
+        bail!(
+            "the CLI and the hand-written exporter wrote different NDJSON; line {}:\n  CLI:          \
+             {}\n  hand-written: {}",
+            n + 1,
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_outputs_must_be_the_same_bytes_and_every_level() {
+        let ours = b"{\"product\":{\"id\":1},\"qty_on_hand\":3}\n{\"product\":{\"id\":2}}\n";
+        same_ndjson(ours, ours, 2).unwrap();
+        let err = same_ndjson(ours, ours, 3).unwrap_err().to_string();
+        assert!(err.contains("wrote 2 levels, the mock serves 3"), "{err}");
+        // Same line count, one value different.
+        let theirs = String::from_utf8_lossy(ours).replace(":3}", ":4}");
+        let err = same_ndjson(ours, theirs.as_bytes(), 2)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+        // Same records, one line missing from theirs.
+        let err = same_ndjson(ours, &ours[..ours.len() - 17], 2)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("different NDJSON"), "{err}");
+    }
 }

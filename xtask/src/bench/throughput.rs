@@ -117,7 +117,9 @@ pub(super) fn export(ctx: &Ctx) -> Result<(String, Vec<String>)> {
         md,
         "{EXPORT_LEVELS} levels (pages of 1000, `sort=product_id`) from the mock on its own \
          thread and runtime, over loopback, written as NDJSON into a counting 64 KiB-buffered \
-         sink. Every peer writes byte-identical output (`cargo test -p {PACKAGE}` checks it).\n"
+         sink. Every peer writes byte-identical output (`cargo test -p {PACKAGE}` compares the \
+         bytes of all four; `crates/bench/src/export.rs` says how the hand-written struct is \
+         compared should the spec gain a level field).\n"
     )?;
     writeln!(
         md,
