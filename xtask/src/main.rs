@@ -129,6 +129,10 @@ enum Cmd {
         /// Seconds per target.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Afterwards, merge what the run found into the committed corpus `fuzz/seeds/`
+        /// (minimised with libFuzzer's `-set_cover_merge=1`), so CI's short runs start from it.
+        #[arg(long)]
+        update_seeds: bool,
     },
     /// Package the published crates (`cargo package` with verification), then, outside the
     /// workspace, build and test a consumer that depends only on the .crate files (the
@@ -167,7 +171,10 @@ fn main() -> ExitCode {
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
         Cmd::Drill => drill::run_drill(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
-        Cmd::Fuzz { seconds } => fuzz::run(&root, std::time::Duration::from_secs(seconds)),
+        Cmd::Fuzz {
+            seconds,
+            update_seeds,
+        } => fuzz::run(&root, std::time::Duration::from_secs(seconds), update_seeds),
         Cmd::Package { build_cost: false } => package::run(&root),
         Cmd::Package { build_cost: true } => package::build_cost(&root),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
@@ -275,7 +282,13 @@ fn ci_steps() -> Result<()> {
     }
     step(
         &format!("cargo xtask fuzz ({} s per target)", fuzz::CI_SECONDS),
-        || fuzz::run(&root, std::time::Duration::from_secs(fuzz::CI_SECONDS)),
+        || {
+            fuzz::run(
+                &root,
+                std::time::Duration::from_secs(fuzz::CI_SECONDS),
+                false,
+            )
+        },
     )?;
     Ok(())
 }
