@@ -156,8 +156,10 @@ impl Ctx {
             )
         })?;
         let spec = crate::spec::load(&self.spec)?;
-        let new = ensure_new_enum_values(&spec, &page)
-            .with_context(|| format!("page: {}", clip(&body, 500)))?;
+        let new = match ensure_new_enum_values(&spec, &page) {
+            Ok(new) => new,
+            Err(e) => bail!("{e}. The page:\n{}", clip(&body, 300)),
+        };
         let log = read(&open_prism.log);
         let found = violations(&log);
         ensure!(
@@ -169,9 +171,9 @@ impl Ctx {
         );
         println!(
             "   unknown values of open enums (--fault unknown-enum) pass Prism, no violation; \
-             one page carried {}:\n     {}",
+             one page carried {}, e.g.:\n     {}",
             new.len(),
-            new.join("\n     ")
+            new[..new.len().min(3)].join("\n     ")
         );
         Ok(())
     }
