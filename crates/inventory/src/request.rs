@@ -173,7 +173,7 @@ impl TotalLevelsRequest {
     ///
     /// Refused (with an [invalid request](Error::is_invalid_request) error, before
     /// anything is sent): another sort, `count(true)` (each range would count its own),
-    /// `fields` without `product` (ranges need each level's id), `n` = 0.
+    /// `fields` without `product` or `all` (ranges need each level's id), `n` = 0.
     ///
     /// ```no_run
     /// # async fn run(client: shipstream_inventory::Client) -> Result<(), shipstream_inventory::Error> {
@@ -211,7 +211,11 @@ impl TotalLevelsRequest {
                     .into(),
             );
         }
-        if !query.fields.is_empty() && !query.fields.contains(&LevelField::Product) {
+        // `all` adds every optional field, `product` among them.
+        if !query.fields.is_empty()
+            && !query.fields.contains(&LevelField::Product)
+            && !query.fields.contains(&LevelField::All)
+        {
             return refuse(
                 "a parallel export needs each level's product id: add LevelField::Product \
                      to fields"
