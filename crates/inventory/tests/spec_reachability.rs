@@ -65,16 +65,125 @@ const NOT_SENT_BY_BUILDER: &[(&str, &str)] = &[
     ),
 ];
 
-/// A first-page request with every builder method of the facade.
+/// A first-page request with every builder method of the facade that a sequential
+/// export takes. With [`everything_parallel_request`] it calls every builder method of
+/// `TotalLevelsRequest`: `every_builder_method_is_exercised` reads both bodies and fails
+/// on a method that neither calls.
 fn everything_request(client: &Client) -> shipstream_inventory::TotalLevelsRequest {
     client
         .total_levels()
         .filter(fields::PRODUCT_ID.gt(0))
+        .filter_raw("qty_on_hand{gteq:0}")
+        .updated_since("2000-01-01T00:00:00Z".parse().unwrap())
         .sort(Sort::asc(SortField::Sku))
         .fields([LevelField::All])
         .product_fields([ProductField::Basic])
         .count(true)
         .page_size(10)
+        .max_items(20)
+        .prefetch(true)
+}
+
+/// A parallel export with every builder method it takes (not `sort` other than by
+/// product id, nor `count`).
+fn everything_parallel_request(client: &Client) -> shipstream_inventory::TotalLevelsRequest {
+    client
+        .total_levels()
+        .filter(fields::PRODUCT_ID.gt(0))
+        .filter_raw("qty_on_hand{gteq:0}")
+        .updated_since("2000-01-01T00:00:00Z".parse().unwrap())
+        .sort(Sort::asc(SortField::ProductId))
+        .fields([LevelField::All])
+        .product_fields([ProductField::Basic])
+        .page_size(5)
+        .max_items(20)
+        .prefetch(true)
+        .parallel(3)
+}
+
+/// The body of the function `name` in `source` (rustfmt's layout: it ends at the first
+/// line that is a lone `}`).
+fn body_of<'a>(source: &'a str, name: &str) -> &'a str {
+    let start = source
+        .find(&format!("fn {name}("))
+        .unwrap_or_else(|| panic!("no fn {name}"));
+    let len = source[start..].find("\n}\n").expect("the end of the fn");
+    &source[start..start + len]
+}
+
+/// The builder methods of `TotalLevelsRequest`, read from its source: the `pub fn`s of
+/// its `impl` block that return `Self`.
+fn builder_methods() -> BTreeSet<String> {
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/request.rs")).unwrap();
+    let start = source
+        .find("\nimpl TotalLevelsRequest {\n")
+        .expect("impl TotalLevelsRequest in src/request.rs");
+    let len = source[start + 1..]
+        .find("\n}\n")
+        .expect("the end of the impl");
+    let block = &source[start..start + 1 + len];
+    block
+        .split("\n    pub fn ")
+        .skip(1)
+        .filter(|f| {
+            let signature = &f[..f.find(" {\n").unwrap_or(f.len())];
+            signature.contains("-> Self")
+        })
+        .map(|f| f[..f.find(['(', '<']).unwrap()].to_owned())
+        .collect()
+}
+
+/// The methods the two request functions above call.
+fn exercised_methods() -> BTreeSet<String> {
+    let me = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/spec_reachability.rs"
+    ))
+    .unwrap();
+    ["everything_request", "everything_parallel_request"]
+        .iter()
+        .flat_map(|name| {
+            body_of(&me, name)
+                .split('.')
+                .skip(1)
+                .filter_map(|call| {
+                    let end = call.find('(')?;
+                    let name = call[..end].trim();
+                    name.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_')
+                        .then(|| name.to_owned())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn every_builder_method_is_exercised() {
+    let builders = builder_methods();
+    // The reading of request.rs found the methods (a layout it no longer understands
+    // would find none and prove nothing).
+    for known in ["filter", "sort", "page_size", "parallel"] {
+        assert!(
+            builders.contains(known),
+            "{known} not found in {builders:?}"
+        );
+    }
+    for terminal in ["send", "pages", "items", "uri", "checkpoint"] {
+        assert!(
+            !builders.contains(terminal),
+            "{terminal} is not a builder method"
+        );
+    }
+    let exercised = exercised_methods();
+    let missing: Vec<&String> = builders.difference(&exercised).collect();
+    assert!(
+        missing.is_empty(),
+        "TotalLevelsRequest's builder methods {missing:?} are not exercised: call them in \
+         everything_request or everything_parallel_request, so that what they put on the \
+         wire is checked against the spec"
+    );
 }
 
 #[tokio::test]
@@ -102,7 +211,32 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
             .await
             .unwrap();
         assert!(pages.len() > 1);
+        assert_eq!(
+            pages.iter().map(|p| p.len()).sum::<usize>(),
+            20,
+            "max_items"
+        );
         let requests = server.requests();
+        server.clear_requests();
+        // The parallel export too: its ranges and bounds probes send only the spec's
+        // parameters (checked below with the sequential export's later pages).
+        let parallel: Vec<_> = everything_parallel_request(&client)
+            .pages()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            parallel.iter().map(|p| p.len()).sum::<usize>(),
+            20,
+            "max_items"
+        );
+        let parallel_requests = server.requests();
+        assert!(
+            parallel_requests
+                .iter()
+                .any(|r| r.query_values("filter").iter().any(|f| f.contains(",lt:"))),
+            "parallel(3) sent no range filter"
+        );
         server.shutdown().await;
 
         let first = &requests[0];
@@ -123,6 +257,7 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
         );
         let later: BTreeSet<String> = requests[1..]
             .iter()
+            .chain(&parallel_requests)
             .flat_map(|r| r.query_pairs.iter().map(|(k, _)| k.clone()))
             .collect();
 
