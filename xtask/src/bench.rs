@@ -245,6 +245,17 @@ fn estimate(home: &Path, group: &str, id: &str) -> Result<Estimate> {
     })
 }
 
+/// The estimates of `ids` (with their labels) in criterion group `group`.
+fn estimates<'a>(
+    home: &Path,
+    group: &str,
+    ids: &[(&'a str, &str)],
+) -> Result<BTreeMap<&'a str, Estimate>> {
+    ids.iter()
+        .map(|(id, _)| Ok((*id, estimate(home, group, id)?)))
+        .collect()
+}
+
 fn paired_dir(ctx: &Ctx) -> PathBuf {
     ctx.target.join("bench-paired")
 }
@@ -511,6 +522,19 @@ mod tests {
         assert!(doc.contains("<!-- bench:decode -->\nnew\n<!-- /bench:decode -->\n\nhistory"));
         assert!(!doc.contains("old"));
         assert!(doc.ends_with("## mock\n\n<!-- bench:mock -->\nm\n<!-- /bench:mock -->\n"));
+    }
+
+    #[test]
+    fn tables_are_markdown_and_estimates_show_their_interval() {
+        let mut md = String::new();
+        table(&mut md, &["a", "b"], [vec!["1".to_owned(), "2".to_owned()]]).unwrap();
+        assert_eq!(md, "| a | b |\n| --- | --- |\n| 1 | 2 |\n");
+        let e = Estimate {
+            median: 1.5e6,
+            lower: 1e6,
+            upper: 2e6,
+        };
+        assert_eq!(e.with_ci(), "1.50 ms (1.00 ms – 2.00 ms)");
     }
 
     #[test]

@@ -20,6 +20,8 @@
 
 use std::fmt;
 
+// Mirrors codegen's facts/model.rs: codegen is a build dependency only, not a runtime one.
+
 /// Where a parameter goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

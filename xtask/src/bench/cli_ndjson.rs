@@ -61,9 +61,7 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         hand_s.push(b.as_secs_f64());
         ratios.push(b.as_secs_f64() / a.as_secs_f64());
     }
-    let Pair {
-        ratio, low, high, ..
-    } = Pair::of(ratios);
+    let pair = Pair::of(ratios);
     let (cli_m, hand_m) = (median(cli_s), median(hand_s));
     let mut md = String::new();
     writeln!(
@@ -83,18 +81,14 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         levels as f64 / cli_m,
         levels as f64 / hand_m
     )?;
-    writeln!(
-        md,
-        "The CLI's throughput is {ratio:.2}× the hand-written exporter's (median of the \
-         per-round ratios; lowest {low:.2}, highest {high:.2}; goal at least 1.0×)."
+    let verdicts = throughput_goal(
+        &mut md,
+        "The CLI's",
+        "the hand-written exporter's",
+        "CLI NDJSON vs hand-written exporter",
+        pair,
     )?;
-    Ok((
-        md,
-        vec![format!(
-            "CLI NDJSON vs hand-written exporter: {ratio:.2}× (goal >= 1.0): {}",
-            holds(ratio >= 1.0)
-        )],
-    ))
+    Ok((md, verdicts))
 }
 
 /// The CLI's NDJSON (`ours`) and the hand-written exporter's (`theirs`) are the same bytes,

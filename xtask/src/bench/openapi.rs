@@ -117,12 +117,7 @@ shipstream-inventory = { path = "FACADE" }
         .zip(&facade_t)
         .map(|(g, f)| g / f)
         .collect();
-    let Pair {
-        ratio: facade_vs_peer,
-        low,
-        high,
-        ..
-    } = Pair::of(per_round);
+    let pair = Pair::of(per_round);
     let mut md = String::new();
     writeln!(
         md,
@@ -153,22 +148,14 @@ shipstream-inventory = { path = "FACADE" }
         handwritten,
         levels / handwritten
     )?;
-    writeln!(
-        md,
-        "The facade's throughput is {facade_vs_peer:.2}× openapi-generator's (median of the \
-         per-round ratios; lowest {low:.2}, highest {high:.2}; goal at least 1.0×)."
+    let verdicts = throughput_goal(
+        &mut md,
+        "The facade's",
+        "openapi-generator's",
+        "facade vs openapi-generator (one run)",
+        pair,
     )?;
-    Ok((
-        md,
-        vec![format!(
-            "facade vs openapi-generator (one run): {facade_vs_peer:.2}× (goal >= 1.0): {}",
-            if facade_vs_peer >= 1.0 {
-                "met"
-            } else {
-                "MISSED"
-            }
-        )],
-    ))
+    Ok((md, verdicts))
 }
 
 /// The spec with every open enum written as a plain string (its description kept).

@@ -3,6 +3,7 @@
 
 use super::*;
 
+// This suite's own settings (bench.rs holds those several suites share): alike in shape only.
 /// Requests a second, burst and concurrency the mock enforces.
 const RATE: u32 = 10;
 const BURST: u32 = 10;

@@ -85,6 +85,60 @@ pub(super) fn holds(ok: bool) -> &'static str {
     if ok { "holds" } else { "MISSED" }
 }
 
+/// A goal of at least 1.0× another client's throughput, judged by the per-round ratios `p`:
+/// writes the sentence to `md` and returns the verdict line (`who`'s throughput over
+/// `whose`, e.g. "The CLI's" and "the hand-written exporter's").
+pub(super) fn throughput_goal(
+    md: &mut String,
+    who: &str,
+    whose: &str,
+    verdict: &str,
+    p: Pair,
+) -> Result<Vec<String>> {
+    let Pair {
+        ratio, low, high, ..
+    } = p;
+    writeln!(
+        md,
+        "{who} throughput is {ratio:.2}× {whose} (median of the per-round ratios; lowest \
+         {low:.2}, highest {high:.2}; goal at least 1.0×)."
+    )?;
+    Ok(vec![format!(
+        "{verdict}: {ratio:.2}× (goal >= 1.0): {}",
+        holds(ratio >= 1.0)
+    )])
+}
+
+/// A markdown table: the `columns`, then one line a row of cells.
+pub(super) fn table(
+    md: &mut String,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<()> {
+    writeln!(
+        md,
+        "| {} |\n|{}",
+        columns.join(" | "),
+        " --- |".repeat(columns.len())
+    )?;
+    for row in rows {
+        writeln!(md, "| {} |", row.join(" | "))?;
+    }
+    Ok(())
+}
+
+impl Estimate {
+    /// `median (lower – upper)`, each as [`fmt_ns`] writes it.
+    pub(super) fn with_ci(self) -> String {
+        format!(
+            "{} ({} – {})",
+            fmt_ns(self.median),
+            fmt_ns(self.lower),
+            fmt_ns(self.upper)
+        )
+    }
+}
+
 pub(super) fn fmt_ns(ns: f64) -> String {
     if ns >= 1e9 {
         format!("{:.3} s", ns / 1e9)

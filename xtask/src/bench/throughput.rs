@@ -29,10 +29,7 @@ pub(super) fn decode(ctx: &Ctx) -> Result<(String, Vec<String>)> {
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v["throughput"]["Bytes"].as_f64())
         .unwrap_or(0.0);
-    let est: BTreeMap<&str, Estimate> = ids
-        .iter()
-        .map(|(id, _)| Ok((*id, estimate(&home, "decode", id)?)))
-        .collect::<Result<_>>()?;
+    let est = estimates(&home, "decode", &ids)?;
     let base = est["minimal"].median;
     let mut md = String::new();
     writeln!(
@@ -41,42 +38,39 @@ pub(super) fn decode(ctx: &Ctx) -> Result<(String, Vec<String>)> {
          `fields:product=all`, served by the mock), decoded from memory.\n",
         bytes / 1e6
     )?;
-    writeln!(
-        md,
-        "| decoder | median (95 % CI) | MB/s | × minimal |\n| --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &["decoder", "median (95 % CI)", "MB/s", "× minimal"],
+        ids.iter().map(|(id, label)| {
+            let e = est[id];
+            vec![
+                (*label).to_owned(),
+                e.with_ci(),
+                format!("{:.0}", bytes / (e.median / 1e9) / 1e6),
+                format!("{:.2}", e.median / base),
+            ]
+        }),
     )?;
-    for (id, label) in ids {
-        let e = est[id];
-        writeln!(
-            md,
-            "| {label} | {} ({} – {}) | {:.0} | {:.2} |",
-            fmt_ns(e.median),
-            fmt_ns(e.lower),
-            fmt_ns(e.upper),
-            bytes / (e.median / 1e9) / 1e6,
-            e.median / base
-        )?;
-    }
-    writeln!(
-        md,
-        "\nAn export's page (1000 levels, no products):\n\n| decoder | median (95 % CI) | × minimal |\n| --- | --- | --- |"
-    )?;
-    let levels_base = estimate(&home, "decode_levels", "minimal")?.median;
-    for (id, label) in [
+    writeln!(md, "\nAn export's page (1000 levels, no products):\n")?;
+    let levels_ids = [
         ("facade", "facade: `Page::from_json`"),
         ("generated", "generated types alone"),
         ("minimal", "minimal hand-written struct"),
-    ] {
-        let e = estimate(&home, "decode_levels", id)?;
-        writeln!(
-            md,
-            "| {label} | {} ({} – {}) | {:.2} |",
-            fmt_ns(e.median),
-            fmt_ns(e.lower),
-            fmt_ns(e.upper),
-            e.median / levels_base
-        )?;
-    }
+    ];
+    let levels_est = estimates(&home, "decode_levels", &levels_ids)?;
+    let levels_base = levels_est["minimal"].median;
+    table(
+        &mut md,
+        &["decoder", "median (95 % CI)", "× minimal"],
+        levels_ids.iter().map(|(id, label)| {
+            let e = levels_est[id];
+            vec![
+                (*label).to_owned(),
+                e.with_ci(),
+                format!("{:.2}", e.median / levels_base),
+            ]
+        }),
+    )?;
     let p = pair(ctx, "decode")?;
     let ratio = p.ratio;
     let verdict = format!(
@@ -107,10 +101,7 @@ pub(super) fn export(ctx: &Ctx) -> Result<(String, Vec<String>)> {
             "raw generated client (`cursor_start` parsed from `next`)",
         ),
     ];
-    let est: BTreeMap<&str, Estimate> = ids
-        .iter()
-        .map(|(id, _)| Ok((*id, estimate(&home, "export", id)?)))
-        .collect::<Result<_>>()?;
+    let est = estimates(&home, "export", &ids)?;
     let base = est["handwritten"].median;
     let mut md = String::new();
     writeln!(
@@ -121,22 +112,24 @@ pub(super) fn export(ctx: &Ctx) -> Result<(String, Vec<String>)> {
          bytes of all four; `crates/bench/src/export.rs` says how the hand-written struct is \
          compared should the spec gain a level field).\n"
     )?;
-    writeln!(
-        md,
-        "| client | median (95 % CI) | levels/s | throughput × hand-written |\n| --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &[
+            "client",
+            "median (95 % CI)",
+            "levels/s",
+            "throughput × hand-written",
+        ],
+        ids.iter().map(|(id, label)| {
+            let e = est[id];
+            vec![
+                (*label).to_owned(),
+                e.with_ci(),
+                format!("{:.0}", EXPORT_LEVELS as f64 / (e.median / 1e9)),
+                format!("{:.2}", base / e.median),
+            ]
+        }),
     )?;
-    for (id, label) in ids {
-        let e = est[id];
-        writeln!(
-            md,
-            "| {label} | {} ({} – {}) | {:.0} | {:.2} |",
-            fmt_ns(e.median),
-            fmt_ns(e.lower),
-            fmt_ns(e.upper),
-            EXPORT_LEVELS as f64 / (e.median / 1e9),
-            base / e.median
-        )?;
-    }
     let p = pair(ctx, "export")?;
     // Throughput ratio = time(hand-written) / time(facade).
     let ratio = 1.0 / p.ratio;
@@ -191,10 +184,8 @@ pub(super) fn prefetch(ctx: &Ctx) -> Result<(String, Vec<String>)> {
     ] {
         writeln!(
             md,
-            "| {label} | {} ({} – {}) | {} |",
-            fmt_ns(e.median),
-            fmt_ns(e.lower),
-            fmt_ns(e.upper),
+            "| {label} | {} | {} |",
+            e.with_ci(),
             fmt_ns(e.median / n),
         )?;
     }

@@ -2,6 +2,8 @@
 
 use super::*;
 
+// Mirrored by generated/src/api.rs: the runtime crate cannot depend on this build-time one.
+
 /// Where a parameter goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
