@@ -368,18 +368,8 @@ impl Page {
             .next
             .clone()
             .filter(|n| decoded.has_more && !n.trim().is_empty());
-        Ok(Page {
-            checkpoint: Checkpoint::new(next, 1, items),
-            entries: decoded.entries,
-            included: decoded.included,
-            included_errors: decoded.included_errors,
-            has_more: decoded.has_more,
-            next: decoded.next,
-            previous: decoded.previous,
-            meta: decoded.meta,
-            number: 1,
-            server_date: None,
-        })
+        // `server_date` is None: decoding does not set it, the fetch does.
+        Ok(decoded.into_page(1, Checkpoint::new(next, 1, items)))
     }
 
     /// The page's levels with their products, and its record errors, in order.
@@ -415,7 +405,9 @@ impl Page {
     }
 }
 
-/// A decoded body, before it becomes a [`Page`].
+/// A decoded body, before it becomes a [`Page`] ([`Decoded::into_page`]). Its fields are
+/// the page's but its number and checkpoint, which only the pager knows: kept apart so
+/// that no `Page` exists without them.
 #[derive(Debug)]
 pub(crate) struct Decoded {
     /// The response's `Date` header (set by the fetch, not by decoding).
@@ -427,6 +419,24 @@ pub(crate) struct Decoded {
     pub(crate) next: Option<String>,
     pub(crate) previous: Option<String>,
     pub(crate) meta: Option<PageMeta>,
+}
+
+impl Decoded {
+    /// The page this body is, as page `number` of its listing, with `checkpoint`.
+    pub(crate) fn into_page(self, number: u64, checkpoint: Checkpoint) -> Page {
+        Page {
+            entries: self.entries,
+            included: self.included,
+            included_errors: self.included_errors,
+            has_more: self.has_more,
+            next: self.next,
+            previous: self.previous,
+            meta: self.meta,
+            number,
+            checkpoint,
+            server_date: self.server_date,
+        }
+    }
 }
 
 /// Why a body is not a page.

@@ -141,18 +141,7 @@ impl Pager {
                 self.items,
             ),
         };
-        Some(Ok(Page {
-            entries: decoded.entries,
-            included: decoded.included,
-            included_errors: decoded.included_errors,
-            has_more: decoded.has_more,
-            next: decoded.next,
-            previous: decoded.previous,
-            meta: decoded.meta,
-            number: self.pages,
-            checkpoint,
-            server_date: decoded.server_date,
-        }))
+        Some(Ok(decoded.into_page(self.pages, checkpoint)))
     }
 }
 

@@ -321,18 +321,12 @@ impl Sharded {
                 // Nothing matches: one empty page, as a sequential export gives.
                 self.finished = true;
                 self.pages += 1;
-                return Ok(Some(Page {
-                    entries: Vec::new(),
-                    included: first.included,
-                    included_errors: first.included_errors,
-                    has_more: false,
-                    next: None,
-                    previous: None,
-                    meta: first.meta,
-                    number: self.pages,
-                    checkpoint: Checkpoint::new(None, self.pages, self.items),
-                    server_date: first.server_date,
-                }));
+                let mut page =
+                    first.into_page(self.pages, Checkpoint::new(None, self.pages, self.items));
+                page.has_more = false;
+                page.next = None;
+                page.previous = None;
+                return Ok(Some(page));
             }
             return Err(Error::invalid_request(
                 "a parallel export needs each level's product id, and the first level has \
@@ -670,18 +664,12 @@ impl Sharded {
         if !more {
             self.finished = true;
         }
-        Page {
-            entries: decoded.entries,
-            included: decoded.included,
-            included_errors: decoded.included_errors,
-            has_more: more,
-            next,
-            previous: decoded.previous,
-            meta: decoded.meta,
-            number: self.pages,
-            checkpoint,
-            server_date: decoded.server_date,
-        }
+        // The range's `next` (as sent or narrowed) and whether the export goes on, not
+        // the server's `next` and `has_more` for the range.
+        let mut page = decoded.into_page(self.pages, checkpoint);
+        page.has_more = more;
+        page.next = next;
+        page
     }
 }
 
@@ -732,38 +720,45 @@ mod tests {
     /// during a split) is cut there, and the range ends.
     #[tokio::test]
     async fn a_page_that_crosses_its_ranges_bound_is_cut_and_ends_the_range() {
-        let client = Client::builder()
-            .base_url("http://127.0.0.1:9")
-            .token("t")
-            .build()
-            .unwrap();
-        let template =
-            Url::parse("http://127.0.0.1:9/api/global/v1/inventory/levels/total?limit=3").unwrap();
-        let mut s = Sharded::new(client, template.clone(), 2, None);
-        s.push_range(Range::new(0, 5));
-        s.ranges[0].1.started = true;
-        s.ranges[0].1.in_flight = true;
-        let level = |id: i64| {
-            format!(r#"{{"type":"TotalLevel","product":{{"type":"Product","id":{id}}}}}"#)
-        };
-        let body = format!(
-            r#"{{"collection":[{},{},{}],"has_more":true,"next":"?cursor_start=7"}}"#,
-            level(3),
-            level(4),
-            level(6)
-        );
-        let decoded = crate::page::decode(body.as_bytes()).unwrap();
-        s.land(0, template, Ok(decoded));
-        let r = &s.ranges[0].1;
-        assert!(r.done && r.next.is_none() && r.error.is_none());
-        let kept: Vec<i64> = r.pages[0]
-            .decoded
-            .entries
-            .iter()
-            .filter_map(product_id)
-            .collect();
-        assert_eq!(kept, [3, 4]);
-        assert_eq!(r.pages[0].next, None);
+        // No network here; the timeout only guards against a hang.
+        let within = std::time::Duration::from_secs(120);
+        tokio::time::timeout(within, async {
+            let client = Client::builder()
+                .base_url("http://127.0.0.1:9")
+                .token("t")
+                .build()
+                .unwrap();
+            let template =
+                Url::parse("http://127.0.0.1:9/api/global/v1/inventory/levels/total?limit=3")
+                    .unwrap();
+            let mut s = Sharded::new(client, template.clone(), 2, None);
+            s.push_range(Range::new(0, 5));
+            s.ranges[0].1.started = true;
+            s.ranges[0].1.in_flight = true;
+            let level = |id: i64| {
+                format!(r#"{{"type":"TotalLevel","product":{{"type":"Product","id":{id}}}}}"#)
+            };
+            let body = format!(
+                r#"{{"collection":[{},{},{}],"has_more":true,"next":"?cursor_start=7"}}"#,
+                level(3),
+                level(4),
+                level(6)
+            );
+            let decoded = crate::page::decode(body.as_bytes()).unwrap();
+            s.land(0, template, Ok(decoded));
+            let r = &s.ranges[0].1;
+            assert!(r.done && r.next.is_none() && r.error.is_none());
+            let kept: Vec<i64> = r.pages[0]
+                .decoded
+                .entries
+                .iter()
+                .filter_map(product_id)
+                .collect();
+            assert_eq!(kept, [3, 4]);
+            assert_eq!(r.pages[0].next, None);
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the test did not finish within {within:?}: a hang"));
     }
 
     #[test]
