@@ -23,6 +23,8 @@ use wiremock::{
     matchers::{self, method, path},
 };
 
+mod support;
+
 const PATH: &str = "/api/global/v1/inventory/levels/total";
 const TOKEN: &str = "hostile-server-test-token-0123456789";
 
@@ -156,8 +158,9 @@ impl Respond for Sequence {
 #[test]
 fn arbitrary_next_links_never_leave_the_origin_and_never_loop() {
     let rt = runtime();
-    let (main, other) =
-        rt.block_on(async { (MockServer::start().await, MockServer::start().await) });
+    let (main, other) = rt.block_on(support::within(async {
+        (MockServer::start().await, MockServer::start().await)
+    }));
     let client = client(&main, RetryPolicy::none());
     let main_host = main.address().to_string();
     let mut runner = TestRunner::new(Config {
@@ -173,7 +176,7 @@ fn arbitrary_next_links_never_leave_the_origin_and_never_loop() {
                 .map(|n| n.render(&main.uri(), &other.uri()))
                 .collect();
             let result =
-                rt.block_on(async {
+                rt.block_on(support::within(async {
                     main.reset().await;
                     other.reset().await;
                     Mock::given(matchers::any())
@@ -193,7 +196,7 @@ fn arbitrary_next_links_never_leave_the_origin_and_never_loop() {
                     let got_main = main.received_requests().await.unwrap();
                     let got_other = other.received_requests().await.unwrap();
                     (pages, got_main, got_other)
-                });
+                }));
             let (pages, got_main, got_other) = result;
             prop_assert!(
                 got_other.is_empty(),
@@ -263,7 +266,7 @@ fn arbitrary_next_links_never_leave_the_origin_and_never_loop() {
 #[test]
 fn a_redirect_chain_that_leaves_the_origin_carries_nothing_off_it() {
     let rt = runtime();
-    rt.block_on(async {
+    rt.block_on(support::within(async {
         let main = MockServer::start().await;
         let other = MockServer::start().await;
         Mock::given(matchers::any())
@@ -341,7 +344,7 @@ fn a_redirect_chain_that_leaves_the_origin_carries_nothing_off_it() {
         assert!(!err.to_string().is_empty());
         let n = looping.received_requests().await.unwrap().len();
         assert!((2..=10).contains(&n), "{n} requests");
-    });
+    }));
 }
 
 // ---- mutated pages through the streaming path ----
@@ -438,7 +441,7 @@ fn apply(d: &Damage) -> Vec<u8> {
 #[test]
 fn mutated_pages_stream_exactly_as_they_decode() {
     let rt = runtime();
-    let server = rt.block_on(MockServer::start());
+    let server = rt.block_on(support::within(MockServer::start()));
     // Two quick attempts: a body that does not parse is retried once, then reported.
     let client = client(
         &server,
@@ -455,7 +458,7 @@ fn mutated_pages_stream_exactly_as_they_decode() {
         .run(&damage(), |d| {
             let body = apply(&d);
             let decoded = Page::from_json(&body);
-            let items = rt.block_on(async {
+            let items = rt.block_on(support::within(async {
                 server.reset().await;
                 Mock::given(matchers::any())
                     .respond_with(
@@ -464,7 +467,7 @@ fn mutated_pages_stream_exactly_as_they_decode() {
                     .mount(&server)
                     .await;
                 client.total_levels().items().collect::<Vec<_>>().await
-            });
+            }));
             match decoded {
                 Ok(page) => {
                     // Same levels, same record errors, same order.
