@@ -12,7 +12,7 @@
 //! - `cargo xtask fuzz`: the fuzz targets, instrumented on stable, a fixed time each.
 //! - `cargo xtask package`: the published crates packaged, and a consumer outside the
 //!   workspace built and tested against the .crate files; the packaged CLI installed.
-//! - `cargo xtask tools`: installs the pinned external tools into `.tools/`.
+//! - `cargo xtask tools`: installs the pinned external tools (into a cache outside the clone).
 //! - `cargo xtask bench`: the benchmarks; writes `BENCHMARKS.md`.
 //!
 //! The commands live in the `xtask` library (`src/lib.rs`), where tests can reach them.
@@ -45,7 +45,7 @@ enum Cmd {
     /// Run every check CI runs: cargo fmt --check, clippy -D warnings, cargo test
     /// --workspace, cargo doc, cargo-machete, actionlint, the spec linters, `cargo xtask
     /// check`, `contract`, `package`, `drill` and `fuzz`; prints a table of step times at
-    /// the end. Installs the pinned tools into `.tools/` first. With `CI` set, build
+    /// the end. Installs the pinned tools first (`tools::cache_dir`). With `CI` set, build
     /// folders are removed once no later step needs them and the drill shares the
     /// workspace's target folder.
     Ci,
@@ -144,8 +144,9 @@ enum Cmd {
         #[arg(long)]
         build_cost: bool,
     },
-    /// Install the pinned npm and PyPI tools into `.tools/` (done on demand by the other
-    /// commands).
+    /// Install the pinned npm, PyPI and cargo tools (done on demand by the other commands)
+    /// into `SHIPSTREAM_TOOLS_DIR`, else `~/.cache/shipstream-inventory-tools` (a folder
+    /// per pinned set of versions, so a machine installs each set once), else `.tools/`.
     Tools,
     /// Run the benchmarks (crates/bench, the release CLI's memory, the openapi-generator
     /// peer, build times) and write the figures to BENCHMARKS.md.
@@ -216,7 +217,7 @@ fn ci_steps() -> Result<()> {
     // artifacts are never replaced by the drilled copy's (which have the same names).
     let lean = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let mut installed = None;
-    step("pinned tools (.tools/)", || {
+    step("pinned tools (installed once a machine)", || {
         installed = Some(tools::Tools::ensure(&root)?);
         Ok(())
     })?;

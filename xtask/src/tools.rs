@@ -1,6 +1,8 @@
-//! The pinned external tools (npm and PyPI packages), installed into the git-ignored
-//! `.tools/` folder on first use. A missing `node`/`npm`/`python3` is an error that says
-//! what to install, never a silent skip.
+//! The pinned external tools (npm and PyPI packages, cargo-installed tools), installed on
+//! first use into a cache outside the clone, one folder per pinned set of versions, so a
+//! machine installs each set once however many clones it checks (see [`cache_dir`]). A
+//! missing `node`/`npm`/`python3` is an error that says what to install, never a silent
+//! skip.
 
 use std::{
     fs,
@@ -64,17 +66,45 @@ pub struct Tools {
     venv_bin: PathBuf,
 }
 
+/// Where the pinned tools are installed: `SHIPSTREAM_TOOLS_DIR` when set, else
+/// `$XDG_CACHE_HOME/shipstream-inventory-tools` or `~/.cache/shipstream-inventory-tools`,
+/// else the clone's git-ignored `.tools/`. Each pinned set of versions gets a folder of its
+/// own (named by a hash of the versions), so clones with other pins never disturb it.
+pub fn cache_dir(root: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("SHIPSTREAM_TOOLS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match cache {
+        Some(c) => c.join("shipstream-inventory-tools"),
+        None => root.join(".tools"),
+    }
+}
+
+/// A short stable name for a pinned set of versions (FNV-1a of its text).
+fn key(wanted: &str) -> String {
+    let hash = wanted.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
 impl Tools {
-    /// Installs whatever is missing or at another version, then returns the tool paths.
+    /// Installs whatever is missing (a pinned set not yet in the cache), then returns the
+    /// tool paths.
     pub fn ensure(root: &Path) -> Result<Self> {
-        let dir = root.join(".tools");
-        let npm_dir = dir.join("npm");
-        let venv = dir.join("venv");
+        let dir = cache_dir(root);
+        let npm_dir = dir.join(format!("npm-{}", key(&npm_manifest()?)));
+        let venv = dir.join(format!("venv-{}", key(&pip_wanted())));
+        let cargo_dir = dir.join(format!("cargo-{}", key(&cargo_wanted())));
         ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
-        ensure_cargo_tools(&dir.join("cargo"))?;
+        ensure_cargo_tools(&cargo_dir)?;
         Ok(Self {
-            cargo_bin: dir.join("cargo").join("bin"),
+            cargo_bin: cargo_dir.join("bin"),
             npm_modules: npm_dir.join("node_modules"),
             npm_bin: npm_dir.join("node_modules").join(".bin"),
             venv_bin: venv.join("bin"),
@@ -164,16 +194,37 @@ fn which(program: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn ensure_npm(dir: &Path) -> Result<()> {
+/// The `package.json` of the pinned npm tools.
+fn npm_manifest() -> Result<String> {
     let wanted = serde_json::json!({
         "name": "shipstream-inventory-tools",
         "private": true,
         "description": "Pinned tools installed by cargo xtask; not part of the product.",
         "dependencies": NPM_PACKAGES.iter().map(|(n, v)| (n.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
     });
+    Ok(serde_json::to_string_pretty(&wanted)?)
+}
+
+/// The pinned PyPI tools, one `name==version` a line.
+fn pip_wanted() -> String {
+    PIP_PACKAGES
+        .iter()
+        .map(|(n, v)| format!("{n}=={v}\n"))
+        .collect()
+}
+
+/// The pinned cargo tools, one `name==version` a line.
+fn cargo_wanted() -> String {
+    CARGO_TOOLS
+        .iter()
+        .map(|(n, v)| format!("{n}=={v}\n"))
+        .collect()
+}
+
+fn ensure_npm(dir: &Path) -> Result<()> {
     let manifest = dir.join("package.json");
     let stamp = dir.join("node_modules").join(".xtask-installed");
-    let wanted_text = serde_json::to_string_pretty(&wanted)?;
+    let wanted_text = npm_manifest()?;
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
         return Ok(());
     }
@@ -200,10 +251,7 @@ fn ensure_npm(dir: &Path) -> Result<()> {
 }
 
 fn ensure_cargo_tools(dir: &Path) -> Result<()> {
-    let wanted: String = CARGO_TOOLS
-        .iter()
-        .map(|(n, v)| format!("{n}=={v}\n"))
-        .collect();
+    let wanted = cargo_wanted();
     let stamp = dir.join(".xtask-installed");
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(());
@@ -229,10 +277,7 @@ fn ensure_cargo_tools(dir: &Path) -> Result<()> {
 }
 
 fn ensure_pip(venv: &Path) -> Result<()> {
-    let wanted: String = PIP_PACKAGES
-        .iter()
-        .map(|(n, v)| format!("{n}=={v}\n"))
-        .collect();
+    let wanted = pip_wanted();
     let stamp = venv.join(".xtask-installed");
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(());
