@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
+    io::Read,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -14,11 +15,60 @@ pub fn bin_path() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_shipstream-inventory"))
 }
 
-/// The binary with a clean environment: no SHIPSTREAM_* or RUST_LOG, fixed COLUMNS.
+/// How long a child process may run before a test kills it: only a hang reaches it, and
+/// nothing is timed against it.
+pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The binary with a clean environment: no SHIPSTREAM_* or RUST_LOG, fixed COLUMNS; killed
+/// after [`PROCESS_TIMEOUT`].
 pub fn cli() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(bin_path());
-    cmd.env_clear_shipstream();
+    cmd.env_clear_shipstream().timeout(PROCESS_TIMEOUT);
     cmd
+}
+
+/// Waits for `child` and collects its output (stdout and stderr must be piped or null);
+/// kills it and fails the test when it runs longer than [`PROCESS_TIMEOUT`].
+pub fn wait_output(mut child: std::process::Child) -> std::process::Output {
+    // Read the pipes on their own threads, so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > PROCESS_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child process ran longer than {PROCESS_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    std::process::Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 /// Removes the variables that would change the CLI's behaviour.
@@ -54,6 +104,19 @@ impl EnvClear for std::process::Command {
     }
 }
 
+/// How long a test waits for a future of its own (a mock starting or stopping, a request);
+/// only a hang reaches it.
+pub const ASYNC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `f` on `rt`, failing the test when it takes longer than [`ASYNC_TIMEOUT`].
+pub fn block_on<F: std::future::Future>(rt: &tokio::runtime::Runtime, f: F) -> F::Output {
+    rt.block_on(async {
+        tokio::time::timeout(ASYNC_TIMEOUT, f)
+            .await
+            .expect("a test future hangs")
+    })
+}
+
 /// A mock server on its own runtime.
 pub struct Mock {
     pub server: Option<MockServer>,
@@ -68,7 +131,7 @@ impl Mock {
             .enable_all()
             .build()
             .unwrap();
-        let server = rt.block_on(MockServer::start(config)).unwrap();
+        let server = block_on(&rt, MockServer::start(config)).unwrap();
         Self {
             server: Some(server),
             rt,
@@ -96,8 +159,7 @@ impl Mock {
     pub fn cli(&self) -> assert_cmd::Command {
         let mut cmd = cli();
         cmd.env("SHIPSTREAM_URL", self.url())
-            .env("SHIPSTREAM_TOKEN", self.server().token())
-            .timeout(Duration::from_secs(120));
+            .env("SHIPSTREAM_TOKEN", self.server().token());
         cmd
     }
 
@@ -119,7 +181,7 @@ impl Mock {
             shipstream_inventory::ENDPOINT_PATH
         );
         let token = self.server().token().to_owned();
-        self.rt.block_on(async move {
+        block_on(&self.rt, async move {
             reqwest::Client::new()
                 .get(url)
                 .bearer_auth(token)
@@ -141,7 +203,7 @@ impl Mock {
 impl Drop for Mock {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
-            self.rt.block_on(server.shutdown());
+            block_on(&self.rt, server.shutdown());
         }
     }
 }
