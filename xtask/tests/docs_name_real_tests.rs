@@ -38,7 +38,8 @@ fn rust_files(dir: &Path, out: &mut Vec<String>) {
 /// (`a_repeated_next_is_an_error_not_a_loop`), unlike the other code spans of the document.
 fn looks_like_a_test_name(s: &str) -> bool {
     s.matches('_').count() >= 2
-        && s.chars().all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
