@@ -6,13 +6,22 @@
 //! (one row: the SDK's [`SyncState`] as JSON). Each page is written in one transaction
 //! together with the state after it, so the mirror and its bookmark never disagree, a run
 //! killed at any point leaves a consistent database, and the next run carries on.
+//!
+//! The columns of `levels` that hold API data are named by the spec: every name comes
+//! from the generated code ([`fields`], [`api::LEVEL_PROPERTIES`]), none is written here.
+//! The names in [`own`] are the mirror's bookkeeping, not API facts.
+//!
+//! One run at a time: before it touches the database, a run takes an exclusive lock on a
+//! file beside it ([`own::LOCK_SUFFIX`]), held until the process ends (the operating
+//! system releases it when the process is killed). A second run refuses (exit 1) before it
+//! reads or writes the database.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 
 use futures::TryStreamExt as _;
 use rusqlite::{Connection, OptionalExtension as _, params_from_iter, types::Value as Sql};
-use shipstream_inventory::{Item, SyncState, api};
+use shipstream_inventory::{Item, SyncState, api, fields};
 
 use crate::{
     cli::SyncArgs,
@@ -22,11 +31,73 @@ use crate::{
     progress::Progress,
 };
 
-/// The quantity columns: every integer `qty_*` property of a level, in the API's order.
+/// The mirror's own names: its tables, the bookkeeping columns of `sync_state` and the lock
+/// file. None of them is an API fact, so none comes from the spec.
+pub mod own {
+    /// The table of the levels.
+    pub const LEVELS: &str = "levels";
+    /// The table of the stored [`SyncState`](shipstream_inventory::SyncState).
+    pub const SYNC_STATE: &str = "sync_state";
+    /// `sync_state`'s key (always 1: one row).
+    pub const STATE_ID: &str = "id";
+    /// `sync_state`'s state as JSON.
+    pub const STATE: &str = "state";
+    /// `sync_state`'s time of writing (this machine's clock, RFC 3339).
+    pub const SAVED_AT: &str = "saved_at";
+    /// The lock file of a database: its path with this appended.
+    pub const LOCK_SUFFIX: &str = ".sync-lock";
+}
+
+/// A column of `levels`, named by the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    /// The level's product id (the primary key).
+    ProductId,
+    /// The product's SKU.
+    Sku,
+    /// Whether the product is enabled (0/1).
+    IsEnabled,
+    /// A quantity of the level.
+    Quantity(&'static str),
+    /// When the level last changed (RFC 3339 text).
+    UpdatedAt,
+}
+
+impl Column {
+    /// Every column, in table order: the key, the product's, the quantities, `updated_at`.
+    fn all() -> Vec<Column> {
+        let mut all = vec![Column::ProductId, Column::Sku, Column::IsEnabled];
+        all.extend(quantity_columns().into_iter().map(Column::Quantity));
+        all.push(Column::UpdatedAt);
+        all
+    }
+
+    /// The name, as the spec spells it (the filterable field of the same data).
+    fn name(self) -> &'static str {
+        match self {
+            Column::ProductId => fields::PRODUCT_ID.name(),
+            Column::Sku => fields::SKU.name(),
+            Column::IsEnabled => fields::IS_ENABLED.name(),
+            Column::Quantity(name) => name,
+            Column::UpdatedAt => fields::UPDATED_AT.name(),
+        }
+    }
+
+    /// The SQLite type.
+    fn sql_type(self) -> &'static str {
+        match self {
+            Column::ProductId | Column::IsEnabled | Column::Quantity(_) => "INTEGER",
+            Column::Sku | Column::UpdatedAt => "TEXT",
+        }
+    }
+}
+
+/// The quantity columns: every integer property of a level (the API's quantities), in the
+/// API's order.
 pub fn quantity_columns() -> Vec<&'static str> {
     api::LEVEL_PROPERTIES
         .iter()
-        .filter(|p| p.name.starts_with("qty_") && p.ty == api::JsonType::Integer)
+        .filter(|p| p.ty == api::JsonType::Integer)
         .map(|p| p.name)
         .collect()
 }
@@ -35,14 +106,65 @@ fn db_failure(path: &Path, e: &rusqlite::Error) -> Failure {
     Failure::io(format!("the mirror database {}: {e}", path.display()))
 }
 
+/// The exclusive lock of one database's sync runs: held while this value lives, and by the
+/// operating system only while the process does (a killed run leaves no stale lock).
+struct RunLock {
+    /// A SQLite connection to the lock file in exclusive locking mode, holding its
+    /// exclusive lock: no other connection can read or write that file until this one
+    /// closes.
+    _conn: Connection,
+}
+
+impl RunLock {
+    /// Takes the lock of the database at `db`, or refuses at once when another run holds it.
+    fn take(db: &Path) -> Result<RunLock, Failure> {
+        let mut lock_path = db.as_os_str().to_owned();
+        lock_path.push(own::LOCK_SUFFIX);
+        let lock_path = std::path::PathBuf::from(lock_path);
+        let fail = |e: rusqlite::Error| {
+            Failure::io(format!(
+                "the lock file {} of the mirror database: {e}",
+                lock_path.display()
+            ))
+        };
+        let conn = Connection::open(&lock_path).map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::ZERO).map_err(fail)?;
+        // In exclusive locking mode a connection keeps every lock it took until it closes:
+        // `BEGIN EXCLUSIVE` takes the exclusive lock, and the busy timeout of 0 refuses at
+        // once when another connection has it. Nothing is written, so the (empty) file
+        // cannot be left half-written by a killed run.
+        let taken = conn
+            .pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .and_then(|()| conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
+        match taken {
+            Ok(()) => Ok(RunLock { _conn: conn }),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Err(Failure::io(format!(
+                    "another `sync` is running on {} (it holds {}); this run stopped before \
+                     reading or writing anything. Run one sync at a time per database",
+                    db.display(),
+                    lock_path.display()
+                )))
+            }
+            Err(e) => Err(fail(e)),
+        }
+    }
+}
+
 /// The mirror database.
 struct Mirror {
     conn: Connection,
     path: std::path::PathBuf,
-    columns: Vec<&'static str>,
+    columns: Vec<Column>,
     upsert: String,
     /// The stored state as this process last read or wrote it: a page is only written
-    /// when the database still holds it (else another `sync` wrote meanwhile).
+    /// when the database still holds it (else another `sync` wrote meanwhile, which the
+    /// run lock should have prevented: a lock file removed by hand, say).
     expected_state: Option<String>,
     /// `--full`: empty the mirror in the first page's transaction.
     clear_first: bool,
@@ -50,8 +172,10 @@ struct Mirror {
 
 impl Mirror {
     /// Opens (creating if missing) the database and brings its tables up to date with the
-    /// API's quantities (a quantity new to the spec becomes a new column).
-    fn open(path: &Path) -> Result<Mirror, Failure> {
+    /// API's quantities (a quantity new to the spec becomes a new column). The caller holds
+    /// the [`RunLock`].
+    fn open(path: &Path, _lock: &RunLock) -> Result<Mirror, Failure> {
+        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let fail = |e: rusqlite::Error| db_failure(path, &e);
         let conn = Connection::open(path).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -60,44 +184,54 @@ impl Mirror {
             .map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
-        let quantities = quantity_columns();
-        let quantity_defs: String = quantities
+        let columns = Column::all();
+        let defs: Vec<String> = columns
             .iter()
-            .map(|q| format!(",\n  {q} INTEGER"))
+            .map(|c| {
+                let key = if *c == Column::ProductId {
+                    " PRIMARY KEY"
+                } else {
+                    ""
+                };
+                format!("  {} {}{key}", c.name(), c.sql_type())
+            })
             .collect();
         conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS levels (\n  product_id INTEGER PRIMARY KEY,\n  sku TEXT,\n  \
-             is_enabled INTEGER{quantity_defs},\n  updated_at TEXT\n);\n\
-             CREATE TABLE IF NOT EXISTS sync_state (\n  id INTEGER PRIMARY KEY CHECK (id = 1),\n  \
-             state TEXT NOT NULL,\n  saved_at TEXT NOT NULL\n);"
+            "CREATE TABLE IF NOT EXISTS {LEVELS} (\n{}\n);\n\
+             CREATE TABLE IF NOT EXISTS {SYNC_STATE} (\n  {STATE_ID} INTEGER PRIMARY KEY CHECK \
+             ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TEXT NOT NULL\n);",
+            defs.join(",\n")
         ))
         .map_err(fail)?;
         let existing: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_table_info('levels')")
+            .prepare(&format!("SELECT name FROM pragma_table_info('{LEVELS}')"))
             .and_then(|mut st| {
                 st.query_map([], |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()
             })
             .map_err(fail)?;
-        for q in &quantities {
-            if !existing.iter().any(|c| c == q) {
-                conn.execute_batch(&format!("ALTER TABLE levels ADD COLUMN {q} INTEGER"))
-                    .map_err(fail)?;
+        for c in &columns {
+            if !existing.iter().any(|e| e == c.name()) {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {LEVELS} ADD COLUMN {} {}",
+                    c.name(),
+                    c.sql_type()
+                ))
+                .map_err(fail)?;
             }
         }
-        let mut columns = vec!["product_id", "sku", "is_enabled"];
-        columns.extend(quantities);
-        columns.push("updated_at");
-        let placeholders = vec!["?"; columns.len()].join(", ");
-        let updates = columns[1..]
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        let placeholders = vec!["?"; names.len()].join(", ");
+        let updates = names[1..]
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let upsert = format!(
-            "INSERT INTO levels ({}) VALUES ({placeholders}) ON CONFLICT(product_id) DO UPDATE \
-             SET {updates}",
-            columns.join(", ")
+            "INSERT INTO {LEVELS} ({}) VALUES ({placeholders}) ON CONFLICT({}) DO UPDATE SET \
+             {updates}",
+            names.join(", "),
+            Column::ProductId.name(),
         );
         Ok(Mirror {
             conn,
@@ -115,9 +249,12 @@ impl Mirror {
 
     /// The stored state's text, if any.
     fn state_text(conn: &Connection) -> rusqlite::Result<Option<String>> {
-        conn.query_row("SELECT state FROM sync_state WHERE id = 1", [], |r| {
-            r.get(0)
-        })
+        use own::{STATE, STATE_ID, SYNC_STATE};
+        conn.query_row(
+            &format!("SELECT {STATE} FROM {SYNC_STATE} WHERE {STATE_ID} = 1"),
+            [],
+            |r| r.get(0),
+        )
         .optional()
     }
 
@@ -141,6 +278,7 @@ impl Mirror {
     /// first empties the mirror on the first page of `--full`). Refuses to write when
     /// another `sync` changed the stored state since this one read or wrote it.
     fn apply(&mut self, items: &[&Item], state: &SyncState) -> Result<(), Failure> {
+        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| db_failure(&path, &e);
         let state_json = serde_json::to_string(state)
@@ -157,7 +295,8 @@ impl Mirror {
             )));
         }
         if self.clear_first {
-            tx.execute_batch("DELETE FROM levels").map_err(fail)?;
+            tx.execute_batch(&format!("DELETE FROM {LEVELS}"))
+                .map_err(fail)?;
         }
         {
             let mut upsert = tx.prepare_cached(&self.upsert).map_err(fail)?;
@@ -168,8 +307,11 @@ impl Mirror {
             }
         }
         tx.execute(
-            "INSERT INTO sync_state (id, state, saved_at) VALUES (1, ?1, ?2) \
-             ON CONFLICT(id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at",
+            &format!(
+                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}) VALUES (1, ?1, ?2) \
+                 ON CONFLICT({STATE_ID}) DO UPDATE SET {STATE} = excluded.{STATE}, \
+                 {SAVED_AT} = excluded.{SAVED_AT}"
+            ),
             (&state_json, chrono::Utc::now().to_rfc3339()),
         )
         .map_err(fail)?;
@@ -181,28 +323,30 @@ impl Mirror {
 
     fn count(&self) -> Result<i64, Failure> {
         self.conn
-            .query_row("SELECT count(*) FROM levels", [], |r| r.get(0))
+            .query_row(&format!("SELECT count(*) FROM {}", own::LEVELS), [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.fail(&e))
     }
 }
 
 /// The row of an item, in `columns` order.
-fn row(columns: &[&str], item: &Item) -> Vec<Sql> {
+fn row(columns: &[Column], item: &Item) -> Vec<Sql> {
     let level = serde_json::to_value(&item.level).unwrap_or_default();
     columns
         .iter()
         .map(|c| match *c {
-            "product_id" => item.product_id().map_or(Sql::Null, Sql::Integer),
-            "sku" => item.sku().map_or(Sql::Null, |s| Sql::Text(s.to_owned())),
-            "is_enabled" => item
+            Column::ProductId => item.product_id().map_or(Sql::Null, Sql::Integer),
+            Column::Sku => item.sku().map_or(Sql::Null, |s| Sql::Text(s.to_owned())),
+            Column::IsEnabled => item
                 .product
                 .as_ref()
                 .and_then(|p| p.is_enabled)
                 .map_or(Sql::Null, |b| Sql::Integer(i64::from(b))),
-            "updated_at" => item.level.updated_at.map_or(Sql::Null, |t| {
+            Column::UpdatedAt => item.level.updated_at.map_or(Sql::Null, |t| {
                 Sql::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
             }),
-            q => level
+            Column::Quantity(q) => level
                 .get(q)
                 .and_then(|v| v.as_i64())
                 .map_or(Sql::Null, Sql::Integer),
@@ -212,7 +356,9 @@ fn row(columns: &[&str], item: &Item) -> Vec<Sql> {
 
 /// `shipstream-inventory sync`.
 pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
-    let mut mirror = Mirror::open(&args.db)?;
+    // Before anything reads or writes the database: a second run stops here.
+    let lock = RunLock::take(&args.db)?;
+    let mut mirror = Mirror::open(&args.db, &lock)?;
     let stored = mirror.state()?;
     let state = if args.full {
         // Emptied in the first page's transaction: a --full run stopped before its first

@@ -2,7 +2,11 @@
 //! and a soak: the mock changes levels (quantities, products disabled and enabled again,
 //! new products) while `sync` runs again and again, some runs killed with SIGKILL at
 //! seeded points; once the changes stop and one more sync completes, the mirror equals
-//! the mock's snapshot: 0 missing, 0 stale, 0 extra.
+//! the mock's snapshot, record for record.
+//!
+//! The expected columns are read from `openapi.yaml` here, not from the generated tables
+//! the mirror is built from. Every child process is killed after a time limit (a hang
+//! fails the test); nothing is timed.
 //!
 //! `SOAK_SYNC_SECS=N` (default 20) sets how long the mock keeps changing, `SOAK_SYNC_RATE`
 //! (default 200) changes a second, `SOAK_SEED` the kill points; `--nocapture` prints the
@@ -17,8 +21,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Mock, cli};
-use rusqlite::Connection;
+use common::{Mock, cli, wait_output};
+use rusqlite::{Connection, types::Value as Sql};
 use serde_json::{Value, json};
 use shipstream_inventory_mock::{Dataset, MockConfig};
 
@@ -32,13 +36,30 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// A row of the mirror or of the expectation, keyed by product id.
 type Rows = BTreeMap<i64, Value>;
 
-/// Every quantity of a level, from the spec's generated tables (as the mirror's columns).
-fn qty_names() -> Vec<&'static str> {
-    shipstream_inventory::api::LEVEL_PROPERTIES
+/// The spec, parsed from `openapi.yaml` (the single source of truth) by the test itself.
+fn spec() -> serde_yaml::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every quantity of a level, from `openapi.yaml`: the integer properties of `TotalLevel`,
+/// in the spec's order.
+fn qty_names() -> Vec<String> {
+    let spec = spec();
+    let props = spec["components"]["schemas"]["TotalLevel"]["properties"]
+        .as_mapping()
+        .expect("TotalLevel has properties");
+    let names: Vec<String> = props
         .iter()
-        .filter(|p| p.name.starts_with("qty_"))
-        .map(|p| p.name)
-        .collect()
+        .filter(|(_, p)| p["type"].as_str() == Some("integer"))
+        .map(|(name, _)| name.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!names.is_empty(), "a level has quantities");
+    assert!(
+        names.iter().all(|n| n.starts_with("qty_")),
+        "README: the quantities are the `qty_*` columns: {names:?}"
+    );
+    names
 }
 
 fn mirror(db: &Path) -> Rows {
@@ -85,7 +106,7 @@ fn expected(ds: &Dataset) -> Rows {
                     "sku": r["product"]["sku"],
                     "is_enabled": r["product"]["is_enabled"],
                     "updated_at": r["updated_at"],
-                    "qty": qty_names().iter().map(|q| r[*q].as_i64()).collect::<Vec<_>>(),
+                    "qty": qty_names().iter().map(|q| r[q.as_str()].as_i64()).collect::<Vec<_>>(),
                 }),
             )
         })
@@ -101,6 +122,57 @@ fn diff(got: &Rows, want: &Rows) -> (usize, usize, usize) {
         .filter(|(k, v)| got.get(k).is_some_and(|g| g != *v))
         .count();
     (missing, stale, extra)
+}
+
+/// The mirror holds exactly `want`, record for record; the message shows the first rows
+/// that differ.
+#[track_caller]
+fn assert_rows_eq(got: &Rows, want: &Rows) {
+    if got == want {
+        return;
+    }
+    let (missing, stale, extra) = diff(got, want);
+    let first: Vec<String> = want
+        .keys()
+        .chain(got.keys())
+        .filter(|k| got.get(k) != want.get(k))
+        .take(3)
+        .map(|k| format!("{k}: mirror {:?}, expected {:?}", got.get(k), want.get(k)))
+        .collect();
+    panic!(
+        "the mirror differs: {missing} missing, {stale} stale, {extra} extra; {}",
+        first.join("; ")
+    );
+}
+
+/// Every table of the database with its schema and every row, in a fixed order: what two
+/// snapshots of an unchanged database share.
+type Dump = Vec<(String, String, Vec<Vec<Sql>>)>;
+
+fn dump(db: &Path) -> Dump {
+    let conn = Connection::open(db).unwrap();
+    let tables: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|(name, sql)| {
+            let mut st = conn
+                .prepare(&format!("SELECT * FROM \"{name}\" ORDER BY rowid"))
+                .unwrap();
+            let n = st.column_count();
+            let rows = st
+                .query_map([], |r| (0..n).map(|i| r.get::<_, Sql>(i)).collect())
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            (name, sql, rows)
+        })
+        .collect()
 }
 
 fn state(db: &Path) -> Value {
@@ -125,15 +197,11 @@ fn demo_full_load_then_incremental_then_full_again() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("full load: 250 levels written"), "{err}");
     let rows = mirror(&db);
-    assert_eq!(rows.len(), 250);
     assert!(
         rows.values().any(|r| r["is_enabled"] == json!(false)),
         "disabled products are mirrored too"
     );
-    assert_eq!(
-        diff(&rows, &expected(&Dataset::generate(250, 42))),
-        (0, 0, 0)
-    );
+    assert_rows_eq(&rows, &expected(&Dataset::generate(250, 42)));
     assert!(state(&db)["since"].is_string());
 
     let out = cli()
@@ -162,10 +230,7 @@ fn demo_full_load_then_incremental_then_full_again() {
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("full load: 250 levels written"), "{err}");
-    assert_eq!(
-        diff(&mirror(&db), &expected(&Dataset::generate(250, 42))),
-        (0, 0, 0)
-    );
+    assert_rows_eq(&mirror(&db), &expected(&Dataset::generate(250, 42)));
 }
 
 #[test]
@@ -191,18 +256,27 @@ fn the_tables_have_the_documented_columns() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
-    assert_eq!(names[..3], ["product_id", "sku", "is_enabled"]);
-    assert_eq!(names.last(), Some(&"updated_at"));
-    let mut quantities = names[3..names.len() - 1].to_vec();
-    quantities.sort_unstable();
-    let mut want = qty_names();
-    want.sort_unstable();
-    assert_eq!(
-        quantities, want,
-        "every quantity has a column, nothing else"
+    // The README's table: the product's id, SKU and state, every quantity in the spec's
+    // order, `updated_at`; each name as the spec spells it.
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let filterable = &spec["components"]["parameters"]["Filter"]["x-filterable-fields"];
+    assert!(
+        filterable["product_id"].is_mapping(),
+        "product_id is the spec's name"
     );
-    assert_eq!(cols[0], ("product_id".into(), "INTEGER".into(), 1));
+    assert!(schemas["Product"]["properties"]["sku"].is_mapping());
+    assert!(schemas["Product"]["properties"]["is_enabled"].is_mapping());
+    assert!(schemas["TotalLevel"]["properties"]["updated_at"].is_mapping());
+    let col = |name: &str, ty: &str, pk: i64| (name.to_owned(), ty.to_owned(), pk);
+    let mut want = vec![
+        col("product_id", "INTEGER", 1),
+        col("sku", "TEXT", 0),
+        col("is_enabled", "INTEGER", 0),
+    ];
+    want.extend(qty_names().iter().map(|q| col(q, "INTEGER", 0)));
+    want.push(col("updated_at", "TEXT", 0));
+    assert_eq!(cols, want, "every quantity has a column, nothing else");
     let updated: String = conn
         .query_row("SELECT updated_at FROM levels LIMIT 1", [], |r| r.get(0))
         .unwrap();
@@ -225,9 +299,16 @@ fn a_failed_run_keeps_the_mirror_and_exits_with_the_levels_codes() {
         .code(4);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("next run carries on"), "{err}");
-    // Pages 1 and 2 are in the mirror, with the bookmark of a run in progress; the next
-    // run continues from page 3.
-    assert_eq!(mirror(&db).len(), 100);
+    // Pages 1 and 2 are in the mirror, record for record, with the bookmark of a run in
+    // progress; the next run continues from page 3.
+    let ds = mock.server().dataset();
+    let first_pages: Vec<i64> = ds.product_ids()[..100]
+        .iter()
+        .map(|&id| id as i64)
+        .collect();
+    let mut want = expected(ds);
+    want.retain(|id, _| first_pages.contains(id));
+    assert_rows_eq(&mirror(&db), &want);
     assert!(state(&db)["run"]["checkpoint"].is_object());
     let before = mock.requests();
     let out = mock
@@ -249,10 +330,7 @@ fn a_failed_run_keeps_the_mirror_and_exits_with_the_levels_codes() {
         "{}",
         first.uri()
     );
-    assert_eq!(
-        diff(&mirror(&db), &expected(mock.server().dataset())),
-        (0, 0, 0)
-    );
+    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
     cli()
         .args(["sync", "--db", db.to_str().unwrap()])
         .assert()
@@ -311,7 +389,13 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
     let db = dir.path().join("mirror.sqlite");
     let started = Instant::now();
     let (mut runs, mut killed, mut completed) = (0, 0, 0);
-    while started.elapsed() < Duration::from_secs(secs) {
+    // Runs go on while the mock changes, and until at least two were killed and two
+    // completed, however fast this machine is (at most 500 runs).
+    while started.elapsed() < Duration::from_secs(secs) || killed < 2 || completed < 2 {
+        assert!(
+            runs < 500,
+            "{runs} runs: {killed} killed, {completed} completed"
+        );
         runs += 1;
         // Two runs in five are killed, after 5 to 400 ms.
         let kill = (next() % 5 < 2).then(|| Duration::from_millis(5 + next() % 395));
@@ -333,6 +417,10 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
         panic!("the final sync failed");
     };
     let want = expected(&mock.server().snapshot());
+    assert!(
+        want != expected(&Dataset::generate(20_000, 15)),
+        "the mock changed nothing: {counts}"
+    );
     let got = mirror(&db);
     let (missing, stale, extra) = diff(&got, &want);
     println!(
@@ -342,12 +430,7 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
         want.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(counts.total() >= rate * secs * 9 / 10, "{counts}");
-    assert!(
-        killed >= 2 && completed >= 2,
-        "{runs} runs, {killed} killed"
-    );
-    assert_eq!((missing, stale, extra), (0, 0, 0));
+    assert_rows_eq(&got, &want);
 }
 
 #[test]
@@ -370,7 +453,7 @@ fn two_syncs_at_once_on_one_database_never_interleave() {
             .unwrap()
     };
     let (a, b) = (spawn(), spawn());
-    let outputs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let outputs = [wait_output(a), wait_output(b)];
     let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
     assert!(codes.contains(&0), "{codes:?}");
     let refused = outputs
@@ -378,13 +461,117 @@ fn two_syncs_at_once_on_one_database_never_interleave() {
         .find(|o| o.status.code() == Some(1))
         .unwrap_or_else(|| panic!("one run must stop: {codes:?}"));
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("another `sync` wrote"), "{stderr}");
+    assert!(stderr.contains("another `sync` is running"), "{stderr}");
     mock.cli()
         .args(["sync", "--db", db.to_str().unwrap()])
         .assert()
         .success();
-    assert_eq!(
-        diff(&mirror(&db), &expected(mock.server().dataset())),
-        (0, 0, 0)
+    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
+}
+
+/// Whether a run has committed a page: the bookmark row is there.
+fn has_state(db: &Path) -> bool {
+    db.exists()
+        && Connection::open(db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0)))
+            .is_ok_and(|n: i64| n > 0)
+}
+
+#[test]
+fn a_second_sync_refused_by_a_running_one_writes_nothing() {
+    // The first run's second request is held by the mock (far longer than this test
+    // takes), so once its first page is committed it writes nothing more meanwhile.
+    let mock = Mock::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(800, 3))
+            .faults("latency=600s:nth=2".parse().unwrap()),
     );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.sqlite");
+    let db_arg = db.to_str().unwrap();
+    let mut first = mock
+        .std_command()
+        .args(["sync", "--db", db_arg, "--page-size", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !has_state(&db) {
+        // Only a hang reaches this; nothing is timed.
+        assert!(started.elapsed() < Duration::from_secs(60), "no first page");
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before = dump(&db);
+    let second = mock
+        .cli()
+        .args(["sync", "--db", db_arg, "--page-size", "100"])
+        .output()
+        .unwrap();
+    let after = dump(&db);
+    first.kill().unwrap(); // SIGKILL: its lock goes with it.
+    first.wait().unwrap();
+    // Every table, the bookmark's included, is as it was.
+    if before != after {
+        let changed: Vec<String> = before
+            .iter()
+            .zip(&after)
+            .filter(|(b, a)| b != a)
+            .map(|(b, a)| format!("{}: {} rows before, {} after", b.0, b.2.len(), a.2.len()))
+            .collect();
+        panic!(
+            "the refused run wrote: {changed:?} (tables before {:?}, after {:?})",
+            before.iter().map(|t| &t.0).collect::<Vec<_>>(),
+            after.iter().map(|t| &t.0).collect::<Vec<_>>()
+        );
+    }
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("another `sync` is running"), "{stderr}");
+    // The killed run left no stale lock: the next run carries on and completes.
+    mock.cli().args(["sync", "--db", db_arg]).assert().success();
+    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
+}
+
+#[test]
+fn exit_6_leaves_the_bookmark_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.sqlite");
+    let db_arg = db.to_str().unwrap();
+    // A clock ten years behind: the bookmark is older than every level, so the next runs
+    // ask for every level again.
+    let clean = Mock::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(300, 42))
+            .clock_skew_secs(-10 * 365 * 86_400),
+    );
+    clean
+        .cli()
+        .args(["sync", "--db", db_arg, "--page-size", "100"])
+        .assert()
+        .success();
+    let want = expected(clean.server().dataset());
+    assert_rows_eq(&mirror(&db), &want);
+    let bookmark = state(&db)["since"].clone();
+    assert!(bookmark.is_string(), "{bookmark}");
+    // Each a contract violation (exit 6) in a run that asks for every level again: a
+    // record that does not decode, a paging loop, a `next` on another origin.
+    for fault in ["bad-record", "repeat-next", "offorigin-next"] {
+        let bad = Mock::with(300, fault);
+        let out = bad
+            .cli()
+            .args(["sync", "--db", db_arg, "--page-size", "100"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(6), "{fault}: {stderr}");
+        let after = state(&db);
+        assert_eq!(
+            after["since"], bookmark,
+            "{fault}: the bookmark moved: {after}"
+        );
+        // What was written is the same data again: the mirror is unchanged.
+        assert_rows_eq(&mirror(&db), &want);
+    }
 }
