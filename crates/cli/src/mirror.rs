@@ -109,10 +109,9 @@ fn db_failure(path: &Path, e: &rusqlite::Error) -> Failure {
 /// The exclusive lock of one database's sync runs: held while this value lives, and by the
 /// operating system only while the process does (a killed run leaves no stale lock).
 struct RunLock {
-    /// A SQLite connection to the lock file in exclusive locking mode, holding its
-    /// exclusive lock: no other connection can read or write that file until this one
-    /// closes.
-    _conn: Connection,
+    /// The lock file, open and locked (`flock` on Unix, `LockFileEx` on Windows) until it
+    /// closes. Nothing is ever written to it.
+    _file: std::fs::File,
 }
 
 impl RunLock {
@@ -121,37 +120,30 @@ impl RunLock {
         let mut lock_path = db.as_os_str().to_owned();
         lock_path.push(own::LOCK_SUFFIX);
         let lock_path = std::path::PathBuf::from(lock_path);
-        let fail = |e: rusqlite::Error| {
+        let fail = |e: std::io::Error| {
             Failure::io(format!(
                 "the lock file {} of the mirror database: {e}",
                 lock_path.display()
             ))
         };
-        let conn = Connection::open(&lock_path).map_err(fail)?;
-        conn.busy_timeout(std::time::Duration::ZERO).map_err(fail)?;
-        // In exclusive locking mode a connection keeps every lock it took until it closes:
-        // `BEGIN EXCLUSIVE` takes the exclusive lock, and the busy timeout of 0 refuses at
-        // once when another connection has it. Nothing is written, so the (empty) file
-        // cannot be left half-written by a killed run.
-        let taken = conn
-            .pragma_update(None, "locking_mode", "EXCLUSIVE")
-            .and_then(|()| conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
-        match taken {
-            Ok(()) => Ok(RunLock { _conn: conn }),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                Err(Failure::io(format!(
-                    "another `sync` is running on {} (it holds {}); this run stopped before \
-                     reading or writing anything. Run one sync at a time per database",
-                    db.display(),
-                    lock_path.display()
-                )))
-            }
-            Err(e) => Err(fail(e)),
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(fail)?;
+        // An operating-system lock, not a SQLite one: two runs starting together each
+        // holding SQLite's shared lock while asking for its exclusive one both fail, so
+        // both would stop; of two `try_lock`s exactly one wins.
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Failure::io(format!(
+                "another `sync` is running on {} (it holds {}); this run stopped before \
+                 reading or writing anything. Run one sync at a time per database",
+                db.display(),
+                lock_path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(fail(e)),
         }
     }
 }
