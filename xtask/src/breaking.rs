@@ -26,7 +26,7 @@ use crate::spec::{self, Additional, Operation, View};
 
 mod base;
 
-pub use base::{Base, against_base, base_spec};
+pub use base::{Base, GITHUB_BASE_REF, against_base, base_spec, base_spec_for};
 
 /// How a change affects clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -691,10 +691,111 @@ mod tests {
     }
 
     fn base_text(dir: &Path) -> String {
-        match base_spec(dir, "spec.yaml", None) {
-            Base::Found { text, .. } => text + "\n",
+        base_of(dir, None).1
+    }
+
+    /// The base's label and text when the pull request targets `pr_target` (none: not a
+    /// pull request), whatever this process's environment says.
+    fn base_of(dir: &Path, pr_target: Option<&str>) -> (String, String) {
+        match base_spec_for(dir, "spec.yaml", None, pr_target) {
+            Base::Found { label, text } => (label, text + "\n"),
             Base::Unavailable(why) => panic!("no base: {why}"),
         }
+    }
+
+    /// An upstream repository: `main` with two spec commits, and `release` branched from
+    /// the first with a spec commit of its own.
+    fn upstream() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        commit(d, "spec.yaml", "v: 1\n", "first spec");
+        git(d, &["branch", "release"]);
+        commit(d, "spec.yaml", "v: 2\n", "spec change on main");
+        git(d, &["checkout", "-q", "release"]);
+        commit(d, "spec.yaml", "v: r\n", "spec change on release");
+        git(d, &["checkout", "-q", "main"]);
+        dir
+    }
+
+    /// A clone of `upstream` as CI checks a branch out: a `feature` branch from
+    /// `origin/<from>` with one spec commit, and no local `main`.
+    fn ci_clone(upstream: &Path, from: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(
+            d,
+            &[
+                "clone",
+                "-q",
+                upstream.to_str().unwrap(),
+                d.to_str().unwrap(),
+            ],
+        );
+        git(
+            d,
+            &["checkout", "-q", "-b", "feature", &format!("origin/{from}")],
+        );
+        git(d, &["branch", "-D", "main"]);
+        commit(d, "spec.yaml", "v: feature\n", "feature spec");
+        dir
+    }
+
+    #[test]
+    fn without_a_local_main_the_branch_point_comes_from_origin_main() {
+        let up = upstream();
+        let clone = ci_clone(up.path(), "main");
+        let (label, text) = base_of(clone.path(), None);
+        assert_eq!(text, "v: 2\n", "{label}");
+        assert!(label.starts_with("merge-base HEAD origin/main"), "{label}");
+    }
+
+    #[test]
+    fn a_pull_request_compares_with_the_branch_it_targets() {
+        let up = upstream();
+        // A pull request into `release`: GITHUB_BASE_REF=release. Its branch point with
+        // `release` is release's own spec commit, not anything on main.
+        let clone = ci_clone(up.path(), "release");
+        let (label, text) = base_of(clone.path(), Some("release"));
+        assert_eq!(text, "v: r\n", "{label}");
+        assert!(
+            label.starts_with("merge-base HEAD origin/release"),
+            "{label}"
+        );
+        // Without the variable the same checkout falls back to origin/main, whose branch
+        // point with it is the first spec: what the variable is there to avoid.
+        let (label, text) = base_of(clone.path(), None);
+        assert_eq!(text, "v: 1\n", "{label}");
+        // A target that names no branch here is skipped for the next candidate.
+        let (label, _) = base_of(clone.path(), Some("no-such-branch"));
+        assert!(label.starts_with("merge-base HEAD origin/main"), "{label}");
+    }
+
+    #[test]
+    fn a_pull_requests_merge_commit_compares_with_the_targets_tip() {
+        // GitHub checks a pull request out as a detached merge of the branch into its
+        // target: the base is the target's tip, whatever else the target gained.
+        let up = upstream();
+        let clone = ci_clone(up.path(), "main");
+        let d = clone.path();
+        commit(up.path(), "other.txt", "x\n", "main moves on");
+        git(d, &["fetch", "-q", "origin"]);
+        git(d, &["checkout", "-q", "--detach", "origin/main"]);
+        git(
+            d,
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "--no-edit",
+                "-X",
+                "theirs",
+                "feature",
+            ],
+        );
+        let (label, text) = base_of(d, Some("main"));
+        assert_eq!(text, "v: 2\n", "{label}");
+        assert!(label.starts_with("merge-base HEAD origin/main"), "{label}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub struct Options {
     pub snapshot_dir: PathBuf,
     /// The recorded responses.
     pub recorded_dir: PathBuf,
-    /// The git revision to compare the spec with (default: `git merge-base HEAD main`).
+    /// The git revision to compare the spec with (default: see [`breaking::base_spec`]).
     pub base: Option<String>,
     /// Fail on breaking changes.
     pub deny_breaking: bool,

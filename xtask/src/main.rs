@@ -82,7 +82,9 @@ enum Cmd {
     ///    --deny-breaking).
     Check {
         /// The git revision whose openapi.yaml the working tree's is compared with
-        /// (default: `git merge-base HEAD main`, or HEAD when there is no main).
+        /// (default: the last release tag `v*`; else the branch point, `git merge-base HEAD`
+        /// with the pull request's target `$GITHUB_BASE_REF`, `main` or `origin/main`; on
+        /// that branch itself, the spec before its last change).
         #[arg(long, value_name = "REV")]
         base: Option<String>,
         /// Fail when the spec has breaking changes against the base. With an explicit

@@ -17,16 +17,37 @@ pub enum Base {
     Unavailable(String),
 }
 
+/// The environment variable GitHub Actions sets on a pull request to the name of the
+/// branch it targets.
+pub const GITHUB_BASE_REF: &str = "GITHUB_BASE_REF";
+
 /// Finds the spec to compare with. With `base`, the spec at that revision. Without it:
 /// - the last release tag (`v*`) reachable from `HEAD`, when there is one;
-/// - otherwise, on a branch, `git merge-base HEAD main` (what the branch started from);
-/// - otherwise (on `main` itself, where the merge-base is `HEAD`): `HEAD` when the working
-///   tree changes the spec, else the revision before the last commit that changed the spec
-///   (so a clean checkout of `main` compares the latest spec change, not the spec with
-///   itself).
+/// - otherwise, on a branch, its branch point: `git merge-base HEAD <target>`, where the
+///   target is the first of these that exists: the pull request's target branch
+///   ([`GITHUB_BASE_REF`], as `origin/<ref>` or `<ref>`), `main`, `origin/main` (a CI
+///   checkout of a pull request has no local `main`);
+/// - otherwise (on the target itself, where the merge-base is `HEAD`): `HEAD` when the
+///   working tree changes the spec, else the revision before the last commit that changed
+///   the spec (so a clean checkout of `main` compares the latest spec change, not the spec
+///   with itself).
 ///
 /// `spec_rel` is the spec's path relative to `root`.
 pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
+    let pr_target = std::env::var(GITHUB_BASE_REF)
+        .ok()
+        .filter(|r| !r.trim().is_empty());
+    base_spec_for(root, spec_rel, base, pr_target.as_deref())
+}
+
+/// [`base_spec`] with the pull request's target branch given rather than read from
+/// [`GITHUB_BASE_REF`].
+pub fn base_spec_for(
+    root: &Path,
+    spec_rel: &str,
+    base: Option<&str>,
+    pr_target: Option<&str>,
+) -> Base {
     let git = |args: &[&str]| -> std::result::Result<String, String> {
         let out = Command::new("git")
             .args(args)
@@ -56,7 +77,27 @@ pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
             let tag = git(&["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
                 .ok()
                 .filter(|t| !t.is_empty());
-            match (tag, git(&["merge-base", "HEAD", "main"])) {
+            // The branch the work targets: the first candidate that names a commit.
+            let mut candidates: Vec<String> = Vec::new();
+            if let Some(t) = pr_target {
+                candidates.push(format!("origin/{t}"));
+                candidates.push(t.to_owned());
+            }
+            candidates.extend(["main".to_owned(), "origin/main".to_owned()]);
+            let target = candidates.into_iter().find(|c| {
+                git(&[
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("{c}^{{commit}}"),
+                ])
+                .is_ok()
+            });
+            let merge_base = match &target {
+                Some(t) => git(&["merge-base", "HEAD", t]).map(|sha| (t.clone(), sha)),
+                None => Err("no target branch (main, origin/main) to compare with".to_owned()),
+            };
+            match (tag, merge_base) {
                 (Some(tag), _) => {
                     match git(&["rev-parse", "--verify", &format!("{tag}^{{commit}}")]) {
                         Ok(sha) => (
@@ -68,9 +109,9 @@ pub fn base_spec(root: &Path, spec_rel: &str, base: Option<&str>) -> Base {
                         }
                     }
                 }
-                (None, Ok(sha)) if sha != head => (
+                (None, Ok((target, sha))) if sha != head => (
                     sha.clone(),
-                    format!("merge-base HEAD main ({})", short(&sha)),
+                    format!("merge-base HEAD {target} ({})", short(&sha)),
                 ),
                 (None, _) => {
                     let dirty = git(&["diff", "--quiet", "HEAD", "--", &spec_arg]).is_err();
