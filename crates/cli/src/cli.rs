@@ -119,7 +119,7 @@ pub enum Command {
                       token and an example command follow on the next lines.",
         after_help = MOCK_AFTER_HELP
     )]
-    Mock(MockArgs),
+    Mock(Box<MockArgs>),
 }
 
 const LEVELS_AFTER_HELP: &str = "\
@@ -221,7 +221,8 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "URL", help_heading = "Connection")]
     pub url: Option<String>,
 
-    /// Pin the API version, YYYY-MM [default: $SHIPSTREAM_API_VERSION]
+    /// The API version sent with every request, YYYY-MM [default: $SHIPSTREAM_API_VERSION,
+    /// else the version this release was generated for]
     #[arg(long, value_name = "YYYY-MM", help_heading = "Connection")]
     pub api_version: Option<String>,
 
@@ -421,6 +422,13 @@ pub struct MockArgs {
         allow_hyphen_values = true
     )]
     pub clock_skew: i64,
+
+    /// The API versions served, oldest first, comma-separated (`2025-08,2026-03`); the
+    /// last is the latest, which answers a request that names none. Any other version
+    /// (retired, unknown, in the future) gets a 400 with X-ShipStream-API-Version-Error
+    /// naming the latest [default: the spec's version]
+    #[arg(long, value_name = "YYYY-MM,...", value_delimiter = ',')]
+    pub api_versions: Vec<String>,
 }
 
 /// `--next-style` values.

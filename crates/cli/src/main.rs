@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Levels(args) => export::run(*args, cli.verbose).await,
             Command::Sync(args) => mirror::run(*args, cli.verbose).await,
-            Command::Mock(args) => mock::run(args).await,
+            Command::Mock(args) => mock::run(*args).await,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -62,6 +62,11 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
         )
         .clock_skew_secs(args.clock_skew)
         .record_requests(false);
+    let config = if args.api_versions.is_empty() {
+        config
+    } else {
+        config.api_versions(args.api_versions.iter().map(|v| v.trim().to_owned()))
+    };
     if !(args.latency_per_level.is_finite() && args.latency_per_level >= 0.0) {
         return Err(Failure::usage(format!(
             "--latency-per-level must be 0 or more milliseconds (got {})",

@@ -169,6 +169,44 @@ fn mock_live_mode_changes_levels_and_reports_them_on_shutdown() {
 }
 
 #[test]
+fn mock_api_versions_serve_the_listed_versions_and_refuse_the_rest() {
+    // The spec's version, as openapi.yaml writes it.
+    let spec: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../../../openapi.yaml")).unwrap();
+    let ours = spec["info"]["version"].as_str().unwrap().to_owned();
+    let served = serve(&["--products", "10", "--api-versions", "2099-01,2099-06"]);
+    let levels = |version: Option<&str>| {
+        let mut cmd = cli();
+        cmd.env("SHIPSTREAM_URL", &served.url)
+            .env("SHIPSTREAM_TOKEN", "mock-token")
+            .args(["levels", "--format", "ndjson"]);
+        if let Some(v) = version {
+            cmd.args(["--api-version", v]);
+        }
+        cmd.output().unwrap()
+    };
+    // This release sends its own version, which the mock no longer serves: exit 4, and
+    // the message names the version sent, the latest, and what to do.
+    let out = levels(None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!("refused API version {ours}"))
+            && stderr.contains("the latest version is 2099-06")
+            && stderr.contains("--api-version"),
+        "{stderr}"
+    );
+    // Each listed version is served.
+    for v in ["2099-01", "2099-06"] {
+        let out = levels(Some(v));
+        assert!(out.status.success(), "{v}: {out:?}");
+        assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 10);
+    }
+    // An unknown one between them is refused too.
+    assert_eq!(levels(Some("2099-03")).status.code(), Some(4));
+}
+
+#[test]
 fn mock_rejects_bad_options() {
     cli()
         .args(["mock", "--fault", "explode"])
@@ -184,6 +222,13 @@ fn mock_rejects_bad_options() {
         .assert()
         .code(2);
     cli().args(["mock", "--mutate", "-5"]).assert().code(2);
+    for versions in ["2026-03,2025-08", "2025-8", "2025-08,2025-08"] {
+        cli()
+            .args(["mock", "--api-versions", versions])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("api_versions"));
+    }
 }
 
 #[test]

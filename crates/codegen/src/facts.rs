@@ -240,6 +240,10 @@ impl Facts {
         };
 
         let limits = limits(spec, op)?;
+        let versions = VersionHeaders {
+            served: response_header(spec, op, "200", "ApiVersion")?,
+            error: response_header(spec, op, "400", "ApiVersionError")?,
+        };
         let mut assumptions = Vec::new();
         collect_assumptions(spec, "", &mut assumptions);
 
@@ -259,6 +263,7 @@ impl Facts {
             level_properties,
             product_properties,
             limits,
+            versions,
             assumptions,
             spec_json: spec.to_string(),
         })
@@ -332,6 +337,18 @@ impl Facts {
                 }
             }
         };
+        let versions = {
+            let (served, error) = (&self.versions.served, &self.versions.error);
+            quote! {
+                /// The response headers about the API version.
+                pub mod versions {
+                    /// The header naming the version that served a response.
+                    pub const SERVED_HEADER: &str = #served;
+                    /// The header of a 400 that refused the requested version, saying why.
+                    pub const ERROR_HEADER: &str = #error;
+                }
+            }
+        };
         let handles = self.filterable.iter().map(|f| {
             let konst = format_ident!("{}", f.const_name());
             let name = &f.name;
@@ -388,6 +405,8 @@ impl Facts {
 
             #limits
 
+            #versions
+
             /// Every `x-assumed` note of the spec: what the client assumes where the
             /// vendor's documentation is silent.
             pub const ASSUMPTIONS: &[Assumption] = &[#(#assumptions),*];
@@ -427,26 +446,7 @@ fn limits(spec: &Value, op: &Value) -> Result<Limits, Error> {
                 ))
             })
     };
-    let refused = op
-        .pointer("/responses/429")
-        .map(|r| resolve(spec, r))
-        .ok_or_else(|| bad("the operation has no 429 response"))?;
-    let headers = refused
-        .get("headers")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad("the 429 response lists no headers"))?;
-    let header = |component: &str| {
-        let target = format!("#/components/headers/{component}");
-        headers
-            .iter()
-            .find(|(_, h)| h.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
-            .map(|(name, _)| name.clone())
-            .ok_or_else(|| {
-                bad(format!(
-                    "the 429 response has no header referring to {target}"
-                ))
-            })
-    };
+    let header = |component: &str| response_header(spec, op, "429", component);
     Ok(Limits {
         requests_per_second: number("requests_per_second")?,
         burst: number("burst")?,
@@ -456,6 +456,34 @@ fn limits(spec: &Value, op: &Value) -> Result<Limits, Error> {
         concurrency_limit_header: header("ConcurrencyLimit")?,
         concurrency_current_header: header("ConcurrencyCurrent")?,
     })
+}
+
+/// The name under which the operation's `status` response lists the header component
+/// `component` (`#/components/headers/<component>`).
+fn response_header(
+    spec: &Value,
+    op: &Value,
+    status: &str,
+    component: &str,
+) -> Result<String, Error> {
+    let response = op
+        .pointer(&format!("/responses/{status}"))
+        .map(|r| resolve(spec, r))
+        .ok_or_else(|| bad(format!("the operation has no {status} response")))?;
+    let headers = response
+        .get("headers")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad(format!("the {status} response lists no headers")))?;
+    let target = format!("#/components/headers/{component}");
+    headers
+        .iter()
+        .find(|(_, h)| h.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
+        .map(|(name, _)| name.clone())
+        .ok_or_else(|| {
+            bad(format!(
+                "the {status} response has no header referring to {target}"
+            ))
+        })
 }
 
 fn pointer_of(v: &Value, here: &str) -> String {

@@ -3,6 +3,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
+use shipstream_inventory_generated::api::versions;
 use tracing::Instrument as _;
 use url::Url;
 
@@ -41,7 +42,9 @@ pub(crate) struct Inner {
     /// against).
     pub(crate) endpoint: Url,
     pub(crate) token: Token,
-    pub(crate) api_version: Option<ApiVersion>,
+    pub(crate) api_version: ApiVersion,
+    /// Set once a response named another version than `api_version` (warned once).
+    pub(crate) version_mismatch_warned: std::sync::atomic::AtomicBool,
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limits: RateLimits,
@@ -57,7 +60,7 @@ impl Inner {
     pub(crate) fn new(
         base: Url,
         token: Token,
-        api_version: Option<ApiVersion>,
+        api_version: ApiVersion,
         user_agent: String,
         retry: RetryPolicy,
         rate_limits: &RateLimits,
@@ -89,6 +92,7 @@ impl Inner {
             endpoint,
             token,
             api_version,
+            version_mismatch_warned: std::sync::atomic::AtomicBool::new(false),
             user_agent,
             retry,
             rate_limits: rate_limits.clone(),
@@ -130,9 +134,11 @@ impl Client {
         &self.inner.base
     }
 
-    /// The pinned API version, if any.
-    pub fn api_version(&self) -> Option<&ApiVersion> {
-        self.inner.api_version.as_ref()
+    /// The API version every request sends (`X-ShipStream-API-Version`): the one set with
+    /// [`ClientBuilder::api_version`] or `SHIPSTREAM_API_VERSION`, else the one this crate
+    /// was generated for ([`ApiVersion::generated`]).
+    pub fn api_version(&self) -> &ApiVersion {
+        &self.inner.api_version
     }
 
     /// The client-side limits its requests keep to.
@@ -214,12 +220,18 @@ impl Client {
         if let Some(l) = &self.inner.limiter {
             l.observe(status, &headers, retry_after(&headers));
         }
+        self.check_served_version(&headers);
         let body = response.bytes().await.map_err(Failure::Transport)?;
         if !(200..300).contains(&status) {
+            let version_error = headers.get(versions::ERROR_HEADER).map(|v| VersionRefusal {
+                sent: self.inner.api_version.to_string(),
+                why: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            });
             return Err(Failure::Status {
                 status,
                 retry_after: retry_after(&headers),
                 body,
+                version_error,
             });
         }
         let mut decoded = decode(&body).map_err(Failure::Decode)?;
@@ -231,6 +243,42 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Warns, once per client, when a response says another API version served it than
+    /// the one sent: the server does not serve the pinned version the way this crate
+    /// expects, and what it sends may not decode as this crate's types.
+    fn check_served_version(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(served) = headers.get(versions::SERVED_HEADER) else {
+            return;
+        };
+        let served = String::from_utf8_lossy(served.as_bytes());
+        let sent = self.inner.api_version.as_str();
+        if served.trim() != sent
+            && !self
+                .inner
+                .version_mismatch_warned
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                sent,
+                served = %served,
+                "the server answered with API version {served} although this client sent \
+                 {sent}; pin a version the server serves (SHIPSTREAM_API_VERSION or \
+                 ClientBuilder::api_version) or use a shipstream-inventory release generated \
+                 for {served}"
+            );
+        }
+    }
+}
+
+/// A 400 that refused the API version sent.
+struct VersionRefusal {
+    /// The version sent.
+    sent: String,
+    /// The server's version-error header.
+    why: String,
+}
+
 /// One failed attempt.
 enum Failure {
     Transport(reqwest::Error),
@@ -238,6 +286,8 @@ enum Failure {
         status: u16,
         retry_after: Option<Duration>,
         body: Bytes,
+        /// The version-error header of a refused version.
+        version_error: Option<VersionRefusal>,
     },
     Decode(DecodeError),
 }
@@ -274,9 +324,17 @@ impl Failure {
         match self {
             Self::Transport(e) => from_reqwest(e, attempts),
             Self::Status {
+                status: 400,
+                retry_after,
+                body,
+                version_error: Some(refusal),
+            } => Error::api_version_refused(&body, &refusal.sent, &refusal.why, retry_after)
+                .with_attempts(attempts),
+            Self::Status {
                 status,
                 retry_after,
                 body,
+                ..
             } => Error::from_status(status, &body, retry_after, "listing inventory levels")
                 .with_attempts(attempts),
             Self::Decode(DecodeError::Corrupt(e)) => Error::new(

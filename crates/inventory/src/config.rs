@@ -97,6 +97,12 @@ impl ApiVersion {
         }
     }
 
+    /// The version this crate was generated for: the spec's `info.version`, what a client
+    /// sends unless told otherwise.
+    pub fn generated() -> Self {
+        Self(shipstream_inventory_generated::api::API_VERSION.to_owned())
+    }
+
     /// The version text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -206,7 +212,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Pins the API version (`YYYY-MM`); validated by [`build`](Self::build).
+    /// The API version (`YYYY-MM`) every request sends, validated by
+    /// [`build`](Self::build). Without it the client sends the version it was generated
+    /// for, [`ApiVersion::generated`]: the server would otherwise answer with its latest
+    /// version, which may not be the API this crate decodes.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
         self
@@ -290,7 +299,10 @@ impl ClientBuilder {
         if token.is_expired() {
             return Err(Error::token_expired(token.expires_at()));
         }
-        let api_version = self.api_version.map(ApiVersion::new).transpose()?;
+        let api_version = match self.api_version {
+            Some(v) => ApiVersion::new(v)?,
+            None => ApiVersion::generated(),
+        };
         self.retry.validate()?;
         self.rate_limits.validate()?;
 
@@ -301,17 +313,15 @@ impl ClientBuilder {
             )?;
         auth.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, auth);
-        if let Some(v) = &api_version {
-            let value = reqwest::header::HeaderValue::from_str(v.as_str())
-                .map_err(|_| Error::config("invalid API version header"))?;
-            let name = reqwest::header::HeaderName::from_bytes(
-                shipstream_inventory_generated::api::params::X_SHIP_STREAM_API_VERSION
-                    .name
-                    .as_bytes(),
-            )
-            .map_err(|_| Error::config("the spec's API version header is not a header name"))?;
-            headers.insert(name, value);
-        }
+        let value = reqwest::header::HeaderValue::from_str(api_version.as_str())
+            .map_err(|_| Error::config("invalid API version header"))?;
+        let name = reqwest::header::HeaderName::from_bytes(
+            shipstream_inventory_generated::api::params::X_SHIP_STREAM_API_VERSION
+                .name
+                .as_bytes(),
+        )
+        .map_err(|_| Error::config("the spec's API version header is not a header name"))?;
+        headers.insert(name, value);
         let origin = base.origin();
         let http = {
             let mut b = reqwest::Client::builder()

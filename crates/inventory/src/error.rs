@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// The server's paging broke a rule: a repeated `next`, a `next` on another origin,
     /// `has_more` without a usable `next`.
     Pagination,
+    /// 400: the server does not serve the API version sent (retired, unknown or in the
+    /// future).
+    ApiVersion,
 }
 
 /// A record that did not decode, with its raw JSON and the reason.
@@ -85,6 +88,8 @@ struct Inner {
     retry_after: Option<Duration>,
     attempts: u32,
     record: Option<RecordError>,
+    /// The server's version-error header, for [`ErrorKind::ApiVersion`].
+    version_error: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -98,6 +103,7 @@ impl Error {
             retry_after: None,
             attempts: 0,
             record: None,
+            version_error: None,
             source: None,
         }))
     }
@@ -237,6 +243,26 @@ impl Error {
         e
     }
 
+    /// A 400 that refused the API version `sent`, with the server's version-error header
+    /// `why`.
+    pub(crate) fn api_version_refused(
+        body: &[u8],
+        sent: &str,
+        why: &str,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        let mut e = Self::from_status(400, body, retry_after, "listing inventory levels");
+        let why = why.trim();
+        e.0.kind = ErrorKind::ApiVersion;
+        e.0.message = format!(
+            "the server refused API version {sent}: \"{why}\". Send a version it serves \
+             (SHIPSTREAM_API_VERSION, ClientBuilder::api_version or --api-version), or upgrade \
+             to a shipstream-inventory release generated for its latest version"
+        );
+        e.0.version_error = Some(why.to_owned());
+        e
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
@@ -325,6 +351,20 @@ impl Error {
     /// The server's paging broke a rule (loop, off-origin `next`, missing `next`).
     pub fn is_pagination(&self) -> bool {
         self.0.kind == ErrorKind::Pagination
+    }
+
+    /// 400: the server does not serve the API version sent; [`api_version_error`] holds
+    /// what the server said of it, naming its latest version.
+    ///
+    /// [`api_version_error`]: Error::api_version_error
+    pub fn is_api_version(&self) -> bool {
+        self.0.kind == ErrorKind::ApiVersion
+    }
+
+    /// The server's `X-ShipStream-API-Version-Error` header, for
+    /// [`ErrorKind::ApiVersion`].
+    pub fn api_version_error(&self) -> Option<&str> {
+        self.0.version_error.as_deref()
     }
 
     /// Whether trying again later may succeed (the retries already happened).

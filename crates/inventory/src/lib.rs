@@ -24,6 +24,12 @@
 //! - **Configuration**: [`Client::builder`] or [`Client::from_env`]; plain `http://` only for
 //!   loopback; the token never appears in `Debug`, errors or logs; an expired JWT is refused
 //!   before anything is sent.
+//! - **A pinned API version**: every request sends the version this crate was generated for
+//!   ([`ApiVersion::generated`], the spec's `info.version`) unless you set another
+//!   ([`Client::api_version`] says which), so a server whose latest version has moved on
+//!   still answers in the API these types decode. A response in another version is warned
+//!   about once per client; a version the server no longer serves is
+//!   [`Error::is_api_version`], naming the latest.
 //! - **Typed queries**: [`fields`] has every filterable field with the operators that fit
 //!   its type; [`Sort`], [`LevelField`], [`ProductField`]; [`TotalLevelsRequest::filter_raw`]
 //!   for the API's own syntax, checked by the same grammar (re-exported as [`grammar`]).

@@ -173,7 +173,7 @@ fn the_documented_environment_variables_configure_the_client() {
         .build()
         .unwrap();
     assert_eq!(client.base_url().as_str(), "https://acme.shipstream.app/");
-    assert_eq!(client.api_version().unwrap().as_str(), "2025-08");
+    assert_eq!(client.api_version().as_str(), "2025-08");
     let err = ClientBuilder::default()
         .from_vars(vars(Some("August"), true))
         .build()

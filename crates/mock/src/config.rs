@@ -50,9 +50,11 @@ pub struct MockConfig {
     pub faults: Faults,
     /// Style of `next`/`previous` (default [`NextStyle::Relative`]).
     pub next_style: NextStyle,
-    /// The newest API version (`YYYY-MM`, default the spec's `info.version`); later ones
-    /// are refused.
-    pub latest_version: String,
+    /// The API versions served (`YYYY-MM`), oldest first; the last is the latest, which
+    /// answers a request that names none. Any other version (retired, unknown, in the
+    /// future) is refused with 400 and the version-error header. Default: the spec's
+    /// `info.version` alone.
+    pub api_versions: Vec<String>,
     /// Seed of the fault generator (default 42).
     pub seed: u64,
     /// Whether requests are recorded for [`MockServer::requests`](crate::MockServer::requests) (default true).
@@ -91,7 +93,7 @@ impl Default for MockConfig {
             dataset: Dataset::default(),
             faults: Faults::none(),
             next_style: NextStyle::Relative,
-            latest_version: api::API_VERSION.into(),
+            api_versions: vec![api::API_VERSION.into()],
             seed: 42,
             record_requests: true,
             mutate_rate: 0.0,
@@ -115,7 +117,7 @@ impl fmt::Debug for MockConfig {
             .field("dataset", &self.dataset)
             .field("faults", &self.faults.to_string())
             .field("next_style", &self.next_style)
-            .field("latest_version", &self.latest_version)
+            .field("api_versions", &self.api_versions)
             .field("seed", &self.seed)
             .field("record_requests", &self.record_requests)
             .field("mutate_rate", &self.mutate_rate)
@@ -173,10 +175,24 @@ impl MockConfig {
         self
     }
 
-    /// Sets [`MockConfig::latest_version`].
-    pub fn latest_version(mut self, version: impl Into<String>) -> Self {
-        self.latest_version = version.into();
+    /// Sets [`MockConfig::api_versions`], oldest first (the last is the latest).
+    pub fn api_versions<I, S>(mut self, versions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.api_versions = versions.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// The latest version served: the last of [`MockConfig::api_versions`] (the spec's
+    /// `info.version` when the list is empty, which [`MockServer::start`] refuses).
+    ///
+    /// [`MockServer::start`]: crate::MockServer::start
+    pub fn latest_version(&self) -> &str {
+        self.api_versions
+            .last()
+            .map_or(api::API_VERSION, String::as_str)
     }
 
     /// Sets [`MockConfig::seed`].

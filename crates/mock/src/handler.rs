@@ -119,8 +119,9 @@ fn auth_failure(headers: &HeaderMap, token: &str) -> Option<Response> {
 fn negotiate_version(
     headers: &HeaderMap,
     pairs: &[(String, String)],
-    latest: &str,
+    served: &[String],
 ) -> Result<String, Detail> {
+    let latest = served.last().map_or(api::API_VERSION, String::as_str);
     let query_name = api::params::VERSION.name;
     let (key, requested) = match headers.get(VERSION_HEADER) {
         Some(v) => (
@@ -153,6 +154,14 @@ fn negotiate_version(
         return Err(Detail::meaning(
             key,
             format!("version {v} is in the future; the latest version is {latest}"),
+        ));
+    }
+    if !served.iter().any(|s| s == v) {
+        return Err(Detail::meaning(
+            key,
+            format!(
+                "version {v} is not served (retired or unknown); the latest version is {latest}"
+            ),
         ));
     }
     Ok(v.to_owned())
@@ -190,15 +199,25 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
     }
     let raw_query = req.uri().query().unwrap_or_default().to_owned();
     let pairs = query::pairs(&raw_query);
-    let version = match negotiate_version(headers, &pairs, &inner.config.latest_version) {
+    let version = match negotiate_version(headers, &pairs, &inner.config.api_versions) {
         Ok(v) => v,
         Err(d) => {
-            return error_response(
+            let why = HeaderValue::from_str(&d.message)
+                .unwrap_or_else(|_| HeaderValue::from_static("unsupported API version"));
+            let mut r = error_response(
                 StatusCode::BAD_REQUEST,
                 d.kind,
                 "Unsupported API version.",
                 &[d],
             );
+            // The spec's name (`HeaderName` lowercases it); a name the spec could make
+            // invalid leaves the header out rather than failing the response.
+            if let Ok(name) =
+                axum::http::HeaderName::from_bytes(api::versions::ERROR_HEADER.as_bytes())
+            {
+                r.headers_mut().insert(name, why);
+            }
+            return r;
         }
     };
     let version_header = HeaderValue::from_str(&version)

@@ -30,9 +30,11 @@
 //! * **Auth**: `Authorization: Bearer <token>` ([`MockConfig::token`], default
 //!   `mock-token`); anything else is a 401 with `WWW-Authenticate: Bearer`.
 //! * **Version**: `X-ShipStream-API-Version: YYYY-MM` (or the `version` query parameter;
-//!   the header wins). Missing → the latest ([`MockConfig::latest_version`], default
-//!   `2025-08`); malformed or later than the latest → 400. The version used is echoed in
-//!   the `X-ShipStream-API-Version` response header.
+//!   the header wins). Missing → the latest (the last of [`MockConfig::api_versions`],
+//!   which default to the spec's `info.version` alone); malformed, not served (retired or
+//!   unknown) or later than the latest → 400 with `X-ShipStream-API-Version-Error` saying
+//!   why and naming the latest. The version used is echoed in the
+//!   `X-ShipStream-API-Version` response header.
 //! * **`filter`** (repeatable, AND) through `shipstream-filter`: every field of
 //!   [`shipstream_filter::fields`]. Unless a filter names `is_enabled`, disabled products
 //!   are left out. Errors are 400 with `details[].key = "filter"` and the filter crate's

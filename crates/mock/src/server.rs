@@ -70,10 +70,21 @@ impl MockState {
     /// Builds the state for `config` (the host and port are only used for absolute links
     /// when a request has no `Host` header).
     pub fn new(config: MockConfig) -> Result<MockState, MockError> {
-        if !valid_version(&config.latest_version) {
+        if config.api_versions.is_empty() {
+            return Err(MockError::Config(
+                "api_versions is empty: serve at least one version".into(),
+            ));
+        }
+        if let Some(bad) = config.api_versions.iter().find(|v| !valid_version(v)) {
             return Err(MockError::Config(format!(
-                "latest_version {:?} is not YYYY-MM",
-                config.latest_version
+                "api_versions: {bad:?} is not YYYY-MM"
+            )));
+        }
+        if config.api_versions.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(MockError::Config(format!(
+                "api_versions {:?} must be listed oldest first, each once (the last is the \
+                 latest)",
+                config.api_versions
             )));
         }
         if config.token.is_empty() {

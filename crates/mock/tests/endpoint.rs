@@ -94,12 +94,24 @@ async fn custom_token() {
 
 #[tokio::test]
 async fn version_is_echoed_or_refused() {
-    let server = start_with(5, 1).await;
+    let latest = shipstream_inventory_generated::api::API_VERSION;
+    // Older versions served besides the spec's (the latest).
+    let server = start(
+        MockConfig::default()
+            .dataset(Dataset::generate(5, 1))
+            .api_versions(["2024-11", "2024-12", "2025-01", "2025-02", latest]),
+    )
+    .await;
     let token = Some(server.token());
     let v = |r: &Resp| r.header("x-shipstream-api-version").map(str::to_owned);
+    let version_error = |r: &Resp| {
+        r.header("x-shipstream-api-version-error")
+            .map(str::to_owned)
+    };
 
     let r = get(&server, PATH).await;
-    assert_eq!(v(&r).as_deref(), Some("2025-08"), "latest without a header");
+    assert_eq!(v(&r).as_deref(), Some(latest), "latest without a header");
+    assert_eq!(version_error(&r), None);
 
     let r = send(
         &server,
@@ -142,31 +154,45 @@ async fn version_is_echoed_or_refused() {
             "{}",
             r.text
         );
+        assert!(
+            version_error(&r).is_some_and(|e| e.contains("YYYY-MM")),
+            "{bad:?}"
+        );
     }
-    let r = send(
-        &server,
-        Method::GET,
-        PATH,
-        token,
-        &[("X-ShipStream-API-Version", "2025-09")],
-        Check::Strict,
-    )
-    .await;
-    assert_eq!(r.status, 400);
-    assert!(
-        r.detail("X-ShipStream-API-Version").contains("future"),
-        "{}",
-        r.text
-    );
+    // Retired (before the oldest served), unknown (between served ones) and future
+    // versions: each a 400 whose detail and version-error header name the latest.
+    for (asked, why) in [
+        ("2019-01", "not served"),
+        ("2025-04", "not served"),
+        ("2099-01", "future"),
+    ] {
+        let r = send(
+            &server,
+            Method::GET,
+            PATH,
+            token,
+            &[("X-ShipStream-API-Version", asked)],
+            Check::Strict,
+        )
+        .await;
+        assert_eq!(r.status, 400, "{asked}");
+        let detail = r.detail("X-ShipStream-API-Version");
+        assert!(
+            detail.contains(why) && detail.contains(latest),
+            "{asked}: {detail}"
+        );
+        assert_eq!(
+            version_error(&r).as_deref(),
+            Some(detail.as_str()),
+            "{asked}"
+        );
+        assert_eq!(v(&r), None, "no version served");
+    }
 
-    let r = get_with(&server, &[("version", "abc")]).await;
-    assert_eq!(r.status, 400);
-    r.detail("version");
-
-    // A configured latest version moves the limit.
+    // A configured list moves the latest: the last one answers by default.
     let later = start(
         MockConfig::default()
-            .latest_version("2026-03")
+            .api_versions(["2025-08", "2026-03"])
             .dataset(Dataset::generate(3, 1)),
     )
     .await;
@@ -175,17 +201,27 @@ async fn version_is_echoed_or_refused() {
         Method::GET,
         PATH,
         Some(later.token()),
-        &[("X-ShipStream-API-Version", "2026-01")],
+        &[("X-ShipStream-API-Version", "2025-08")],
         Check::Strict,
     )
     .await;
-    assert_eq!((r.status, v(&r).as_deref()), (200, Some("2026-01")));
+    assert_eq!((r.status, v(&r).as_deref()), (200, Some("2025-08")));
     assert_eq!(v(&get(&later, PATH).await).as_deref(), Some("2026-03"));
-    assert!(
-        shipstream_inventory_mock::MockServer::start(MockConfig::default().latest_version("2026"))
+    for bad in [
+        vec!["2026"],
+        vec![],
+        vec!["2026-03", "2025-08"],
+        vec!["2025-08", "2025-08"],
+    ] {
+        assert!(
+            shipstream_inventory_mock::MockServer::start(
+                MockConfig::default().api_versions(bad.clone())
+            )
             .await
-            .is_err()
-    );
+            .is_err(),
+            "{bad:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -363,7 +363,13 @@ async fn walks_return_every_record_once() {
 
 #[tokio::test]
 async fn next_carries_every_parameter_and_meta_cursors() {
-    let server = start_with(200, 6).await;
+    // An older version the mock still serves, so the one carried is not the default.
+    let server = start(
+        MockConfig::default()
+            .dataset(Dataset::generate(200, 6))
+            .api_versions(["2025-05", shipstream_inventory_generated::api::API_VERSION]),
+    )
+    .await;
     let first = format!(
         "{PATH}?filter=qty_on_hand%7Bgt%3A0%7D&sort=sku&limit=10&fields%3Aproduct=sku&count=1&version=2025-05&foo=bar&fields=warehouse"
     );

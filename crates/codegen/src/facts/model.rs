@@ -214,6 +214,8 @@ pub struct Facts {
     pub product_properties: Vec<Property>,
     /// The operation's assumed limits (`x-rate-limits`) and the headers reporting them.
     pub limits: Limits,
+    /// The response headers about the API version.
+    pub versions: VersionHeaders,
     /// Every `x-assumed` note, in document order.
     pub assumptions: Vec<Assumption>,
     /// The spec as compact JSON.
@@ -239,4 +241,14 @@ pub struct Limits {
     pub concurrency_limit_header: String,
     /// The header with the requests running now (`X-Concurrency-Current`).
     pub concurrency_current_header: String,
+}
+
+/// The response headers about the API version: the keys under which the 200 response lists
+/// the spec's `ApiVersion` header and the 400 response its `ApiVersionError` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionHeaders {
+    /// The header naming the version that served a response.
+    pub served: String,
+    /// The header of a 400 that refused the requested version.
+    pub error: String,
 }
