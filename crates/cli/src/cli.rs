@@ -425,8 +425,8 @@ pub struct MockArgs {
 
     /// The API versions served, oldest first, comma-separated (`2025-08,2026-03`); the
     /// last is the latest, which answers a request that names none. Any other version
-    /// (retired, unknown, in the future) gets a 400 with X-ShipStream-API-Version-Error
-    /// naming the latest [default: the spec's version]
+    /// (retired, unknown, in the future) gets a 400 whose version-error header names the
+    /// latest [default: the spec's version]
     #[arg(long, value_name = "YYYY-MM,...", value_delimiter = ',')]
     pub api_versions: Vec<String>,
 }

@@ -53,6 +53,17 @@ async fn three_page_server(served: Option<&str>) -> MockServer {
     server
 }
 
+/// A client of `server`, sending `version` when given (else its own).
+fn client_of(server: &MockServer, version: Option<&str>) -> Client {
+    let builder = Client::builder().base_url(server.uri()).token(TOKEN);
+    match version {
+        Some(v) => builder.api_version(v),
+        None => builder,
+    }
+    .build()
+    .unwrap()
+}
+
 fn sent_versions(requests: &[wiremock::Request]) -> Vec<String> {
     requests
         .iter()
@@ -69,11 +80,7 @@ fn sent_versions(requests: &[wiremock::Request]) -> Vec<String> {
 async fn every_request_sends_the_specs_version_unless_told_otherwise() {
     support::within(async {
         let server = three_page_server(None).await;
-        let client = Client::builder()
-            .base_url(server.uri())
-            .token(TOKEN)
-            .build()
-            .unwrap();
+        let client = client_of(&server, None);
         assert_eq!(client.api_version().as_str(), spec_version());
         assert_eq!(ApiVersion::generated().as_str(), spec_version());
         let pages: Vec<_> = client.total_levels().pages().collect().await;
@@ -83,12 +90,7 @@ async fn every_request_sends_the_specs_version_unless_told_otherwise() {
 
         // An explicit version replaces it on every request.
         let server = three_page_server(None).await;
-        let client = Client::builder()
-            .base_url(server.uri())
-            .token(TOKEN)
-            .api_version("2026-03")
-            .build()
-            .unwrap();
+        let client = client_of(&server, Some("2026-03"));
         assert_eq!(client.api_version().as_str(), "2026-03");
         let _: Vec<_> = client.total_levels().pages().collect().await;
         let sent = sent_versions(&server.received_requests().await.unwrap());
@@ -103,11 +105,7 @@ async fn a_response_in_another_version_is_warned_about_once_per_client() {
     support::within(async {
         // Two pages say 2026-03 served them although the client sent its own version.
         let server = three_page_server(Some("2026-03")).await;
-        let client = Client::builder()
-            .base_url(server.uri())
-            .token(TOKEN)
-            .build()
-            .unwrap();
+        let client = client_of(&server, None);
         let _: Vec<_> = client.total_levels().pages().collect().await;
         let _: Vec<_> = client.total_levels().pages().collect().await;
         let text = log.text();
@@ -125,11 +123,7 @@ async fn a_response_in_another_version_is_warned_about_once_per_client() {
         // A server that echoes the version sent is not warned about.
         let log = support::capture();
         let server = three_page_server(Some(&spec_version())).await;
-        let client = Client::builder()
-            .base_url(server.uri())
-            .token(TOKEN)
-            .build()
-            .unwrap();
+        let client = client_of(&server, None);
         let _: Vec<_> = client.total_levels().pages().collect().await;
         assert!(
             !log.text().contains("answered with API version"),
