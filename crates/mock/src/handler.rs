@@ -119,9 +119,9 @@ fn auth_failure(headers: &HeaderMap, token: &str) -> Option<Response> {
 fn negotiate_version(
     headers: &HeaderMap,
     pairs: &[(String, String)],
-    served: &[String],
+    config: &MockConfig,
 ) -> Result<String, Detail> {
-    let latest = served.last().map_or(api::API_VERSION, String::as_str);
+    let (served, latest) = (&config.api_versions, config.latest_version());
     let query_name = api::params::VERSION.name;
     let (key, requested) = match headers.get(VERSION_HEADER) {
         Some(v) => (
@@ -199,7 +199,7 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
     }
     let raw_query = req.uri().query().unwrap_or_default().to_owned();
     let pairs = query::pairs(&raw_query);
-    let version = match negotiate_version(headers, &pairs, &inner.config.api_versions) {
+    let version = match negotiate_version(headers, &pairs, &inner.config) {
         Ok(v) => v,
         Err(d) => {
             let why = HeaderValue::from_str(&d.message)
