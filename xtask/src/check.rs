@@ -23,7 +23,7 @@ use serde_json::Value;
 use shipstream_inventory_codegen::json_schema;
 
 use crate::{
-    breaking, display_path,
+    display_path, specdiff,
     generate::{self, Snapshot},
     spec::{self, JsonPath},
     walker::{self, Kind},
@@ -49,7 +49,7 @@ pub struct Options {
     pub snapshot_dir: PathBuf,
     /// The recorded responses.
     pub recorded_dir: PathBuf,
-    /// The git revision to compare the spec with (default: see [`breaking::base_spec`]).
+    /// The git revision to compare the spec with (default: see [`specdiff::base_spec`]).
     pub base: Option<String>,
     /// Fail on breaking changes.
     pub deny_breaking: bool,
@@ -525,6 +525,7 @@ pub fn run(opts: &Options) -> Result<()> {
     examples_check(opts, &spec, &mut failures)?;
     facade_check(opts, &mut failures)?;
     let breaking_reported = breaking_check(opts, &mut failures)?;
+    changelog_check(opts, &mut failures);
 
     print_assumptions(&spec_text)?;
 
@@ -574,7 +575,7 @@ fn print_capped(diff: &str) {
 /// Check 1: the committed snapshot equals a fresh generation from the spec.
 fn snapshot_check(opts: &Options, spec_text: &str, failures: &mut Vec<String>) -> Result<()> {
     println!(
-        "\n==> check 1/4: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
+        "\n==> check 1/5: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
         opts.spec,
         display_path(&opts.snapshot_dir),
         generate::CLIENT_FILE,
@@ -605,7 +606,7 @@ fn snapshot_check(opts: &Options, spec_text: &str, failures: &mut Vec<String>) -
 
 /// Check 2: the spec's examples and the recorded responses validate against it.
 fn examples_check(opts: &Options, spec: &Value, failures: &mut Vec<String>) -> Result<()> {
-    println!("\n==> check 2/4: spec ⇄ its examples and recorded responses");
+    println!("\n==> check 2/5: spec ⇄ its examples and recorded responses");
     let ex = examples(spec)?;
     let rec = recorded(spec, &opts.recorded_dir)?;
     for note in ex.notes.iter().chain(&rec.notes) {
@@ -664,7 +665,7 @@ const FACADE_CRATE: &str = "crates/inventory/Cargo.toml";
 /// the breaking-change tests) has nothing to check; that is said, not passed over.
 fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
     println!(
-        "\n==> check 3/4: spec ⇄ facade (every parameter, filterable field, operator, sort \
+        "\n==> check 3/5: spec ⇄ facade (every parameter, filterable field, operator, sort \
          key and fields value is reachable through the typed API, and nothing more)"
     );
     let facade_test = opts.root.join(FACADE_TEST);
@@ -714,14 +715,14 @@ fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
 /// reported.
 fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
     println!(
-        "\n==> check 4/4: spec ⇄ its previous revision ({})",
+        "\n==> check 4/5: spec ⇄ its previous revision ({})",
         if opts.deny_breaking {
             "breaking changes fail"
         } else {
             "report only; --deny-breaking makes breaking changes fail"
         }
     );
-    let Some((label, report)) = breaking::against_base(
+    let Some((label, report)) = specdiff::against_base(
         &opts.root,
         &opts.spec,
         opts.base.as_deref(),
@@ -734,7 +735,7 @@ fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
     for line in report.to_string().lines() {
         println!("   {line}");
     }
-    let breaking = report.of(breaking::Severity::Breaking).count();
+    let breaking = report.of(specdiff::Severity::Breaking).count();
     if report.is_breaking() && opts.deny_breaking {
         failures.push(format!(
             "spec ⇄ previous revision: {breaking} breaking change(s) against {label}; revert \
@@ -742,6 +743,18 @@ fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
         ));
     }
     Ok(breaking)
+}
+
+/// Check 5: CHANGELOG.md's generated block lists the spec's changes since the last release.
+fn changelog_check(opts: &Options, failures: &mut Vec<String>) {
+    println!("\n==> check 5/5: spec ⇄ CHANGELOG.md (the API changes since the last release)");
+    match crate::changelog::verify(&opts.root) {
+        Ok(()) => println!("   ok: the Unreleased section lists the spec diff"),
+        Err(e) => {
+            println!("   {e:#}");
+            failures.push(format!("spec ⇄ changelog: {e:#}").lines().next().unwrap_or_default().to_owned());
+        }
+    }
 }
 
 #[cfg(test)]

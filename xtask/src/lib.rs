@@ -3,7 +3,7 @@
 //!
 //! - [`generate`]: the committed snapshot of the generated client and its public surface;
 //! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
-//!   previous revision ([`breaking`]);
+//!   previous revision ([`specdiff`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
@@ -16,7 +16,8 @@
 //! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
-pub mod breaking;
+pub mod specdiff;
+pub mod changelog;
 pub mod check;
 pub mod contract;
 pub mod drift;
@@ -25,6 +26,7 @@ pub mod fuzz;
 pub mod generate;
 pub mod package;
 pub mod process;
+pub mod semver_judge;
 pub mod spec;
 pub mod surface;
 pub mod tools;

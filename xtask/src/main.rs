@@ -150,6 +150,18 @@ enum Cmd {
     /// into `SHIPSTREAM_TOOLS_DIR`, else `~/.cache/shipstream-inventory-tools` (a folder
     /// per pinned set of versions, so a machine installs each set once), else `.tools/`.
     Tools,
+    /// The version each published crate needs for its changes since the base, from two
+    /// judges that must agree: the spec-diff rules (every change of openapi.yaml, with the
+    /// Rust items it adds, deprecates or removes) and cargo-semver-checks (each library
+    /// crate's public API at the base and now; a crate also owes the breaks of the crates it
+    /// re-exports). Below 1.0 a break bumps the minor number, anything else the patch.
+    /// Fails when a version is too low (fix: --apply) or when the judges disagree.
+    Semver(xtask::semver_judge::Args),
+    /// Write the API changes since the last release tag into CHANGELOG.md's Unreleased
+    /// section (the block between its spec-changes markers): each spec change in words, the
+    /// Rust items it touches and, for a breaking one, what to change in calling code.
+    /// `cargo xtask check` fails when the block does not match the spec.
+    Changelog,
     /// Run the benchmarks (crates/bench, the release CLI's memory, the openapi-generator
     /// peer, build times) and write the figures to BENCHMARKS.md.
     Bench(bench::Args),
@@ -183,6 +195,8 @@ fn main() -> ExitCode {
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
         Cmd::Contract(args) => contract::run(&root, &args),
         Cmd::Bench(args) => bench::run(&root, &args),
+        Cmd::Semver(args) => xtask::semver_judge::run(&root, &args),
+        Cmd::Changelog => xtask::changelog::run(&root),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

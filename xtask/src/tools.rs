@@ -55,7 +55,11 @@ pub const WORKFLOWS: &[&str] = &[
 
 /// Cargo-installed tools (`cargo install --locked --root .tools/cargo`) and their exact
 /// versions.
-pub const CARGO_TOOLS: &[(&str, &str)] = &[("cargo-machete", "0.9.1")];
+pub const CARGO_TOOLS: &[(&str, &str)] = &[
+    ("cargo-machete", "0.9.1"),
+    // The second judge of `cargo xtask semver` (builds from source in about 8 minutes).
+    ("cargo-semver-checks", "0.51.0"),
+];
 
 /// Paths of the installed tools.
 #[derive(Debug)]
@@ -114,6 +118,11 @@ impl Tools {
     /// Path of an npm-installed executable.
     pub fn npm_bin(&self, name: &str) -> PathBuf {
         self.npm_bin.join(name)
+    }
+
+    /// Path of a cargo-installed tool.
+    pub fn cargo_bin(&self, name: &str) -> PathBuf {
+        self.cargo_bin.join(name)
     }
 
     /// Path of a venv executable.

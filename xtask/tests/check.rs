@@ -7,7 +7,7 @@ use std::{fs, path::Path, process::Command};
 
 use serde_json::{Value, json};
 use xtask::{
-    breaking::{self, Base, Severity},
+    specdiff::{self, Base, Severity},
     check, generate, root, spec,
 };
 
@@ -178,7 +178,7 @@ fn a_removed_parameter_is_breaking() {
         .as_array_mut()
         .unwrap()
         .retain(|p| p["$ref"] != "#/components/parameters/CursorEnd");
-    let report = breaking::compare(&old, &new);
+    let report = specdiff::compare(&old, &new);
     assert!(report.is_breaking());
     let breaking: Vec<_> = report
         .of(Severity::Breaking)
@@ -228,12 +228,12 @@ fn the_working_tree_is_compared_with_the_git_base() {
     fs::write(repo.path().join("openapi.yaml"), narrowed).unwrap();
 
     // Default base on main: HEAD.
-    let Base::Found { label, .. } = breaking::base_spec(repo.path(), "openapi.yaml", None) else {
+    let Base::Found { label, .. } = specdiff::base_spec(repo.path(), "openapi.yaml", None) else {
         panic!("no base found");
     };
     assert!(label.starts_with("HEAD ("), "{label}");
 
-    let (_, report) = breaking::against_base(repo.path(), "openapi.yaml", Some("HEAD"), true)
+    let (_, report) = specdiff::against_base(repo.path(), "openapi.yaml", Some("HEAD"), true)
         .unwrap()
         .unwrap();
     let breaking: Vec<_> = report
@@ -278,22 +278,22 @@ fn a_missing_base_is_skipped_unless_explicitly_denied() {
     fs::copy(root().join("openapi.yaml"), dir.path().join("openapi.yaml")).unwrap();
     // Not a git repository at all.
     assert!(matches!(
-        breaking::base_spec(dir.path(), "openapi.yaml", None),
+        specdiff::base_spec(dir.path(), "openapi.yaml", None),
         Base::Unavailable(_)
     ));
     assert!(
-        breaking::against_base(dir.path(), "openapi.yaml", None, true)
+        specdiff::against_base(dir.path(), "openapi.yaml", None, true)
             .unwrap()
             .is_none()
     );
     // An explicit base that does not exist, with --deny-breaking: an error.
     let repo = repo_with_spec();
     let err =
-        breaking::against_base(repo.path(), "openapi.yaml", Some("no-such-rev"), true).unwrap_err();
+        specdiff::against_base(repo.path(), "openapi.yaml", Some("no-such-rev"), true).unwrap_err();
     assert!(format!("{err:#}").contains("no-such-rev"), "{err:#}");
     // ... and without --deny-breaking, a skip.
     assert!(
-        breaking::against_base(repo.path(), "openapi.yaml", Some("no-such-rev"), false)
+        specdiff::against_base(repo.path(), "openapi.yaml", Some("no-such-rev"), false)
             .unwrap()
             .is_none()
     );

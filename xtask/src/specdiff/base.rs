@@ -183,3 +183,71 @@ pub fn against_base(
         }
     }
 }
+
+/// Runs git in `root`; stdout trimmed, or stderr as the error.
+fn git_in(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("git could not be started ({e})"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// The last release tag (`v*`) reachable from `HEAD`, if any.
+pub fn release_tag(root: &Path) -> Option<String> {
+    git_in(root, &["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
+        .ok()
+        .filter(|t| !t.is_empty())
+}
+
+/// The revision a release is judged against, as `(commit, label)`: `base` when given; else
+/// the last release tag (`v*`); else the branch point with the branch the work targets
+/// (the pull request's `pr_target` as `origin/<ref>` or `<ref>`, then `main`, then
+/// `origin/main`), which on that branch itself is `HEAD`, so that what is judged is the
+/// working tree's change. Unlike [`base_spec`], it never falls back to an older commit:
+/// changes already on the target branch were judged when they got there.
+pub fn release_base(
+    root: &Path,
+    base: Option<&str>,
+    pr_target: Option<&str>,
+) -> Result<(String, String)> {
+    let git = |args: &[&str]| git_in(root, args);
+    let short = |sha: &str| sha.chars().take(10).collect::<String>();
+    let commit = |rev: &str| git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]);
+    if let Some(rev) = base {
+        let sha = commit(rev).map_err(|e| anyhow::anyhow!("the base revision `{rev}` is unknown ({e})"))?;
+        return Ok((sha.clone(), format!("{rev} ({})", short(&sha))));
+    }
+    if let Some(tag) = release_tag(root) {
+        let sha = commit(&tag).map_err(|e| anyhow::anyhow!("tag {tag} is unreadable ({e})"))?;
+        return Ok((sha.clone(), format!("the last release {tag} ({})", short(&sha))));
+    }
+    let mut candidates: Vec<String> = Vec::new();
+    if let Some(t) = pr_target {
+        candidates.push(format!("origin/{t}"));
+        candidates.push(t.to_owned());
+    }
+    candidates.extend(["main".to_owned(), "origin/main".to_owned()]);
+    let head = commit("HEAD").map_err(|e| anyhow::anyhow!("no git history to compare with ({e})"))?;
+    for target in candidates {
+        if commit(&target).is_ok() {
+            let sha = git(&["merge-base", "HEAD", &target])
+                .map_err(|e| anyhow::anyhow!("git merge-base HEAD {target} failed ({e})"))?;
+            let what = if sha == head {
+                format!("HEAD ({}; on {target} itself, the working tree's change)", short(&sha))
+            } else {
+                format!("merge-base HEAD {target} ({})", short(&sha))
+            };
+            return Ok((sha, what));
+        }
+    }
+    Ok((
+        head.clone(),
+        format!("HEAD ({}; no release tag and no main branch)", short(&head)),
+    ))
+}

@@ -1,4 +1,10 @@
-//! Spec ⇄ its previous revision: which changes break clients and which only add.
+//! The one spec-diff engine: what changed between two revisions of `openapi.yaml`, how
+//! each change affects HTTP clients, and what it does to the generated Rust API.
+//!
+//! `cargo xtask check` (breaking changes), `semver` (the bump each crate needs),
+//! `changelog` (the notes) and the drills are thin clients of [`compare`] and the
+//! [`Report`] it returns; [`base`] finds the revision to compare with and [`items`] names
+//! the Rust items a change touches.
 //!
 //! Requests and responses are judged in their own direction. In a *request*, narrowing
 //! breaks (a value the old spec accepted is refused): a removed or renamed operation or
@@ -8,9 +14,14 @@
 //! may now be missing or null, a type changed); a removed response enum value is only a
 //! warning, because this client's response enums are open and decode any value. Added
 //! optional parameters, properties, status codes and enum values are listed as
-//! non-breaking additions.
+//! non-breaking additions. The workspace's own extensions are compared by meaning:
+//! `info.version` (the version every request sends), the sort keys of the `sort`
+//! pattern, `x-filterable-fields`, and deprecations (`deprecated: true`,
+//! `x-deprecated-values`).
 //!
-//! Length: about 660 lines of code; the rest of the file is its unit tests.
+//! Each change also carries the [`Bump`] the *Rust* API needs for it, which can differ from
+//! its effect on the wire: a response property that becomes required is harmless to an
+//! HTTP client but turns an `Option<T>` field into `T`, which breaks Rust callers.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -24,19 +35,88 @@ use serde_json::Value;
 
 use crate::spec::{self, Additional, Operation, View};
 
-mod base;
+pub mod base;
+mod extensions;
+pub mod items;
 
-pub use base::{Base, GITHUB_BASE_REF, against_base, base_spec, base_spec_for};
+pub use base::{
+    Base, GITHUB_BASE_REF, against_base, base_spec, base_spec_for, release_base, release_tag,
+};
 
 /// How a change affects clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// Breaks existing clients or their callers.
     Breaking,
     /// Worth a look, but existing clients keep working.
     Warning,
+    /// Still works, but announced for removal (`deprecated: true`).
+    Deprecation,
     /// A compatible addition or relaxation.
     Addition,
+}
+
+/// The semver bump a change needs, by Cargo's rules (for `0.x`, [`Bump::Major`] moves
+/// the minor number and [`Bump::Minor`] the patch number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Bump {
+    /// No release needed.
+    #[default]
+    None,
+    /// Fixes and behaviour that callers' code does not see.
+    Patch,
+    /// Additions (and deprecations): code that compiled still compiles.
+    Minor,
+    /// Code that compiled may not compile, or means something else.
+    Major,
+}
+
+impl fmt::Display for Bump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Bump::None => "none",
+            Bump::Patch => "patch",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        })
+    }
+}
+
+/// What a change is about, for naming the Rust items it touches.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Subject {
+    /// A property of a component schema.
+    Property {
+        /// The component schema.
+        schema: String,
+        /// The property.
+        name: String,
+    },
+    /// A value of an enum (the component schema holding it, when there is one).
+    EnumValue {
+        /// The component schema of the enum.
+        schema: Option<String>,
+        /// The wire value.
+        value: String,
+    },
+    /// A parameter of the operation.
+    Parameter(String),
+    /// A key of `sort`.
+    SortKey(String),
+    /// A field of `x-filterable-fields`.
+    FilterField(String),
+    /// A component schema as a whole.
+    Schema(String),
+    /// `info.version` moved.
+    Version {
+        /// The version before.
+        from: String,
+        /// The version now.
+        to: String,
+    },
+    /// Anything else (the location says where).
+    #[default]
+    Other,
 }
 
 /// One change between two revisions.
@@ -48,6 +128,13 @@ pub struct Change {
     pub location: String,
     /// What changed.
     pub message: String,
+    /// What it is about.
+    pub subject: Subject,
+    /// The bump the generated Rust API needs for it.
+    pub rust: Bump,
+    /// Whether a public Rust item of the generated crate disappears with it (a field, a
+    /// variant, a method, a type): cargo-semver-checks must then report a break.
+    pub removes_item: bool,
 }
 
 impl fmt::Display for Change {
@@ -73,6 +160,11 @@ impl Report {
     pub fn is_breaking(&self) -> bool {
         self.of(Severity::Breaking).next().is_some()
     }
+
+    /// The bump the generated Rust API needs: the largest of its changes'.
+    pub fn rust_bump(&self) -> Bump {
+        self.changes.iter().map(|c| c.rust).max().unwrap_or_default()
+    }
 }
 
 impl fmt::Display for Report {
@@ -83,6 +175,7 @@ impl fmt::Display for Report {
         for (severity, title, mark) in [
             (Severity::Breaking, "breaking changes", "✗"),
             (Severity::Warning, "warnings (not breaking)", "!"),
+            (Severity::Deprecation, "deprecations", "~"),
             (Severity::Addition, "non-breaking additions", "+"),
         ] {
             let list: Vec<_> = self.of(severity).collect();
@@ -105,9 +198,11 @@ pub fn compare(old: &Value, new: &Value) -> Report {
         new,
         out: Vec::new(),
         seen: BTreeSet::new(),
+        keys_in_pattern: None,
     };
     cx.operations();
     cx.component_schemas();
+    extensions::compare(&mut cx);
     let mut changes = cx.out;
     changes.sort();
     changes.dedup();
@@ -127,15 +222,30 @@ struct Cx<'a> {
     out: Vec<Change>,
     /// Component schema pairs already compared, per direction.
     seen: BTreeSet<(String, String, Dir)>,
+    /// The location whose `pattern` lists keys compared one by one (`sort`), not as text.
+    keys_in_pattern: Option<String>,
 }
 
 impl<'a> Cx<'a> {
-    fn push(&mut self, severity: Severity, location: &str, message: impl Into<String>) {
+    /// Records a change with the Rust bump its severity implies (breaking: major, with an
+    /// item removed; addition or deprecation: minor; warning: patch); the caller adjusts
+    /// the returned change where the Rust API is hit differently.
+    fn push(&mut self, severity: Severity, location: &str, message: impl Into<String>) -> &mut Change {
+        let rust = match severity {
+            Severity::Breaking => Bump::Major,
+            Severity::Deprecation | Severity::Addition => Bump::Minor,
+            Severity::Warning => Bump::Patch,
+        };
         self.out.push(Change {
             severity,
             location: location.to_owned(),
             message: message.into(),
+            subject: Subject::Other,
+            rust,
+            removes_item: false,
         });
+        let last = self.out.len() - 1;
+        &mut self.out[last]
     }
 
     fn operations(&mut self) {
@@ -149,7 +259,8 @@ impl<'a> Cx<'a> {
                 .and_then(|id| new_ops.iter().position(|n| n.id() == Some(id)));
             let by_route = new_ops.iter().position(|n| key(n) == key(o));
             let Some(i) = by_id.or(by_route) else {
-                self.push(Severity::Breaking, &o.label(), "operation removed");
+                self.push(Severity::Breaking, &o.label(), "operation removed")
+                    .removes_item = true;
                 continue;
             };
             let n = &new_ops[i];
@@ -169,7 +280,8 @@ impl<'a> Cx<'a> {
                         "operation renamed to `{}` (the Rust method changes)",
                         n.id().unwrap_or("<no operationId>")
                     ),
-                );
+                )
+                .removes_item = true;
             }
             self.operation(o, n);
         }
@@ -187,8 +299,12 @@ impl<'a> Cx<'a> {
         for ((location, name), op) in &old_params {
             let at = format!("{label} parameter {location} `{name}`");
             match new_params.get(&(location.clone(), name.clone())) {
-                None => self.push(Severity::Breaking, &at, "parameter removed or renamed"),
-                Some(np) => self.parameter(&at, op, np),
+                None => {
+                    let c = self.push(Severity::Breaking, &at, "parameter removed or renamed");
+                    c.subject = Subject::Parameter(name.clone());
+                    c.removes_item = true;
+                }
+                Some(np) => self.parameter(&at, name, op, np),
             }
         }
         for ((location, name), np) in &new_params {
@@ -196,11 +312,12 @@ impl<'a> Cx<'a> {
                 continue;
             }
             let at = format!("{label} parameter {location} `{name}`");
-            if is_required(np) {
-                self.push(Severity::Breaking, &at, "new required parameter");
+            let c = if is_required(np) {
+                self.push(Severity::Breaking, &at, "new required parameter")
             } else {
-                self.push(Severity::Addition, &at, "new optional parameter");
-            }
+                self.push(Severity::Addition, &at, "new optional parameter")
+            };
+            c.subject = Subject::Parameter(name.clone());
         }
 
         // Request body.
@@ -212,11 +329,15 @@ impl<'a> Cx<'a> {
                 .map(|b| spec::resolve(self.new, b).0);
         let at = format!("{label} request body");
         match (old_body, new_body) {
-            (Some(_), None) => self.push(Severity::Breaking, &at, "request body removed"),
-            (None, Some(nb)) if is_required(nb) => {
-                self.push(Severity::Breaking, &at, "new required request body")
+            (Some(_), None) => {
+                self.push(Severity::Breaking, &at, "request body removed");
             }
-            (None, Some(_)) => self.push(Severity::Addition, &at, "new optional request body"),
+            (None, Some(nb)) if is_required(nb) => {
+                self.push(Severity::Breaking, &at, "new required request body");
+            }
+            (None, Some(_)) => {
+                self.push(Severity::Addition, &at, "new optional request body");
+            }
             (Some(ob), Some(nb)) => {
                 if !is_required(ob) && is_required(nb) {
                     self.push(Severity::Breaking, &at, "request body became required");
@@ -232,7 +353,9 @@ impl<'a> Cx<'a> {
         for (status, or) in old_responses.into_iter().flatten() {
             let at = format!("{label} response {status}");
             match new_responses.and_then(|r| r.get(status)) {
-                None => self.push(Severity::Breaking, &at, "response status removed"),
+                None => {
+                    self.push(Severity::Breaking, &at, "response status removed");
+                }
                 Some(nr) => {
                     let or = spec::resolve(self.old, or).0;
                     let nr = spec::resolve(self.new, nr).0;
@@ -251,12 +374,27 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn parameter(&mut self, at: &str, o: &'a Value, n: &'a Value) {
+    fn parameter(&mut self, at: &str, name: &str, o: &'a Value, n: &'a Value) {
+        let subject = Subject::Parameter(name.to_owned());
         match (is_required(o), is_required(n)) {
-            (false, true) => self.push(Severity::Breaking, at, "parameter became required"),
-            (true, false) => self.push(Severity::Addition, at, "parameter is no longer required"),
+            (false, true) => {
+                self.push(Severity::Breaking, at, "parameter became required").subject =
+                    subject.clone();
+            }
+            (true, false) => {
+                self.push(Severity::Addition, at, "parameter is no longer required").subject =
+                    subject.clone();
+            }
             _ => {}
         }
+        extensions::deprecation(
+            self,
+            at,
+            subject,
+            o.get("deprecated"),
+            n.get("deprecated"),
+            n.get(extensions::DEPRECATION_NOTE),
+        );
         let (os, ns) = (style(o), style(n));
         if os != ns {
             self.push(
@@ -269,7 +407,15 @@ impl<'a> Cx<'a> {
             );
         }
         if let (Some(osch), Some(nsch)) = (o.get("schema"), n.get("schema")) {
-            self.schema(at, osch, nsch, Dir::Request, 0);
+            // The sort keys live in the pattern of `sort`: compared by key, not as text.
+            if name == "sort" && extensions::sort_keys_of(self.old, osch).is_some() {
+                extensions::sort_keys(self, at, osch, nsch);
+                self.keys_in_pattern = Some(at.to_owned());
+                self.schema(at, osch, nsch, Dir::Request, 0);
+                self.keys_in_pattern = None;
+            } else {
+                self.schema(at, osch, nsch, Dir::Request, 0);
+            }
         }
     }
 
@@ -279,7 +425,9 @@ impl<'a> Cx<'a> {
         for (media, om) in oc.into_iter().flatten() {
             let here = format!("{at} ({media})");
             match nc.and_then(|c| c.get(media)) {
-                None => self.push(Severity::Breaking, &here, "media type removed"),
+                None => {
+                    self.push(Severity::Breaking, &here, "media type removed");
+                }
                 Some(nm) => {
                     if let (Some(os), Some(ns)) = (om.get("schema"), nm.get("schema")) {
                         self.schema(&here, os, ns, dir, 0);
@@ -313,7 +461,8 @@ impl<'a> Cx<'a> {
                     Severity::Breaking,
                     &at,
                     format!("schema `{on}` replaced by `{nn}` (the Rust type changes)"),
-                );
+                )
+                .removes_item = true;
             }
             if !self.seen.insert((on.to_owned(), nn.to_owned(), dir)) {
                 return;
@@ -325,25 +474,33 @@ impl<'a> Cx<'a> {
         let (ot, nt) = (ov.effective_type(), nv.effective_type());
         if ot != nt {
             match (ot, nt) {
-                (Some(_), None) if dir == Dir::Request => self.push(
-                    Severity::Addition,
-                    &at,
-                    "type constraint dropped (any value accepted)",
-                ),
-                (Some("integer"), Some("number")) if dir == Dir::Request => self.push(
-                    Severity::Breaking,
-                    &at,
-                    "type widened from integer to number (the Rust type changes)",
-                ),
-                _ => self.push(
-                    Severity::Breaking,
-                    &at,
-                    format!(
-                        "type changed from {} to {}",
-                        ot.unwrap_or("any"),
-                        nt.unwrap_or("any")
-                    ),
-                ),
+                (Some(_), None) if dir == Dir::Request => {
+                    // The Rust type changes all the same.
+                    self.push(
+                        Severity::Addition,
+                        &at,
+                        "type constraint dropped (any value accepted; the Rust type changes)",
+                    )
+                    .rust = Bump::Major;
+                }
+                (Some("integer"), Some("number")) if dir == Dir::Request => {
+                    self.push(
+                        Severity::Breaking,
+                        &at,
+                        "type widened from integer to number (the Rust type changes)",
+                    );
+                }
+                _ => {
+                    self.push(
+                        Severity::Breaking,
+                        &at,
+                        format!(
+                            "type changed from {} to {}",
+                            ot.unwrap_or("any"),
+                            nt.unwrap_or("any")
+                        ),
+                    );
+                }
             }
             return;
         }
@@ -360,61 +517,96 @@ impl<'a> Cx<'a> {
         }
 
         // Nullability.
+        // A Rust field gains or loses its Option either way: major for Rust callers.
         match (ov.nullable, nv.nullable, dir) {
-            (false, true, Dir::Response) => self.push(
-                Severity::Breaking,
-                &at,
-                "may now be null (the Rust type changes)",
-            ),
+            (false, true, Dir::Response) => {
+                self.push(
+                    Severity::Breaking,
+                    &at,
+                    "may now be null (the Rust type changes)",
+                );
+            }
             (true, false, Dir::Request) => {
-                self.push(Severity::Breaking, &at, "null is no longer accepted")
+                self.push(Severity::Breaking, &at, "null is no longer accepted");
             }
             (false, true, Dir::Request) => {
-                self.push(Severity::Addition, &at, "null is now accepted")
+                self.push(Severity::Addition, &at, "null is now accepted").rust = Bump::Major;
             }
             (true, false, Dir::Response) => {
-                self.push(Severity::Addition, &at, "is never null any more")
+                self.push(Severity::Addition, &at, "is never null any more").rust = Bump::Major;
             }
             _ => {}
         }
+        extensions::deprecation(
+            self,
+            &at,
+            Subject::Other,
+            ov.keyword("deprecated"),
+            nv.keyword("deprecated"),
+            nv.keyword(extensions::DEPRECATION_NOTE),
+        );
 
         self.enumeration(&at, &ov, &nv, dir);
         self.bounds(&at, &ov, &nv, dir);
 
         // Properties.
+        let subject = |name: &str| Subject::Property {
+            schema: at.clone(),
+            name: name.to_owned(),
+        };
         for (name, op) in &ov.properties {
             let here = format!("{at}.{name}");
             match nv.properties.get(name) {
-                None => self.push(
-                    Severity::Breaking,
-                    &here,
-                    match dir {
-                        Dir::Response => "property removed (the Rust field disappears)",
-                        Dir::Request => "property removed",
-                    },
-                ),
+                None => {
+                    let c = self.push(
+                        Severity::Breaking,
+                        &here,
+                        match dir {
+                            Dir::Response => "property removed (the Rust field disappears)",
+                            Dir::Request => "property removed",
+                        },
+                    );
+                    c.subject = subject(name);
+                    c.removes_item = true;
+                }
                 Some(np) => {
                     let (was, is) = (ov.required.contains(name), nv.required.contains(name));
-                    match (was, is, dir) {
-                        (true, false, Dir::Response) => self.push(
+                    let c = match (was, is, dir) {
+                        (true, false, Dir::Response) => Some(self.push(
                             Severity::Breaking,
                             &here,
                             "no longer required: it may be missing (the Rust field becomes an Option)",
-                        ),
-                        (false, true, Dir::Response) => self.push(
-                            Severity::Warning,
-                            &here,
-                            "now required (the Rust field loses its Option)",
-                        ),
+                        )),
+                        (false, true, Dir::Response) => {
+                            let c = self.push(
+                                Severity::Warning,
+                                &here,
+                                "now required (the Rust field loses its Option)",
+                            );
+                            c.rust = Bump::Major;
+                            Some(c)
+                        }
                         (false, true, Dir::Request) => {
-                            self.push(Severity::Breaking, &here, "property became required")
+                            Some(self.push(Severity::Breaking, &here, "property became required"))
                         }
-                        (true, false, Dir::Request) => {
-                            self.push(Severity::Addition, &here, "property is no longer required")
-                        }
-                        _ => {}
+                        (true, false, Dir::Request) => Some(self.push(
+                            Severity::Addition,
+                            &here,
+                            "property is no longer required",
+                        )),
+                        _ => None,
+                    };
+                    if let Some(c) = c {
+                        c.subject = subject(name);
                     }
+                    let before = self.out.len();
                     self.schema(&here, op, np, dir, depth + 1);
+                    // Changes found inside the property (not below a reference) are about it.
+                    for c in &mut self.out[before..] {
+                        if c.subject == Subject::Other && c.location == here {
+                            c.subject = subject(name);
+                        }
+                    }
                 }
             }
         }
@@ -423,11 +615,12 @@ impl<'a> Cx<'a> {
                 continue;
             }
             let here = format!("{at}.{name}");
-            if dir == Dir::Request && nv.required.contains(name) {
-                self.push(Severity::Breaking, &here, "new required property");
+            let c = if dir == Dir::Request && nv.required.contains(name) {
+                self.push(Severity::Breaking, &here, "new required property")
             } else {
-                self.push(Severity::Addition, &here, "new property");
-            }
+                self.push(Severity::Addition, &here, "new property")
+            };
+            c.subject = subject(name);
         }
         if let (Additional::Schema(oa), Additional::Schema(na)) = (ov.additional, nv.additional) {
             self.schema(&format!("{at}.*"), oa, na, dir, depth + 1);
@@ -438,33 +631,48 @@ impl<'a> Cx<'a> {
     }
 
     fn enumeration(&mut self, at: &str, ov: &View<'a>, nv: &View<'a>, dir: Dir) {
-        let name = nv
+        let schema = nv
             .enumeration
             .and_then(|(_, n)| n)
             .or(ov.enumeration.and_then(|(_, n)| n))
+            .map(str::to_owned);
+        let name = schema
+            .as_ref()
             .map(|n| format!(" of enum {n}"))
             .unwrap_or_default();
+        let named = |v: &str| Subject::EnumValue {
+            schema: schema.clone(),
+            value: v.to_owned(),
+        };
+        let value = |v: &Value| named(&v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         match (ov.enumeration, nv.enumeration) {
             (Some((old, _)), Some((new, _))) => {
                 for v in old.iter().filter(|v| !new.contains(v)) {
-                    match dir {
+                    let c = match dir {
                         Dir::Request => self.push(
                             Severity::Breaking,
                             at,
                             format!("value {v}{name} removed (requests using it are refused)"),
                         ),
-                        Dir::Response => self.push(
-                            Severity::Warning,
-                            at,
-                            format!(
-                                "value {v}{name} removed; response enums are open, so clients \
-                                 still decode it, but code matching its variant loses it"
-                            ),
-                        ),
-                    }
+                        Dir::Response => {
+                            let c = self.push(
+                                Severity::Warning,
+                                at,
+                                format!(
+                                    "value {v}{name} removed; response enums are open, so \
+                                     clients still decode it, but code matching its variant \
+                                     loses it"
+                                ),
+                            );
+                            c.rust = Bump::Major;
+                            c
+                        }
+                    };
+                    c.subject = value(v);
+                    c.removes_item = true;
                 }
                 for v in new.iter().filter(|v| !old.contains(v)) {
-                    match dir {
+                    let c = match dir {
                         Dir::Response if !nv.open => self.push(
                             Severity::Breaking,
                             at,
@@ -486,48 +694,68 @@ impl<'a> Cx<'a> {
                                  as Unknown)"
                             ),
                         ),
-                    }
+                    };
+                    c.subject = value(v);
                 }
                 match (ov.open, nv.open, dir) {
-                    (true, false, Dir::Response) => self.push(
-                        Severity::Breaking,
-                        at,
-                        format!(
-                            "the enum{name} is now closed: values it does not list, which \
-                             older descriptions allowed, now break the contract"
-                        ),
-                    ),
-                    (false, true, Dir::Response) => self.push(
-                        Severity::Warning,
-                        at,
-                        format!(
-                            "the enum{name} is now open (its Rust type gains an Unknown variant)"
-                        ),
-                    ),
+                    (true, false, Dir::Response) => {
+                        self.push(
+                            Severity::Breaking,
+                            at,
+                            format!(
+                                "the enum{name} is now closed: values it does not list, which \
+                                 older descriptions allowed, now break the contract"
+                            ),
+                        )
+                        .removes_item = true;
+                    }
+                    (false, true, Dir::Response) => {
+                        self.push(
+                            Severity::Warning,
+                            at,
+                            format!(
+                                "the enum{name} is now open (its Rust type gains an Unknown variant)"
+                            ),
+                        )
+                        .rust = Bump::Major;
+                    }
                     _ => {}
                 }
+                let (od, nd) = (
+                    ov.keyword(extensions::DEPRECATED_VALUES),
+                    nv.keyword(extensions::DEPRECATED_VALUES),
+                );
+                extensions::deprecated_values(self, at, od, nd, named);
             }
-            (None, Some(_)) => match dir {
-                Dir::Request => self.push(
-                    Severity::Breaking,
-                    at,
-                    format!("now restricted to an enum{name}"),
-                ),
-                Dir::Response => self.push(
-                    Severity::Warning,
-                    at,
-                    format!("now documented as an enum{name}"),
-                ),
-            },
+            (None, Some(_)) => {
+                let c = match dir {
+                    Dir::Request => self.push(
+                        Severity::Breaking,
+                        at,
+                        format!("now restricted to an enum{name}"),
+                    ),
+                    Dir::Response => self.push(
+                        Severity::Warning,
+                        at,
+                        format!("now documented as an enum{name}"),
+                    ),
+                };
+                c.rust = Bump::Major;
+            }
             (Some(_), None) => match dir {
                 Dir::Request => {
                     self.push(Severity::Addition, at, "no longer restricted to an enum")
+                        .rust = Bump::Major;
                 }
-                Dir::Response => self.push(
-                    Severity::Warning,
-                    at,
-                    "no longer an enum (the Rust type changes)",
-                ),
+                Dir::Response => {
+                    let c = self.push(
+                        Severity::Warning,
+                        at,
+                        "no longer an enum (the Rust type changes)",
+                    );
+                    c.rust = Bump::Major;
+                    c.removes_item = true;
+                }
             },
             (None, None) => {}
         }
@@ -572,21 +800,25 @@ impl<'a> Cx<'a> {
                 Severity::Warning => {
                     format!("{message} (widened: the API may send values outside the old range)")
                 }
-                Severity::Addition => message,
+                Severity::Addition | Severity::Deprecation => message,
             };
             self.push(severity, at, message);
         }
         let (op, np) = (ov.keyword("pattern"), nv.keyword("pattern"));
-        if op != np {
+        if op != np && self.keys_in_pattern.as_deref() != Some(at) {
             let show = |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
             let message = format!("pattern changed from {} to {}", show(op), show(np));
             match (dir, np) {
-                (Dir::Request, Some(_)) => self.push(
-                    Severity::Breaking,
-                    at,
-                    format!("{message} (values that matched may now be refused)"),
-                ),
-                _ => self.push(Severity::Warning, at, message),
+                (Dir::Request, Some(_)) => {
+                    self.push(
+                        Severity::Breaking,
+                        at,
+                        format!("{message} (values that matched may now be refused)"),
+                    );
+                }
+                _ => {
+                    self.push(Severity::Warning, at, message);
+                }
             }
         }
         if dir == Dir::Request {
@@ -616,14 +848,17 @@ impl<'a> Cx<'a> {
         };
         let (old, new) = (names(self.old), names(self.new));
         for name in old.keys().filter(|k| !new.contains_key(*k)) {
-            self.push(
+            let c = self.push(
                 Severity::Breaking,
                 &format!("schema {name}"),
                 format!("schema removed or renamed (the Rust type `types::{name}` disappears)"),
             );
+            c.subject = Subject::Schema(name.clone());
+            c.removes_item = true;
         }
         for name in new.keys().filter(|k| !old.contains_key(*k)) {
-            self.push(Severity::Addition, &format!("schema {name}"), "new schema");
+            self.push(Severity::Addition, &format!("schema {name}"), "new schema")
+                .subject = Subject::Schema(name.clone());
         }
     }
 }

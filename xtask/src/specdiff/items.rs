@@ -1,0 +1,121 @@
+//! The Rust items of the published crates that a spec change adds, deprecates or removes,
+//! named as a user of the facade `shipstream_inventory` writes them.
+
+use serde_json::Value;
+use shipstream_inventory_codegen::facts::{Facts, pascal, screaming};
+
+use super::{Change, Subject};
+
+/// What the two revisions' facts say about where a property shows up.
+#[derive(Debug, Default)]
+pub struct Context {
+    level_schema: Option<String>,
+    product_schema: Option<String>,
+    level_fields: Vec<String>,
+    product_fields: Vec<String>,
+    operation_id: Option<String>,
+}
+
+fn schema_of_pointer(pointer: &str) -> Option<String> {
+    pointer
+        .strip_prefix("#/components/schemas/")
+        .and_then(|rest| rest.split('/').next())
+        .map(str::to_owned)
+}
+
+impl Context {
+    /// Reads the facts of both revisions (either may fail to give them: it then says less).
+    pub fn of(old: &Value, new: &Value) -> Self {
+        let mut cx = Context::default();
+        for spec in [new, old] {
+            let Ok(facts) = Facts::from_yaml(&spec.to_string()) else {
+                continue;
+            };
+            if cx.level_schema.is_none() {
+                cx.level_schema = facts
+                    .level_properties
+                    .first()
+                    .and_then(|p| schema_of_pointer(&p.pointer));
+            }
+            if cx.product_schema.is_none() {
+                cx.product_schema = facts
+                    .product_properties
+                    .first()
+                    .and_then(|p| schema_of_pointer(&p.pointer));
+            }
+            cx.operation_id.get_or_insert(facts.operation_id.clone());
+            for p in &facts.parameters {
+                let list = match p.name.as_str() {
+                    "fields" => &mut cx.level_fields,
+                    "fields:product" => &mut cx.product_fields,
+                    _ => continue,
+                };
+                for v in &p.values {
+                    if !list.contains(v) {
+                        list.push(v.clone());
+                    }
+                }
+            }
+        }
+        cx
+    }
+}
+
+/// The Rust name typify gives a property (`type` → `type_`).
+fn field_ident(name: &str) -> String {
+    let snake = name.replace([':', '-', '.'], "_").to_lowercase();
+    match snake.as_str() {
+        "type" | "ref" | "match" | "move" | "use" | "self" | "crate" | "mod" | "fn" | "impl" => {
+            format!("{snake}_")
+        }
+        _ => snake,
+    }
+}
+
+/// The items a change touches, most specific first.
+pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
+    match &change.subject {
+        Subject::Property { schema, name } => {
+            let field = field_ident(name);
+            let mut out = vec![
+                format!("types::{schema}::{field}"),
+                format!("types::builder::{schema}::{field}()"),
+            ];
+            if cx.level_schema.as_deref() == Some(schema.as_str())
+                && cx.level_fields.contains(name)
+            {
+                out.push(format!("LevelField::{}", pascal(name)));
+            }
+            if cx.product_schema.as_deref() == Some(schema.as_str())
+                && cx.product_fields.contains(name)
+            {
+                out.push(format!("ProductField::{}", pascal(name)));
+            }
+            out
+        }
+        Subject::EnumValue {
+            schema: Some(schema),
+            value,
+        } => vec![format!("types::{schema}::{}", pascal(value))],
+        Subject::EnumValue { schema: None, .. } => Vec::new(),
+        Subject::Parameter(name) => {
+            let mut out = vec![format!("api::params::{}", screaming(name))];
+            if let Some(op) = &cx.operation_id {
+                out.push(format!(
+                    "builder::{}::{}()",
+                    pascal(op),
+                    field_ident(name)
+                ));
+            }
+            out
+        }
+        Subject::SortKey(key) => vec![format!("SortField::{}", pascal(key))],
+        Subject::FilterField(name) => vec![format!("fields::{}", screaming(name))],
+        Subject::Schema(name) => vec![format!("types::{name}")],
+        Subject::Version { .. } => vec![
+            "api::API_VERSION".to_owned(),
+            "ApiVersion::generated()".to_owned(),
+        ],
+        Subject::Other => Vec::new(),
+    }
+}
