@@ -375,9 +375,9 @@ fn semver_checks(
 }
 
 /// Builds the rustdoc JSON of `packages` at `rev` (a git worktree under
-/// `target/semver/base`) and in the working tree, one cargo call each, in one target folder
-/// (`target/semver/target`) so registry dependencies are compiled once; returns the JSON
-/// files, copied out per side.
+/// `target/semver/base`, built in `target/semver/target`) and in the working tree (in the
+/// workspace's target folder), one cargo call each; returns the JSON files, copied out per
+/// side.
 fn rustdoc_json(
     root: &Path,
     rev: &str,
@@ -404,7 +404,18 @@ fn rustdoc_json(
     )?;
     let mut out: BTreeMap<String, (PathBuf, PathBuf)> = BTreeMap::new();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (side, tree) in [("base", base_tree.as_path()), ("current", root)] {
+    // Two target folders: cargo names a workspace member's build units by its path within
+    // the workspace, so a worktree of the same workspace sharing one would reuse the other
+    // side's build-script output (the generated client of the other spec). The current side
+    // uses the workspace's own target folder, where `cargo doc` already built its
+    // dependencies.
+    let current_target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    for (side, tree, target) in [
+        ("base", base_tree.as_path(), target.clone()),
+        ("current", root, current_target),
+    ] {
         let mut cmd = Command::new(&cargo);
         cmd.args(["doc", "--no-deps", "--quiet", "--locked"])
             .env("CARGO_TARGET_DIR", &target)
@@ -447,32 +458,51 @@ fn crate_dir(root: &Path, k: &Krate) -> String {
         .unwrap_or_default()
 }
 
-/// Reads cargo-semver-checks' text report: `--- failure <lint>: <what> ---` headers, each
-/// followed by its instances, and the summary's counts of major and minor lints.
+/// Reads cargo-semver-checks' text report: `--- failure <lint>: <what> ---` headers, the
+/// indented instances under each one's `Failed in:`, and the summary's counts of major and
+/// minor lints (warnings do not count).
 pub fn parse_semver_checks(text: &str) -> Findings {
     let mut f = Findings::default();
     let mut lint: Option<String> = None;
+    let mut listing = false;
     for line in text.lines() {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("--- failure ") {
-            let l = rest.trim_end_matches("---").trim().to_owned();
-            lint = Some(l);
+            let name = rest.split(':').next().unwrap_or(rest).trim().to_owned();
+            lint = Some(name);
+            listing = false;
             continue;
         }
-        if let Some(l) = &lint
-            && (t.contains(" in file ") || t.contains(", previously in file "))
-        {
-            let name = l.split(':').next().unwrap_or(l);
-            f.reasons.push(format!("{name}: {t}"));
-        }
-        if t.starts_with("Summary") {
+        if t.starts_with("--- ") {
             lint = None;
+            listing = false;
+            continue;
+        }
+        if t == "Failed in:" {
+            listing = lint.is_some();
+            continue;
+        }
+        if listing && line.starts_with("  ") && !line.starts_with("   ") && !t.is_empty() {
+            if let Some(l) = &lint {
+                // The file (a build folder's generated code) says nothing to a reader.
+                let item = t
+                    .split(", previously in file ")
+                    .next()
+                    .and_then(|x| x.rsplit_once(" in /").map(|(a, _)| a).or(Some(x)))
+                    .unwrap_or(t);
+                f.reasons.push(format!("{l}: {}", item.trim_end_matches(',')));
+            }
+            continue;
+        }
+        listing = false;
+        if let Some(summary) = t.strip_prefix("Summary") {
+            lint = None;
+            let words: Vec<&str> = summary.split_whitespace().collect();
             let count = |what: &str| -> u32 {
-                let words: Vec<&str> = t.split_whitespace().collect();
                 words
                     .windows(2)
-                    .find(|w| w[1] == what)
-                    .and_then(|w| w[0].parse().ok())
+                    .filter(|w| w[1] == what)
+                    .find_map(|w| w[0].parse().ok())
                     .unwrap_or(0)
             };
             if count("major") > 0 {
@@ -740,7 +770,13 @@ fn apply(root: &Path, outcome: &Outcome) -> Result<()> {
         }
     }
     fs::write(&ws_path, ws.to_string())?;
-    Ok(())
+    // The lockfile records the workspace's own versions: bring it along, or every
+    // `--locked` build fails.
+    crate::run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["update", "--workspace", "--offline", "--quiet"])
+            .current_dir(root),
+    )
 }
 
 #[cfg(test)]
@@ -772,19 +808,26 @@ mod tests {
 
 Description:
 A publicly-visible struct has at least one public field that is no longer available.
+        ref: https://doc.rust-lang.org/cargo/reference/semver.html#item-remove
 
 Failed in:
   field volume of struct Product, previously in file /x/client.rs:800
+
+--- warning enum_variant_moved: an enum variant moved ---
+
+Failed in:
+  Item::B moved from position 2 to 1, in /x/client.rs:409
      Summary semver requires new major version: 1 major and 0 minor checks failed
+     Warning produced 1 major and 0 minor level warnings
 ";
         let f = parse_semver_checks(text);
         assert_eq!(f.bump, Bump::Major);
         assert_eq!(
             f.reasons,
-            ["struct_pub_field_missing: field volume of struct Product, previously in file /x/client.rs:800"]
+            ["struct_pub_field_missing: field volume of struct Product"]
         );
         let minor = parse_semver_checks(
-            "--- failure enum_variant_added: x ---\n  variant A::B in file /y.rs:3\n     Summary semver requires new minor version: 0 major and 1 minor checks failed\n",
+            "--- failure enum_variant_added: x ---\nFailed in:\n  variant A::B in /y.rs:3\n     Summary semver requires new minor version: 0 major and 1 minor checks failed\n",
         );
         assert_eq!(minor.bump, Bump::Minor);
         assert_eq!(parse_semver_checks("     Summary no semver update required").bump, Bump::None);
