@@ -23,9 +23,10 @@ use serde_json::Value;
 use shipstream_inventory_codegen::json_schema;
 
 use crate::{
-    display_path, specdiff,
+    display_path,
     generate::{self, Snapshot},
     spec::{self, JsonPath},
+    specdiff,
     walker::{self, Kind},
 };
 
@@ -752,7 +753,13 @@ fn changelog_check(opts: &Options, failures: &mut Vec<String>) {
         Ok(()) => println!("   ok: the Unreleased section lists the spec diff"),
         Err(e) => {
             println!("   {e:#}");
-            failures.push(format!("spec ⇄ changelog: {e:#}").lines().next().unwrap_or_default().to_owned());
+            failures.push(
+                format!("spec ⇄ changelog: {e:#}")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
     }
 }

@@ -16,7 +16,6 @@
 //! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
-pub mod specdiff;
 pub mod changelog;
 pub mod check;
 pub mod contract;
@@ -28,6 +27,7 @@ pub mod package;
 pub mod process;
 pub mod semver_judge;
 pub mod spec;
+pub mod specdiff;
 pub mod surface;
 pub mod tools;
 pub mod walker;

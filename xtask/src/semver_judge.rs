@@ -215,7 +215,10 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
             );
         }
     }
-    for k in crates.iter().filter(|k| k.has_lib && !judged.contains(&k.name)) {
+    for k in crates
+        .iter()
+        .filter(|k| k.has_lib && !judged.contains(&k.name))
+    {
         csc.insert(k.name.clone(), Findings::default());
     }
 
@@ -231,7 +234,11 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
         }
         if let Some(f) = csc.get(&k.name) {
             bump = bump.max(f.bump);
-            reasons.extend(f.reasons.iter().map(|r| format!("cargo-semver-checks: {r}")));
+            reasons.extend(
+                f.reasons
+                    .iter()
+                    .map(|r| format!("cargo-semver-checks: {r}")),
+            );
         }
         for dep in reexports(k)? {
             if let Some(f) = csc.get(&dep).filter(|f| f.bump > Bump::None) {
@@ -276,7 +283,8 @@ fn spec_report(root: &Path, rev: &str) -> Result<Report> {
     let current = crate::spec::load(&root.join("openapi.yaml"))?;
     match git(root, &["show", &format!("{rev}:./openapi.yaml")]) {
         Ok(text) => {
-            let old = crate::spec::parse(&text).context("the base revision's spec does not parse")?;
+            let old =
+                crate::spec::parse(&text).context("the base revision's spec does not parse")?;
             Ok(specdiff::compare(&old, &current))
         }
         Err(_) => Ok(Report::default()),
@@ -295,7 +303,11 @@ pub fn spec_findings(report: &Report) -> Findings {
         } else {
             format!(" [{}]", items.join(", "))
         };
-        f.reasons.push(format!("{} ({}) {c}{touched}", c.rust, severity_word(c.severity)));
+        f.reasons.push(format!(
+            "{} ({}) {c}{touched}",
+            c.rust,
+            severity_word(c.severity)
+        ));
     }
     f
 }
@@ -354,7 +366,13 @@ fn semver_checks(
     current_json: &Path,
 ) -> Result<Findings> {
     let out = Command::new(tools.cargo_bin("cargo-semver-checks"))
-        .args(["semver-checks", "--release-type", "patch", "--color", "never"])
+        .args([
+            "semver-checks",
+            "--release-type",
+            "patch",
+            "--color",
+            "never",
+        ])
         .arg("--baseline-rustdoc")
         .arg(base_json)
         .arg("--current-rustdoc")
@@ -394,7 +412,10 @@ fn rustdoc_json(
             .status();
         let _ = fs::remove_dir_all(&base_tree);
     }
-    let _ = Command::new("git").args(["worktree", "prune"]).current_dir(root).status();
+    let _ = Command::new("git")
+        .args(["worktree", "prune"])
+        .current_dir(root)
+        .status();
     crate::run(
         Command::new("git")
             .args(["worktree", "add", "--detach", "--quiet"])
@@ -490,7 +511,8 @@ pub fn parse_semver_checks(text: &str) -> Findings {
                     .next()
                     .and_then(|x| x.rsplit_once(" in /").map(|(a, _)| a).or(Some(x)))
                     .unwrap_or(t);
-                f.reasons.push(format!("{l}: {}", item.trim_end_matches(',')));
+                f.reasons
+                    .push(format!("{l}: {}", item.trim_end_matches(',')));
             }
             continue;
         }
@@ -545,12 +567,21 @@ fn changed_since(root: &Path, rev: &str, paths: &[&str]) -> Result<bool> {
 
 fn published_crates(root: &Path) -> Result<Vec<Krate>> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(root)
         .output()
         .context("could not start cargo metadata")?;
     if !out.status.success() {
-        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let meta: Value = serde_json::from_slice(&out.stdout)?;
     let packages = meta["packages"].as_array().cloned().unwrap_or_default();
@@ -613,7 +644,11 @@ fn depends_on(crates: &[Krate], k: &Krate, target: &str) -> bool {
 
 /// The crate's source files' `pub use` lines.
 fn pub_uses(k: &Krate) -> Result<Vec<String>> {
-    let src = k.manifest.parent().map(|d| d.join("src")).unwrap_or_default();
+    let src = k
+        .manifest
+        .parent()
+        .map(|d| d.join("src"))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for entry in walk_rs(&src)? {
         let text = fs::read_to_string(&entry)?;
@@ -650,7 +685,8 @@ fn reexports(k: &Krate) -> Result<Vec<String>> {
         .iter()
         .filter(|d| {
             let ident = d.replace('-', "_");
-            uses.iter().any(|u| u.starts_with(&format!("pub use {ident}")))
+            uses.iter()
+                .any(|u| u.starts_with(&format!("pub use {ident}")))
         })
         .cloned()
         .collect())
@@ -678,9 +714,9 @@ fn external_reexport_changes(root: &Path, rev: &str, k: &Krate) -> Result<Vec<(S
     };
     for (dep, _) in deps.iter() {
         let ident = dep.replace('-', "_");
-        let exported = uses
-            .iter()
-            .any(|u| u == &format!("pub use {ident};") || u.starts_with(&format!("pub use {ident}::")));
+        let exported = uses.iter().any(|u| {
+            u == &format!("pub use {ident};") || u.starts_with(&format!("pub use {ident}::"))
+        });
         if !exported || k.deps.contains(dep) {
             continue;
         }
@@ -717,7 +753,8 @@ fn base_version(root: &Path, rev: &str, k: &Krate) -> Result<Option<semver::Vers
     let doc: toml_edit::DocumentMut = text.parse()?;
     let own = &doc["package"]["version"];
     let version = if own.get("workspace").and_then(toml_edit::Item::as_bool) == Some(true) {
-        let ws: toml_edit::DocumentMut = git(root, &["show", &format!("{rev}:./Cargo.toml")])?.parse()?;
+        let ws: toml_edit::DocumentMut =
+            git(root, &["show", &format!("{rev}:./Cargo.toml")])?.parse()?;
         ws["workspace"]["package"]["version"]
             .as_str()
             .map(str::to_owned)
@@ -738,7 +775,11 @@ fn apply(root: &Path, outcome: &Outcome) -> Result<()> {
     let shared = outcome
         .verdicts
         .iter()
-        .filter(|v| crates.iter().any(|k| k.name == v.name && k.workspace_version))
+        .filter(|v| {
+            crates
+                .iter()
+                .any(|k| k.name == v.name && k.workspace_version)
+        })
         .map(|v| v.required.clone().max(v.now.clone()))
         .max();
     if let Some(shared) = &shared {
@@ -830,7 +871,10 @@ Failed in:
             "--- failure enum_variant_added: x ---\nFailed in:\n  variant A::B in /y.rs:3\n     Summary semver requires new minor version: 0 major and 1 minor checks failed\n",
         );
         assert_eq!(minor.bump, Bump::Minor);
-        assert_eq!(parse_semver_checks("     Summary no semver update required").bump, Bump::None);
+        assert_eq!(
+            parse_semver_checks("     Summary no semver update required").bump,
+            Bump::None
+        );
     }
 
     fn change(rust: Bump, removes_item: bool) -> specdiff::Change {
@@ -862,7 +906,10 @@ Failed in:
             changes: vec![change(Bump::Major, true)],
         };
         let none: BTreeMap<_, _> = [("g".to_owned(), Findings::default())].into();
-        assert_eq!(disagreements(&removal, none.get("g"), &none, false).len(), 1);
+        assert_eq!(
+            disagreements(&removal, none.get("g"), &none, false).len(),
+            1
+        );
         // Both see the break: agreement.
         assert!(disagreements(&removal, Some(&major), &all, false).is_empty());
     }

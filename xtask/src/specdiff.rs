@@ -163,7 +163,11 @@ impl Report {
 
     /// The bump the generated Rust API needs: the largest of its changes'.
     pub fn rust_bump(&self) -> Bump {
-        self.changes.iter().map(|c| c.rust).max().unwrap_or_default()
+        self.changes
+            .iter()
+            .map(|c| c.rust)
+            .max()
+            .unwrap_or_default()
     }
 }
 
@@ -230,7 +234,12 @@ impl<'a> Cx<'a> {
     /// Records a change with the Rust bump its severity implies (breaking: major, with an
     /// item removed; addition or deprecation: minor; warning: patch); the caller adjusts
     /// the returned change where the Rust API is hit differently.
-    fn push(&mut self, severity: Severity, location: &str, message: impl Into<String>) -> &mut Change {
+    fn push(
+        &mut self,
+        severity: Severity,
+        location: &str,
+        message: impl Into<String>,
+    ) -> &mut Change {
         let rust = match severity {
             Severity::Breaking => Bump::Major,
             Severity::Deprecation | Severity::Addition => Bump::Minor,
@@ -378,12 +387,12 @@ impl<'a> Cx<'a> {
         let subject = Subject::Parameter(name.to_owned());
         match (is_required(o), is_required(n)) {
             (false, true) => {
-                self.push(Severity::Breaking, at, "parameter became required").subject =
-                    subject.clone();
+                self.push(Severity::Breaking, at, "parameter became required")
+                    .subject = subject.clone();
             }
             (true, false) => {
-                self.push(Severity::Addition, at, "parameter is no longer required").subject =
-                    subject.clone();
+                self.push(Severity::Addition, at, "parameter is no longer required")
+                    .subject = subject.clone();
             }
             _ => {}
         }
@@ -530,10 +539,12 @@ impl<'a> Cx<'a> {
                 self.push(Severity::Breaking, &at, "null is no longer accepted");
             }
             (false, true, Dir::Request) => {
-                self.push(Severity::Addition, &at, "null is now accepted").rust = Bump::Major;
+                self.push(Severity::Addition, &at, "null is now accepted")
+                    .rust = Bump::Major;
             }
             (true, false, Dir::Response) => {
-                self.push(Severity::Addition, &at, "is never null any more").rust = Bump::Major;
+                self.push(Severity::Addition, &at, "is never null any more")
+                    .rust = Bump::Major;
             }
             _ => {}
         }
@@ -1069,6 +1080,117 @@ mod tests {
     #[test]
     fn a_spec_equals_itself() {
         assert_eq!(compare(&spec(), &spec()), Report::default());
+    }
+
+    #[test]
+    fn sort_keys_are_compared_by_key() {
+        let old = spec();
+        let mut new = spec();
+        let pattern = &mut new["components"]["parameters"]["Sort"]["schema"]["pattern"];
+        let text = pattern
+            .as_str()
+            .unwrap()
+            .replace("|sku|", "|reorder_point|");
+        *pattern = json!(text);
+        let report = compare(&old, &new);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        let at = format!("{op} parameter query `sort`");
+        assert_eq!(
+            report.changes,
+            [
+                Change {
+                    severity: Severity::Breaking,
+                    location: at.clone(),
+                    message: "sort key sku removed (requests sorting by it are refused)".into(),
+                    subject: Subject::SortKey("sku".into()),
+                    rust: Bump::Major,
+                    removes_item: true,
+                },
+                Change {
+                    severity: Severity::Addition,
+                    location: at,
+                    message: "new sort key reorder_point".into(),
+                    subject: Subject::SortKey("reorder_point".into()),
+                    rust: Bump::Minor,
+                    removes_item: false,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn version_deprecations_and_filterable_fields() {
+        let old = spec();
+        let mut new = spec();
+        new["info"]["version"] = json!("2026-03");
+        let qty = &mut new["components"]["schemas"]["TotalLevel"]["properties"]["qty_picked"];
+        qty["deprecated"] = json!(true);
+        qty["x-deprecation-note"] = json!("use qty_allocated");
+        new["components"]["parameters"]["Sort"]["schema"]["x-deprecated-values"] =
+            json!({"sku": "sort by product_id"});
+        let fields = &mut new["components"]["parameters"]["Filter"]["x-filterable-fields"];
+        fields["product_name"]["deprecated"] = json!("filter by sku");
+        fields.as_object_mut().unwrap().remove("merchant_id");
+        fields["lot_number"] = json!({"kind": "string", "group": "inventory", "description": "x"});
+        let report = compare(&old, &new);
+        let got: Vec<(Severity, Subject, Bump, String)> = report
+            .changes
+            .iter()
+            .map(|c| (c.severity, c.subject.clone(), c.rust, c.message.clone()))
+            .collect();
+        let filter = |n: &str| Subject::FilterField(n.into());
+        for want in [
+            (
+                Severity::Breaking,
+                Subject::Version { from: "2025-08".into(), to: "2026-03".into() },
+                Bump::Major,
+                "the API version moved from 2025-08 to 2026-03: every request now asks for 2026-03, whose responses follow the new description".to_owned(),
+            ),
+            (
+                Severity::Deprecation,
+                Subject::Property { schema: "TotalLevel".into(), name: "qty_picked".into() },
+                Bump::Minor,
+                "deprecated: use qty_allocated".to_owned(),
+            ),
+            (
+                Severity::Deprecation,
+                Subject::SortKey("sku".into()),
+                Bump::Minor,
+                "value sku deprecated: sort by product_id".to_owned(),
+            ),
+            (Severity::Deprecation, filter("product_name"), Bump::Minor, "deprecated: filter by sku".to_owned()),
+            (
+                Severity::Breaking,
+                filter("merchant_id"),
+                Bump::Major,
+                "no longer filterable (its typed handle disappears)".to_owned(),
+            ),
+            (Severity::Addition, filter("lot_number"), Bump::Minor, "new filterable field".to_owned()),
+        ] {
+            assert!(got.contains(&want), "missing {want:?} in {got:#?}");
+        }
+        assert_eq!(got.len(), 6, "{got:#?}");
+    }
+
+    #[test]
+    fn the_rust_bump_can_exceed_the_wire_severity() {
+        let old = spec();
+        let mut new = spec();
+        // A response property that becomes required: harmless on the wire, but its Rust
+        // field loses its Option.
+        new["components"]["schemas"]["TotalLevel"]["required"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("qty_on_hand"));
+        let report = compare(&old, &new);
+        let c = report
+            .changes
+            .iter()
+            .find(|c| c.location == "TotalLevel.qty_on_hand")
+            .unwrap();
+        assert_eq!((c.severity, c.rust), (Severity::Warning, Bump::Major));
+        assert_eq!(report.rust_bump(), Bump::Major);
+        assert!(!report.is_breaking());
     }
 
     #[test]

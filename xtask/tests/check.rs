@@ -7,8 +7,8 @@ use std::{fs, path::Path, process::Command};
 
 use serde_json::{Value, json};
 use xtask::{
-    specdiff::{self, Base, Severity},
     check, generate, root, spec,
+    specdiff::{self, Base, Severity},
 };
 
 const OP: &str = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
@@ -255,6 +255,8 @@ fn the_working_tree_is_compared_with_the_git_base() {
         .unwrap()
         .write(snapshot.path())
         .unwrap();
+    // Check 5 reads the changelog: write it the way `cargo xtask changelog` does.
+    xtask::changelog::run(repo.path()).unwrap();
     let mut opts = check::Options::new(repo.path());
     opts.snapshot_dir = snapshot.path().to_owned();
     opts.recorded_dir = root().join(check::RECORDED_DIR);

@@ -31,11 +31,23 @@ fn page_size_help() -> String {
     )
 }
 
+/// The names, each deprecated one followed by `(deprecated: <the spec's note>)`.
+fn names_with_deprecations(names: &[&str], deprecated: &[(&'static str, &'static str)]) -> String {
+    names
+        .iter()
+        .map(|n| match api::deprecated::note(deprecated, n) {
+            Some(note) => format!("{n} (deprecated: {note})"),
+            None => (*n).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn sort_help() -> String {
     format!(
         "Sort keys, comma separated, `-` for descending: {} [API default: {}]. Use \
          product_id for a complete, stable export",
-        api::SORT_KEYS.join(", "),
+        names_with_deprecations(api::SORT_KEYS, api::deprecated::SORT_KEYS),
         api::params::SORT.default.unwrap_or("none")
     )
 }
@@ -43,14 +55,14 @@ fn sort_help() -> String {
 fn fields_help() -> String {
     format!(
         "Optional level fields to add, comma separated: {}",
-        LEVEL_FIELDS.join(", ")
+        names_with_deprecations(LEVEL_FIELDS, api::deprecated::LEVEL_FIELDS)
     )
 }
 
 fn product_fields_help() -> String {
     format!(
         "Product fields to include with each level, comma separated: {}",
-        PRODUCT_FIELDS.join(", ")
+        names_with_deprecations(PRODUCT_FIELDS, api::deprecated::PRODUCT_FIELDS)
     )
 }
 
@@ -473,5 +485,18 @@ mod tests {
                 "{f}"
             );
         }
+    }
+
+    #[test]
+    fn help_marks_what_the_spec_deprecates() {
+        assert_eq!(
+            names_with_deprecations(&["product_id", "sku"], &[("sku", "sort by product_id")]),
+            "product_id, sku (deprecated: sort by product_id)"
+        );
+        // Today's spec deprecates nothing: the help lists the plain names.
+        assert_eq!(
+            names_with_deprecations(api::SORT_KEYS, api::deprecated::SORT_KEYS),
+            api::SORT_KEYS.join(", ")
+        );
     }
 }

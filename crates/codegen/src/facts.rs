@@ -246,6 +246,7 @@ impl Facts {
         };
         let mut assumptions = Vec::new();
         collect_assumptions(spec, "", &mut assumptions);
+        let deprecations = deprecations(spec, op);
 
         Ok(Facts {
             path: path.clone(),
@@ -265,6 +266,7 @@ impl Facts {
             limits,
             versions,
             assumptions,
+            deprecations,
             spec_json: spec.to_string(),
         })
     }
@@ -337,6 +339,63 @@ impl Facts {
                 }
             }
         };
+        let deprecated = {
+            let d = &self.deprecations;
+            let of_schema = |props: &[Property], param: &str| -> Vec<TokenStream> {
+                let values = self
+                    .parameters
+                    .iter()
+                    .find(|p| p.name == param)
+                    .map(|p| p.values.clone())
+                    .unwrap_or_default();
+                props
+                    .iter()
+                    .filter(|p| values.contains(&p.name))
+                    .filter_map(|p| {
+                        let schema = p
+                            .pointer
+                            .trim_start_matches('#')
+                            .strip_prefix("/components/schemas/")?
+                            .split('/')
+                            .next()?
+                            .to_owned();
+                        let note = d.properties.get(&(schema, p.name.clone()))?;
+                        let name = &p.name;
+                        Some(quote!((#name, #note)))
+                    })
+                    .collect()
+            };
+            let levels = of_schema(&self.level_properties, "fields");
+            let products = of_schema(&self.product_properties, "fields:product");
+            let sort = d.sort_keys.iter().map(|(k, n)| quote!((#k, #n)));
+            let filters = self
+                .filterable
+                .iter()
+                .filter_map(|f| f.deprecated.as_ref().map(|n| (f.name.as_str(), n)))
+                .map(|(k, n)| quote!((#k, #n)));
+            let params = d.parameters.iter().map(|(k, n)| quote!((#k, #n)));
+            quote! {
+                /// What the spec deprecates, as `(name, note)` pairs, for help texts and
+                /// warnings (the Rust items themselves are `#[deprecated]`).
+                pub mod deprecated {
+                    /// Deprecated values of `fields`.
+                    pub const LEVEL_FIELDS: &[(&str, &str)] = &[#(#levels),*];
+                    /// Deprecated values of `fields:product`.
+                    pub const PRODUCT_FIELDS: &[(&str, &str)] = &[#(#products),*];
+                    /// Deprecated sort keys.
+                    pub const SORT_KEYS: &[(&str, &str)] = &[#(#sort),*];
+                    /// Deprecated filterable fields.
+                    pub const FILTERABLE_FIELDS: &[(&str, &str)] = &[#(#filters),*];
+                    /// Deprecated parameters.
+                    pub const PARAMETERS: &[(&str, &str)] = &[#(#params),*];
+
+                    /// The note when `name` is in `list`.
+                    pub fn note(list: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+                        list.iter().find(|(n, _)| *n == name).map(|(_, note)| *note)
+                    }
+                }
+            }
+        };
         let versions = {
             let (served, error) = (&self.versions.served, &self.versions.error);
             quote! {
@@ -353,6 +412,7 @@ impl Facts {
             let konst = format_ident!("{}", f.const_name());
             let name = &f.name;
             let doc = &f.description;
+            let deprecated = f.deprecated.as_ref().map(|n| quote!(, deprecated #n));
             let kind = match &f.kind {
                 FieldKind::Integer => quote!(integer),
                 FieldKind::String => quote!(string),
@@ -363,7 +423,7 @@ impl Facts {
                     quote!(enumeration(#ty))
                 }
             };
-            quote! { (#konst, #name, #kind, #doc) }
+            quote! { (#konst, #name, #kind, #doc #deprecated) }
         });
         quote! {
             /// The operation's path below the instance URL.
@@ -407,6 +467,8 @@ impl Facts {
 
             #versions
 
+            #deprecated
+
             /// Every `x-assumed` note of the spec: what the client assumes where the
             /// vendor's documentation is silent.
             pub const ASSUMPTIONS: &[Assumption] = &[#(#assumptions),*];
@@ -418,7 +480,8 @@ impl Facts {
             /// Calls `$callback!` with one `(CONST, "name", kind, "description")` tuple per
             /// filterable field, so that crates can define typed handles without listing
             /// the fields. `kind` is `integer`, `string`, `boolean`, `timestamp` or
-            /// `enumeration(Type)`, `Type` being the generated enum in this module.
+            /// `enumeration(Type)`, `Type` being the generated enum in this module. A
+            /// deprecated field's tuple ends with `, deprecated "note"`.
             #[macro_export]
             #[doc(hidden)]
             macro_rules! __filterable_fields {
@@ -428,6 +491,80 @@ impl Facts {
             }
         }
     }
+}
+
+/// A deprecation marker's note: `deprecated: "<note>"`, or `deprecated: true` with
+/// `x-deprecation-note` (else a default).
+fn deprecation_note(v: &Value) -> Option<String> {
+    match v.get("deprecated") {
+        Some(Value::String(note)) => Some(note.clone()),
+        Some(Value::Bool(true)) => Some(
+            v.get("x-deprecation-note")
+                .and_then(Value::as_str)
+                .unwrap_or("deprecated by the API")
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+fn value_notes(v: &Value) -> Vec<(String, String)> {
+    v.get("x-deprecated-values")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| {
+                    (
+                        k.clone(),
+                        n.as_str().unwrap_or("deprecated by the API").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every deprecation of the spec ([`Deprecations`]).
+fn deprecations(spec: &Value, op: &Value) -> Deprecations {
+    let mut d = Deprecations::default();
+    for (name, schema) in spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (prop, p) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(note) = deprecation_note(p) {
+                d.properties.insert((name.clone(), prop.clone()), note);
+            }
+        }
+        for (value, note) in value_notes(schema) {
+            d.enum_values.insert((name.clone(), value), note);
+        }
+    }
+    for p in op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| resolve(spec, p))
+    {
+        let name = text(p, "name");
+        if let Some(note) = deprecation_note(p) {
+            d.parameters.insert(name.clone(), note);
+        }
+        if name == "sort"
+            && let Some(schema) = p.get("schema")
+        {
+            d.sort_keys.extend(value_notes(resolve(spec, schema)));
+        }
+    }
+    d
 }
 
 /// The operation's `x-rate-limits` and the names of the headers reporting them.
@@ -614,6 +751,11 @@ fn filterable_fields(
                 group,
                 description: text(v, "description"),
                 sortable: sort_keys.contains(name),
+                deprecated: match v.get("deprecated") {
+                    Some(Value::String(note)) => Some(note.clone()),
+                    Some(Value::Bool(true)) => Some("deprecated by the API".to_owned()),
+                    _ => None,
+                },
             })
         })
         .collect()

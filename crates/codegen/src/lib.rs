@@ -32,6 +32,7 @@ pub mod facts;
 pub mod json_schema;
 mod open_enum;
 pub mod refs;
+mod stability;
 
 use openapiv3::OpenAPI;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
@@ -163,6 +164,7 @@ pub fn generate(spec_yaml: &str) -> Result<Generated, Error> {
         let items: syn::File = syn::parse2(e.tokens())?;
         types_mod.1.extend(items.items);
     }
+    stability::apply(&mut types_mod.1, &facts);
 
     let code = format!("{}{}", header(&hash), prettyplease::unparse(&file));
     let api_file: syn::File = syn::parse2(facts.tokens())?;

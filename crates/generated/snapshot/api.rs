@@ -511,6 +511,7 @@ pub enum SortField {
     ///`updated_at`: When the level last changed.
     UpdatedAt,
 }
+#[allow(deprecated)]
 impl SortField {
     /// Every value, in spec order.
     pub const ALL: &'static [SortField] = &[Self::ProductId, Self::Sku, Self::UpdatedAt];
@@ -523,6 +524,7 @@ impl SortField {
         }
     }
 }
+#[allow(deprecated)]
 impl Enumeration for SortField {
     const ALL: &'static [Self] = SortField::ALL;
     fn as_str(self) -> &'static str {
@@ -534,6 +536,7 @@ impl ::std::fmt::Display for SortField {
         f.write_str(self.as_str())
     }
 }
+#[allow(deprecated)]
 impl ::std::str::FromStr for SortField {
     type Err = UnknownValue;
     fn from_str(value: &str) -> ::std::result::Result<Self, UnknownValue> {
@@ -566,6 +569,7 @@ pub enum ProductType {
     ///`infill`
     Infill,
 }
+#[allow(deprecated)]
 impl ProductType {
     /// Every value, in spec order.
     pub const ALL: &'static [ProductType] = &[
@@ -586,6 +590,7 @@ impl ProductType {
         }
     }
 }
+#[allow(deprecated)]
 impl Enumeration for ProductType {
     const ALL: &'static [Self] = ProductType::ALL;
     fn as_str(self) -> &'static str {
@@ -597,6 +602,7 @@ impl ::std::fmt::Display for ProductType {
         f.write_str(self.as_str())
     }
 }
+#[allow(deprecated)]
 impl ::std::str::FromStr for ProductType {
     type Err = UnknownValue;
     fn from_str(value: &str) -> ::std::result::Result<Self, UnknownValue> {
@@ -1194,6 +1200,27 @@ pub mod versions {
     /// The header of a 400 that refused the requested version, saying why.
     pub const ERROR_HEADER: &str = "X-ShipStream-API-Version-Error";
 }
+/// What the spec deprecates, as `(name, note)` pairs, for help texts and
+/// warnings (the Rust items themselves are `#[deprecated]`).
+pub mod deprecated {
+    /// Deprecated values of `fields`.
+    pub const LEVEL_FIELDS: &[(&str, &str)] = &[];
+    /// Deprecated values of `fields:product`.
+    pub const PRODUCT_FIELDS: &[(&str, &str)] = &[];
+    /// Deprecated sort keys.
+    pub const SORT_KEYS: &[(&str, &str)] = &[];
+    /// Deprecated filterable fields.
+    pub const FILTERABLE_FIELDS: &[(&str, &str)] = &[];
+    /// Deprecated parameters.
+    pub const PARAMETERS: &[(&str, &str)] = &[];
+    /// The note when `name` is in `list`.
+    pub fn note(
+        list: &[(&'static str, &'static str)],
+        name: &str,
+    ) -> Option<&'static str> {
+        list.iter().find(|(n, _)| *n == name).map(|(_, note)| *note)
+    }
+}
 /// Every `x-assumed` note of the spec: what the client assumes where the
 /// vendor's documentation is silent.
 pub const ASSUMPTIONS: &[Assumption] = &[
@@ -1324,7 +1351,8 @@ pub const SPEC_JSON: &str = "{\"components\":{\"examples\":{\"ReferencePage\":{\
 /// Calls `$callback!` with one `(CONST, "name", kind, "description")` tuple per
 /// filterable field, so that crates can define typed handles without listing
 /// the fields. `kind` is `integer`, `string`, `boolean`, `timestamp` or
-/// `enumeration(Type)`, `Type` being the generated enum in this module.
+/// `enumeration(Type)`, `Type` being the generated enum in this module. A
+/// deprecated field's tuple ends with `, deprecated "note"`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __filterable_fields {

@@ -17,6 +17,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ApiError {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub details: ::std::vec::Vec<ErrorDetail>,
@@ -107,6 +108,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct CustomField {
         pub code: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -130,6 +132,7 @@ pub mod types {
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Dimensions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<::serde_json::Number>,
@@ -154,6 +157,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ErrorBody {
         pub errors: ::std::vec::Vec<ApiError>,
     }
@@ -171,6 +175,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ErrorDetail {
         pub key: ::std::string::String,
         pub message: ::std::string::String,
@@ -190,6 +195,7 @@ pub mod types {
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct HsCountryExtension {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country_id: ::std::option::Option<::std::string::String>,
@@ -212,6 +218,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Included {
         #[serde(
             rename = "Product",
@@ -239,6 +246,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct IncludedObject {
         pub id: i64,
         #[serde(rename = "type")]
@@ -263,6 +271,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[non_exhaustive]
     pub enum ListTotalInventoryLevelsFieldsItem {
         #[serde(rename = "all")]
         All,
@@ -368,6 +377,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[non_exhaustive]
     pub enum ListTotalInventoryLevelsFieldsProductItem {
         #[serde(rename = "basic")]
         Basic,
@@ -655,6 +665,7 @@ pub mod types {
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Money {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: ::std::option::Option<::serde_json::Number>,
@@ -675,6 +686,7 @@ pub mod types {
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ObjectRef {
         pub id: i64,
         #[serde(rename = "type")]
@@ -695,6 +707,7 @@ pub mod types {
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Packaging {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bulk_quantity: ::std::option::Option<i64>,
@@ -734,6 +747,7 @@ pub mod types {
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct PageMeta {
         ///Levels matching the query before paging; present only with `count=1`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -764,6 +778,7 @@ always there. The fields listed in `x-optional-fields` are not among the basic o
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Product {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub barcodes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -826,6 +841,7 @@ always there. The fields listed in `x-optional-fields` are not among the basic o
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ProductExport {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country_of_manufacture: ::std::option::Option<::std::string::String>,
@@ -855,6 +871,7 @@ always there. The fields listed in `x-optional-fields` are not among the basic o
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ProductInventory {
         ///Orders may be taken when nothing is available.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -879,6 +896,7 @@ always there. The fields listed in `x-optional-fields` are not among the basic o
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct ProductRef {
         pub id: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -901,6 +919,7 @@ always there. The fields listed in `x-optional-fields` are not among the basic o
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct RegulatedGoods {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub additional_information: ::std::option::Option<::std::string::String>,
@@ -979,6 +998,7 @@ most-used first (the order tables and CSV exports show them in).
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct TotalLevel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub product: ::std::option::Option<ProductRef>,
@@ -1045,6 +1065,7 @@ it.
         PartialEq,
         PartialOrd
     )]
+    #[non_exhaustive]
     pub enum TotalLevelType {
         TotalLevel,
     }
@@ -1091,6 +1112,7 @@ it.
         Debug,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct TotalLevelsPage {
         ///The levels of this page, at most `limit` of them.
         pub collection: ::std::vec::Vec<TotalLevel>,
@@ -1125,6 +1147,7 @@ null or empty value as "no further page".
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Volume {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: ::std::option::Option<crate::types::VolumeUnit>,
@@ -1146,6 +1169,7 @@ null or empty value as "no further page".
         Default,
         PartialEq
     )]
+    #[non_exhaustive]
     pub struct Weight {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: ::std::option::Option<crate::types::WeightUnit>,

@@ -54,7 +54,9 @@ pub use hooks::{Exec, ExecFuture, Hooks, PreparedRequest, join_comma_params, pre
     clippy::all,
     clippy::unwrap_used,
     clippy::expect_used,
-    rust_2018_idioms
+    rust_2018_idioms,
+    // What the spec deprecates is `#[deprecated]`; the generated code itself uses it.
+    deprecated
 )]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));

@@ -268,9 +268,10 @@ pub mod fields {
     }
 
     macro_rules! define_handles {
-        ($( ($konst:ident, $name:literal, $kind:ident $(($t:ident))?, $doc:literal) ),* $(,)?) => {
+        ($( ($konst:ident, $name:literal, $kind:ident $(($t:ident))?, $doc:literal $(, deprecated $note:literal)?) ),* $(,)?) => {
             $(
                 #[doc = $doc]
+                $(#[deprecated(note = $note)])?
                 pub const $konst: handle_type!($kind $(($t))?) = <handle_type!($kind $(($t))?)>::new($name);
             )*
             /// The names of every field above, in the spec's order.

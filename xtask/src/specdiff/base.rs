@@ -200,9 +200,12 @@ fn git_in(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
 
 /// The last release tag (`v*`) reachable from `HEAD`, if any.
 pub fn release_tag(root: &Path) -> Option<String> {
-    git_in(root, &["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
-        .ok()
-        .filter(|t| !t.is_empty())
+    git_in(
+        root,
+        &["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"],
+    )
+    .ok()
+    .filter(|t| !t.is_empty())
 }
 
 /// The revision a release is judged against, as `(commit, label)`: `base` when given; else
@@ -218,14 +221,25 @@ pub fn release_base(
 ) -> Result<(String, String)> {
     let git = |args: &[&str]| git_in(root, args);
     let short = |sha: &str| sha.chars().take(10).collect::<String>();
-    let commit = |rev: &str| git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]);
+    let commit = |rev: &str| {
+        git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ])
+    };
     if let Some(rev) = base {
-        let sha = commit(rev).map_err(|e| anyhow::anyhow!("the base revision `{rev}` is unknown ({e})"))?;
+        let sha = commit(rev)
+            .map_err(|e| anyhow::anyhow!("the base revision `{rev}` is unknown ({e})"))?;
         return Ok((sha.clone(), format!("{rev} ({})", short(&sha))));
     }
     if let Some(tag) = release_tag(root) {
         let sha = commit(&tag).map_err(|e| anyhow::anyhow!("tag {tag} is unreadable ({e})"))?;
-        return Ok((sha.clone(), format!("the last release {tag} ({})", short(&sha))));
+        return Ok((
+            sha.clone(),
+            format!("the last release {tag} ({})", short(&sha)),
+        ));
     }
     let mut candidates: Vec<String> = Vec::new();
     if let Some(t) = pr_target {
@@ -233,13 +247,17 @@ pub fn release_base(
         candidates.push(t.to_owned());
     }
     candidates.extend(["main".to_owned(), "origin/main".to_owned()]);
-    let head = commit("HEAD").map_err(|e| anyhow::anyhow!("no git history to compare with ({e})"))?;
+    let head =
+        commit("HEAD").map_err(|e| anyhow::anyhow!("no git history to compare with ({e})"))?;
     for target in candidates {
         if commit(&target).is_ok() {
             let sha = git(&["merge-base", "HEAD", &target])
                 .map_err(|e| anyhow::anyhow!("git merge-base HEAD {target} failed ({e})"))?;
             let what = if sha == head {
-                format!("HEAD ({}; on {target} itself, the working tree's change)", short(&sha))
+                format!(
+                    "HEAD ({}; on {target} itself, the working tree's change)",
+                    short(&sha)
+                )
             } else {
                 format!("merge-base HEAD {target} ({})", short(&sha))
             };

@@ -75,7 +75,8 @@ pub(super) fn deprecation(
                 .subject = subject;
         }
         (Some(_), None) => {
-            cx.push(Severity::Addition, at, "no longer deprecated").subject = subject;
+            cx.push(Severity::Addition, at, "no longer deprecated")
+                .subject = subject;
         }
         _ => {}
     }
@@ -161,7 +162,10 @@ fn filterable(spec: &Value) -> BTreeMap<String, (String, &serde_json::Map<String
             if let Some(fields) = p.get("x-filterable-fields").and_then(Value::as_object) {
                 out.insert(
                     op.label(),
-                    (format!("{} parameter {location} `{name}`", op.label()), fields),
+                    (
+                        format!("{} parameter {location} `{name}`", op.label()),
+                        fields,
+                    ),
                 );
             }
         }

@@ -18,7 +18,8 @@ pub struct Context {
 
 fn schema_of_pointer(pointer: &str) -> Option<String> {
     pointer
-        .strip_prefix("#/components/schemas/")
+        .trim_start_matches('#')
+        .strip_prefix("/components/schemas/")
         .and_then(|rest| rest.split('/').next())
         .map(str::to_owned)
 }
@@ -81,8 +82,7 @@ pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
                 format!("types::{schema}::{field}"),
                 format!("types::builder::{schema}::{field}()"),
             ];
-            if cx.level_schema.as_deref() == Some(schema.as_str())
-                && cx.level_fields.contains(name)
+            if cx.level_schema.as_deref() == Some(schema.as_str()) && cx.level_fields.contains(name)
             {
                 out.push(format!("LevelField::{}", pascal(name)));
             }
@@ -101,11 +101,7 @@ pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
         Subject::Parameter(name) => {
             let mut out = vec![format!("api::params::{}", screaming(name))];
             if let Some(op) = &cx.operation_id {
-                out.push(format!(
-                    "builder::{}::{}()",
-                    pascal(op),
-                    field_ident(name)
-                ));
+                out.push(format!("builder::{}::{}()", pascal(op), field_ident(name)));
             }
             out
         }

@@ -133,14 +133,25 @@ pub(super) fn value_enum_tokens(type_name: &str, doc: &str, values: &[String]) -
             .iter()
             .map(|v| (v.clone(), format!("`{v}`")))
             .collect::<Vec<_>>(),
+        &std::collections::BTreeMap::new(),
     )
 }
 
+/// A closed enum of wire values with a doc line each; values in `deprecated` get
+/// `#[deprecated]` with their note (the enum's own impls allow them).
 pub(super) fn value_enum_tokens_with_docs(
     type_name: &str,
     doc: &str,
     values: &[(String, String)],
+    deprecated: &std::collections::BTreeMap<String, String>,
 ) -> TokenStream {
+    let marks: Vec<TokenStream> = values
+        .iter()
+        .map(|(v, _)| match deprecated.get(v) {
+            Some(note) => quote!(#[deprecated(note = #note)]),
+            None => quote!(),
+        })
+        .collect();
     let ty = format_ident!("{}", type_name);
     let idents: Vec<_> = values
         .iter()
@@ -155,9 +166,10 @@ pub(super) fn value_enum_tokens_with_docs(
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum #ty {
-            #( #[doc = #docs] #idents, )*
+            #( #[doc = #docs] #marks #idents, )*
         }
 
+        #[allow(deprecated)]
         impl #ty {
             /// Every value, in spec order.
             pub const ALL: &'static [#ty] = &[#(Self::#idents),*];
@@ -170,6 +182,7 @@ pub(super) fn value_enum_tokens_with_docs(
             }
         }
 
+        #[allow(deprecated)]
         impl Enumeration for #ty {
             const ALL: &'static [Self] = #ty::ALL;
             fn as_str(self) -> &'static str {
@@ -183,6 +196,7 @@ pub(super) fn value_enum_tokens_with_docs(
             }
         }
 
+        #[allow(deprecated)]
         impl ::std::str::FromStr for #ty {
             type Err = UnknownValue;
             fn from_str(value: &str) -> ::std::result::Result<Self, UnknownValue> {
@@ -213,6 +227,7 @@ pub(super) fn sort_field_tokens(f: &Facts) -> TokenStream {
         "SortField",
         "A key of `sort`. Prefix `-` (see the facade's `Sort`) sorts it descending.",
         &values,
+        &f.deprecations.sort_keys,
     )
 }
 

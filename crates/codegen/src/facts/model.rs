@@ -123,6 +123,8 @@ pub struct FilterField {
     pub description: String,
     /// Whether it is also a sort key.
     pub sortable: bool,
+    /// Its deprecation note (`deprecated` in `x-filterable-fields`), if deprecated.
+    pub deprecated: Option<String>,
 }
 
 impl FilterField {
@@ -188,6 +190,23 @@ pub struct Assumption {
     pub text: String,
 }
 
+/// What the spec deprecates, each with its note: `deprecated: true` (with an optional
+/// `x-deprecation-note`) on a component schema's property or a parameter,
+/// `x-deprecated-values` (value → note) beside an enum or on the `sort` parameter's schema
+/// for its keys, `deprecated: "<note>"` on an entry of `x-filterable-fields`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Deprecations {
+    /// `(schema, property)` → note.
+    pub properties: std::collections::BTreeMap<(String, String), String>,
+    /// `(schema, value)` → note, for enums that are component schemas.
+    pub enum_values: std::collections::BTreeMap<(String, String), String>,
+    /// Sort key → note.
+    pub sort_keys: std::collections::BTreeMap<String, String>,
+    /// Parameter name → note.
+    pub parameters: std::collections::BTreeMap<String, String>,
+}
+
 /// Everything [`Facts::tokens`] emits.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -218,6 +237,8 @@ pub struct Facts {
     pub versions: VersionHeaders,
     /// Every `x-assumed` note, in document order.
     pub assumptions: Vec<Assumption>,
+    /// What the spec deprecates, with its notes.
+    pub deprecations: Deprecations,
     /// The spec as compact JSON.
     pub spec_json: String,
 }
