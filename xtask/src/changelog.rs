@@ -88,7 +88,7 @@ fn entry(c: &Change, report: &Report, cx: &items::Context) -> String {
     if c.severity == Severity::Breaking {
         e.push_str("**Breaking.** ");
     }
-    e.push_str(&format!("`{}`: {}.", c.location, c.message));
+    e.push_str(&format!("{}: {}.", place(&c.location), c.message));
     if !items.is_empty() {
         let list: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
         e.push_str(&format!(" Rust: {}.", list.join(", ")));
@@ -97,6 +97,25 @@ fn entry(c: &Change, report: &Report, cx: &items::Context) -> String {
         e.push_str(&format!(" Migrate: {}", migration(c, report, cx, &items)));
     }
     e
+}
+
+/// Where a change is, for a reader: the operation's label dropped (the workspace has one),
+/// in code style unless it already quotes its names.
+fn place(location: &str) -> String {
+    let short = match location.find(") ") {
+        Some(i)
+            if location.starts_with(|c: char| c.is_ascii_uppercase())
+                && location.contains(" /") =>
+        {
+            &location[i + 2..]
+        }
+        _ => location,
+    };
+    if short.contains('`') {
+        short.to_owned()
+    } else {
+        format!("`{short}`")
+    }
 }
 
 /// What to change in calling code.
@@ -222,4 +241,44 @@ fn skeleton() -> String {
          [Semantic Versioning](https://semver.org/) as Cargo reads it (`cargo xtask semver`).\n\n\
          ## [Unreleased]\n\n{BEGIN}\n{END}\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> serde_json::Value {
+        crate::spec::parse(include_str!("../../openapi.yaml")).unwrap()
+    }
+
+    #[test]
+    fn a_rename_is_removed_and_added_with_a_hint_and_every_section_is_kept() {
+        let old = spec();
+        let mut new = spec();
+        let props = new["components"]["schemas"]["TotalLevel"]["properties"]
+            .as_object_mut()
+            .unwrap();
+        let picked = props.remove("qty_picked").unwrap();
+        props.insert("qty_picked_unpacked".into(), picked);
+        new["components"]["parameters"]["Sort"]["schema"]["x-deprecated-values"] =
+            json!({"sku": "sort by product_id"});
+        new["components"]["parameters"]["Limit"]["schema"]["maximum"] = json!(500);
+        let report = specdiff::compare(&old, &new);
+        let text = render("v0.1.0", &report, &items::Context::of(&old, &new));
+        assert_eq!(
+            text,
+            "API changes since v0.1.0 (from openapi.yaml):\n\
+             \n### Added\n\n\
+             - `TotalLevel.qty_picked_unpacked`: new property. Rust: `types::TotalLevel::qty_picked_unpacked`, `types::builder::TotalLevel::qty_picked_unpacked()`.\n\
+             \n### Changed\n\n\
+             - **Breaking.** parameter query `limit`: maximum changed from 1000 to 500 (narrowed: values accepted before are refused). Rust: `api::params::LIMIT`, `builder::ListTotalInventoryLevels::limit()`. Migrate: check the values your code sends for `limit` against the new description.\n\
+             \n### Deprecated\n\n\
+             - parameter query `sort`: value sku deprecated: sort by product_id. Rust: `SortField::Sku`.\n\
+             \n### Removed\n\n\
+             - **Breaking.** `TotalLevel.qty_picked`: property removed (the Rust field disappears). Rust: `types::TotalLevel::qty_picked`, `types::builder::TotalLevel::qty_picked()`, `LevelField::QtyPicked`. Migrate: replace uses of `types::TotalLevel::qty_picked`, `types::builder::TotalLevel::qty_picked()`, `LevelField::QtyPicked`; if it was renamed, its new name is among `types::TotalLevel::qty_picked_unpacked`.\n"
+        );
+    }
 }

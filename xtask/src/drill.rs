@@ -34,6 +34,37 @@ use serde_json::Value;
 
 use crate::{run, step};
 
+mod breaking;
+pub use breaking::run as run_breaking;
+
+/// Makes the copy a git repository whose one commit is tagged as the release of the
+/// workspace's version (`v{version}`), so `semver` and `changelog` have a release to judge
+/// against; returns the version.
+pub fn release_repo(copy: &Path) -> Result<String> {
+    let manifest: toml_edit::DocumentMut = fs::read_to_string(copy.join("Cargo.toml"))?.parse()?;
+    let version = manifest["workspace"]["package"]["version"]
+        .as_str()
+        .context("the workspace has no [workspace.package] version")?
+        .to_owned();
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.name=drill", "-c", "user.email=drill@localhost"])
+            .args(args)
+            .current_dir(copy))
+    };
+    git(&["init", "--quiet", "--initial-branch=main"])?;
+    git(&["add", "--all"])?;
+    git(&[
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "the release before the drill's change",
+    ])?;
+    git(&["tag", &format!("v{version}")])?;
+    Ok(version)
+}
+
 /// Where a plant goes, named by the spec's structure (component and parameter names), so
 /// that any valid edit of the spec around it leaves the plant working.
 #[derive(Debug, Clone, Copy)]
@@ -555,6 +586,12 @@ pub fn copy_workspace(root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where both drills build the rustdoc JSON of their copy's release (the same sources for
+/// both, so one folder compiles its dependencies once): `target/drill/semver-base`.
+pub fn semver_base_target(root: &Path) -> PathBuf {
+    root.join("target/drill/semver-base")
+}
+
 /// The drill's own target folder, `target/drill/target`.
 ///
 /// Cargo names a workspace crate's artifacts after its path relative to the workspace
@@ -588,6 +625,8 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         "drill: copy the workspace and plant API changes in openapi.yaml",
         || {
             copy_workspace(root, &copy.root)?;
+            let version = release_repo(&copy.root)?;
+            println!("   the copy is a git repository tagged v{version}");
             let spec_path = copy.root.join("openapi.yaml");
             let spec = fs::read_to_string(&spec_path)?;
             fs::write(&spec_path, planted(&spec)?)?;
@@ -620,6 +659,56 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         )?;
         Ok(())
     })?;
+    step(
+        "drill: cargo xtask semver: an additive change needs a patch bump below 1.0",
+        || {
+            let targets = crate::semver_judge::Targets {
+                current: copy.target.clone(),
+                base: semver_base_target(root),
+            };
+            let outcome = crate::semver_judge::judge(&copy.root, None, &targets)?;
+            let text = outcome.to_string();
+            for line in text.lines().filter(|l| !l.starts_with("      ")) {
+                println!("   | {line}");
+            }
+            ensure!(
+                outcome.disagreements.is_empty(),
+                "the judges disagree on an additive change:\n{text}"
+            );
+            for need in [
+                "shipstream-inventory: 0.1.0 -> 0.1.0 needs a minor bump: >= 0.1.1 [TOO LOW]",
+                "shipstream-inventory-generated: 0.1.0 -> 0.1.0 needs a minor bump: >= 0.1.1 [TOO LOW]",
+            ] {
+                ensure!(text.contains(need), "semver does not say `{need}`:\n{text}");
+            }
+            ensure!(
+                !text.contains("major bump"),
+                "an addition judged major:\n{text}"
+            );
+            crate::semver_judge::apply(&copy.root, &outcome)?;
+            crate::changelog::run(&copy.root)?;
+            let log = fs::read_to_string(copy.root.join("CHANGELOG.md"))?;
+            let block = crate::changelog::current_block(&log).unwrap_or_default();
+            for need in [
+                "### Added",
+                "`TotalLevel.qty_in_transit`: new property",
+                "`Product.hazard_class`: new property",
+                "new value \"LIMITED_QUANTITY\"",
+                "new sort key qty_in_transit",
+            ] {
+                ensure!(
+                    block.contains(need),
+                    "the changelog lacks `{need}`:\n{block}"
+                );
+            }
+            ensure!(
+                !block.contains("Breaking"),
+                "an addition listed as breaking:\n{block}"
+            );
+            println!("   semver --apply: 0.1.1; the changelog lists the additions under Added");
+            Ok(())
+        },
+    )?;
     step(
         "drill: cargo test --workspace (in the copy, with the probe)",
         || {

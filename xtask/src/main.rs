@@ -120,8 +120,18 @@ enum Cmd {
     /// in a copy of the workspace (target/drill/), plant a level quantity, a product field,
     /// a goods type and a sort key in openapi.yaml, regenerate, and show that the facade,
     /// the CLI (filter, sort, columns) and the mock carry them and that `cargo test
-    /// --workspace` and `cargo xtask check` stay green.
-    Drill,
+    /// --workspace` and `cargo xtask check` stay green; `cargo xtask semver` calls it a
+    /// patch bump (below 1.0) and `changelog` lists it under Added.
+    Drill {
+        /// Instead, the breaking drill (target/drill/breaking/): rename a level quantity,
+        /// remove a product field, narrow a bound, deprecate a sort key and move
+        /// info.version; code using the old names must fail to compile naming them, the
+        /// deprecated key must warn, `semver` must fail until `--apply`, the changelog must
+        /// name every change, and the client must send the new version (a client pinned to
+        /// the old one gets the typed error).
+        #[arg(long)]
+        breaking: bool,
+    },
     /// Lint the GitHub Actions workflow files (actionlint): .github/workflows/ci.yml and the
     /// downstream example job in docs/.
     LintWorkflows,
@@ -184,7 +194,8 @@ fn main() -> ExitCode {
             ..check::Options::new(&root)
         }),
         Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
-        Cmd::Drill => drill::run_drill(&root, &drill::own_target_dir(&root)),
+        Cmd::Drill { breaking: false } => drill::run_drill(&root, &drill::own_target_dir(&root)),
+        Cmd::Drill { breaking: true } => drill::run_breaking(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
         Cmd::Fuzz {
             seconds,
@@ -280,6 +291,9 @@ fn ci_steps() -> Result<()> {
     step("cargo xtask check", || {
         check::run(&check::Options::new(&root))
     })?;
+    step("cargo xtask semver", || {
+        xtask::semver_judge::run(&root, &xtask::semver_judge::Args::default())
+    })?;
     step("cargo xtask contract", || {
         contract::run(&root, &contract::Args::default())
     })?;
@@ -291,6 +305,9 @@ fn ci_steps() -> Result<()> {
     };
     step("cargo xtask drill", || {
         drill::run_drill(&root, &drill_target)
+    })?;
+    step("cargo xtask drill --breaking", || {
+        drill::run_breaking(&root, &drill_target)
     })?;
     if lean {
         // The fuzz build has its own folder (instrumented release build).

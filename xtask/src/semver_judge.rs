@@ -30,6 +30,32 @@ use crate::{
     tools::Tools,
 };
 
+/// The target folders the rustdoc JSON is built in. Two: cargo names a workspace member's
+/// build units by its path within the workspace, so a worktree of the same workspace
+/// sharing one folder would reuse the other side's build-script output (the generated
+/// client of the other spec).
+#[derive(Debug, Clone)]
+pub struct Targets {
+    /// The working tree's (by default the workspace's own, where `cargo doc` already built
+    /// the dependencies).
+    pub current: PathBuf,
+    /// The base's (by default `target/semver/target`).
+    pub base: PathBuf,
+}
+
+impl Targets {
+    /// `$CARGO_TARGET_DIR` (else `target/`) and `target/semver/target`.
+    pub fn of(root: &Path) -> Self {
+        Targets {
+            current: std::env::var_os("CARGO_TARGET_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target")),
+            base: root.join("target/semver/target"),
+        }
+    }
+}
+
 /// Options of `cargo xtask semver`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -43,6 +69,9 @@ pub struct Args {
     #[arg(long)]
     pub apply: bool,
 }
+
+/// The crate generated from the spec.
+const GENERATED: &str = "shipstream-inventory-generated";
 
 /// A published crate of the workspace.
 #[derive(Debug, Clone)]
@@ -143,7 +172,7 @@ pub fn bumped(base: &semver::Version, bump: Bump) -> semver::Version {
 
 /// Runs `cargo xtask semver`.
 pub fn run(root: &Path, args: &Args) -> Result<()> {
-    let outcome = judge(root, args.base.as_deref())?;
+    let outcome = judge(root, args.base.as_deref(), &Targets::of(root))?;
     print!("{outcome}");
     if args.apply {
         apply(root, &outcome)?;
@@ -174,7 +203,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
 }
 
 /// Judges the working tree against the base.
-pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
+pub fn judge(root: &Path, base: Option<&str>, targets: &Targets) -> Result<Outcome> {
     let pr_target = std::env::var(specdiff::GITHUB_BASE_REF)
         .ok()
         .filter(|r| !r.trim().is_empty());
@@ -182,8 +211,8 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
     let crates = published_crates(root)?;
 
     // Judge 1: the spec.
-    let report = spec_report(root, &rev)?;
-    let spec = spec_findings(&report);
+    let (report, cx) = spec_report(root, &rev)?;
+    let spec = spec_findings(&report, &cx);
 
     // Judge 2: cargo-semver-checks on every library crate that exists at the base and whose
     // sources (or its workspace dependencies', the spec, the manifests, the lockfile)
@@ -198,7 +227,10 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
         for d in crates.iter().filter(|d| depends_on(&crates, k, &d.name)) {
             paths.push(crate_dir(root, d));
         }
-        paths.extend(["openapi.yaml", "Cargo.toml", "Cargo.lock"].map(str::to_owned));
+        paths.extend(["Cargo.toml", "Cargo.lock"].map(str::to_owned));
+        if k.name == GENERATED || depends_on(&crates, k, GENERATED) {
+            paths.push("openapi.yaml".to_owned());
+        }
         let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
         if changed_since(root, &rev, &refs)? {
             judged.push(k.name.clone());
@@ -206,7 +238,7 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
     }
     let mut csc: BTreeMap<String, Findings> = BTreeMap::new();
     if !judged.is_empty() {
-        let docs = rustdoc_json(root, &rev, &judged)?;
+        let docs = rustdoc_json(root, &rev, &judged, targets)?;
         for name in &judged {
             let (base_json, current_json) = &docs[name];
             csc.insert(
@@ -222,7 +254,7 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
         csc.insert(k.name.clone(), Findings::default());
     }
 
-    let generated = "shipstream-inventory-generated";
+    let generated = GENERATED;
     let on_generated = |k: &Krate| k.name == generated || depends_on(&crates, k, generated);
     let mut verdicts = Vec::new();
     for k in &crates {
@@ -278,26 +310,28 @@ pub fn judge(root: &Path, base: Option<&str>) -> Result<Outcome> {
 }
 
 /// The spec-diff report of the working tree's spec against the base's (empty when the base
-/// has no spec).
-fn spec_report(root: &Path, rev: &str) -> Result<Report> {
+/// has no spec), with what names the Rust items.
+fn spec_report(root: &Path, rev: &str) -> Result<(Report, items::Context)> {
     let current = crate::spec::load(&root.join("openapi.yaml"))?;
     match git(root, &["show", &format!("{rev}:./openapi.yaml")]) {
         Ok(text) => {
             let old =
                 crate::spec::parse(&text).context("the base revision's spec does not parse")?;
-            Ok(specdiff::compare(&old, &current))
+            Ok((
+                specdiff::compare(&old, &current),
+                items::Context::of(&old, &current),
+            ))
         }
-        Err(_) => Ok(Report::default()),
+        Err(_) => Ok((Report::default(), items::Context::default())),
     }
 }
 
 /// The spec judge's findings: each change with the Rust items it touches.
-pub fn spec_findings(report: &Report) -> Findings {
-    let cx = items::Context::default();
+pub fn spec_findings(report: &Report, cx: &items::Context) -> Findings {
     let mut f = Findings::default();
     for c in &report.changes {
         f.bump = f.bump.max(c.rust);
-        let items = items::rust_items(c, &cx);
+        let items = items::rust_items(c, cx);
         let touched = if items.is_empty() {
             String::new()
         } else {
@@ -393,16 +427,15 @@ fn semver_checks(
 }
 
 /// Builds the rustdoc JSON of `packages` at `rev` (a git worktree under
-/// `target/semver/base`, built in `target/semver/target`) and in the working tree (in the
-/// workspace's target folder), one cargo call each; returns the JSON files, copied out per
-/// side.
+/// `target/semver/base`) and in the working tree, one cargo call each, in the [`Targets`];
+/// returns the JSON files, copied out per side.
 fn rustdoc_json(
     root: &Path,
     rev: &str,
     packages: &[String],
+    targets: &Targets,
 ) -> Result<BTreeMap<String, (PathBuf, PathBuf)>> {
     let dir = root.join("target").join("semver");
-    let target = dir.join("target");
     let base_tree = dir.join("base");
     if base_tree.exists() {
         let _ = Command::new("git")
@@ -425,21 +458,13 @@ fn rustdoc_json(
     )?;
     let mut out: BTreeMap<String, (PathBuf, PathBuf)> = BTreeMap::new();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // Two target folders: cargo names a workspace member's build units by its path within
-    // the workspace, so a worktree of the same workspace sharing one would reuse the other
-    // side's build-script output (the generated client of the other spec). The current side
-    // uses the workspace's own target folder, where `cargo doc` already built its
-    // dependencies.
-    let current_target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
     for (side, tree, target) in [
-        ("base", base_tree.as_path(), target.clone()),
-        ("current", root, current_target),
+        ("base", base_tree.as_path(), &targets.base),
+        ("current", root, &targets.current),
     ] {
         let mut cmd = Command::new(&cargo);
         cmd.args(["doc", "--no-deps", "--quiet", "--locked"])
-            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_TARGET_DIR", target)
             .env("RUSTC_BOOTSTRAP", "1")
             .env("RUSTDOCFLAGS", "-Z unstable-options --output-format json")
             .current_dir(tree);
@@ -767,7 +792,7 @@ fn base_version(root: &Path, rev: &str, k: &Krate) -> Result<Option<semver::Vers
 /// Writes the required versions: a crate with `version.workspace = true` raises the
 /// workspace's version (to the largest any such crate requires); the others their own.
 /// The internal dependency requirements in `[workspace.dependencies]` follow.
-fn apply(root: &Path, outcome: &Outcome) -> Result<()> {
+pub fn apply(root: &Path, outcome: &Outcome) -> Result<()> {
     let crates = published_crates(root)?;
     let ws_path = root.join("Cargo.toml");
     let mut ws: toml_edit::DocumentMut = fs::read_to_string(&ws_path)?.parse()?;

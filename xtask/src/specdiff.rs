@@ -415,6 +415,7 @@ impl<'a> Cx<'a> {
                 ),
             );
         }
+        let before = self.out.len();
         if let (Some(osch), Some(nsch)) = (o.get("schema"), n.get("schema")) {
             // The sort keys live in the pattern of `sort`: compared by key, not as text.
             if name == "sort" && extensions::sort_keys_of(self.old, osch).is_some() {
@@ -424,6 +425,12 @@ impl<'a> Cx<'a> {
                 self.keys_in_pattern = None;
             } else {
                 self.schema(at, osch, nsch, Dir::Request, 0);
+            }
+        }
+        // Changes of the parameter's own schema (its bounds, pattern, type) are about it.
+        for c in &mut self.out[before..] {
+            if c.subject == Subject::Other && c.location.starts_with(at) {
+                c.subject = Subject::Parameter(name.to_owned());
             }
         }
     }

@@ -137,6 +137,16 @@ fn in_order<'a>(
 }
 
 impl Facts {
+    /// The component schema of a level (whose properties are [`Facts::level_properties`]).
+    pub fn level_schema(&self) -> Option<String> {
+        owning_schema(&self.level_properties)
+    }
+
+    /// The component schema of an included product.
+    pub fn product_schema(&self) -> Option<String> {
+        owning_schema(&self.product_properties)
+    }
+
     /// Reads the facts out of the text of `openapi.yaml`.
     pub fn from_yaml(spec_yaml: &str) -> Result<Facts, Error> {
         let json: Value = serde_yaml::from_str(spec_yaml)?;
@@ -341,32 +351,30 @@ impl Facts {
         };
         let deprecated = {
             let d = &self.deprecations;
-            let of_schema = |props: &[Property], param: &str| -> Vec<TokenStream> {
-                let values = self
-                    .parameters
-                    .iter()
-                    .find(|p| p.name == param)
-                    .map(|p| p.values.clone())
-                    .unwrap_or_default();
-                props
-                    .iter()
-                    .filter(|p| values.contains(&p.name))
-                    .filter_map(|p| {
-                        let schema = p
-                            .pointer
-                            .trim_start_matches('#')
-                            .strip_prefix("/components/schemas/")?
-                            .split('/')
-                            .next()?
-                            .to_owned();
-                        let note = d.properties.get(&(schema, p.name.clone()))?;
-                        let name = &p.name;
-                        Some(quote!((#name, #note)))
-                    })
-                    .collect()
-            };
-            let levels = of_schema(&self.level_properties, "fields");
-            let products = of_schema(&self.product_properties, "fields:product");
+            let of_schema =
+                |props: &[Property], schema: Option<String>, param: &str| -> Vec<TokenStream> {
+                    let values = self
+                        .parameters
+                        .iter()
+                        .find(|p| p.name == param)
+                        .map(|p| p.values.clone())
+                        .unwrap_or_default();
+                    props
+                        .iter()
+                        .filter(|p| values.contains(&p.name))
+                        .filter_map(|p| {
+                            let note = d.properties.get(&(schema.clone()?, p.name.clone()))?;
+                            let name = &p.name;
+                            Some(quote!((#name, #note)))
+                        })
+                        .collect()
+                };
+            let levels = of_schema(&self.level_properties, self.level_schema(), "fields");
+            let products = of_schema(
+                &self.product_properties,
+                self.product_schema(),
+                "fields:product",
+            );
             let sort = d.sort_keys.iter().map(|(k, n)| quote!((#k, #n)));
             let filters = self
                 .filterable
@@ -491,6 +499,19 @@ impl Facts {
             }
         }
     }
+}
+
+/// The component schema whose `properties` hold these (read from an inline property's
+/// pointer; a reference's pointer names the schema it refers to).
+fn owning_schema(props: &[Property]) -> Option<String> {
+    props.iter().find_map(|p| {
+        let rest = p
+            .pointer
+            .trim_start_matches('#')
+            .strip_prefix("/components/schemas/")?;
+        let (schema, tail) = rest.split_once('/')?;
+        tail.starts_with("properties/").then(|| schema.to_owned())
+    })
 }
 
 /// A deprecation marker's note: `deprecated: "<note>"`, or `deprecated: true` with

@@ -165,6 +165,7 @@ pub fn generate(spec_yaml: &str) -> Result<Generated, Error> {
         types_mod.1.extend(items.items);
     }
     stability::apply(&mut types_mod.1, &facts);
+    stability::apply_to_operation_builder(&mut file.items, &facts);
 
     let code = format!("{}{}", header(&hash), prettyplease::unparse(&file));
     let api_file: syn::File = syn::parse2(facts.tokens())?;

@@ -40,26 +40,12 @@ fn deprecate(attrs: &mut Vec<Attribute>, note: &str) {
     }
 }
 
-fn schema_of_pointer(pointer: &str) -> Option<String> {
-    pointer
-        .trim_start_matches('#')
-        .strip_prefix("/components/schemas/")
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_owned)
-}
-
 /// Applies both to the items of `pub mod types`.
 pub(crate) fn apply(types: &mut [Item], facts: &Facts) {
     let d = &facts.deprecations;
     // The enums of `fields` and `fields:product` name properties of a level and a product.
-    let level = facts
-        .level_properties
-        .first()
-        .and_then(|p| schema_of_pointer(&p.pointer));
-    let product = facts
-        .product_properties
-        .first()
-        .and_then(|p| schema_of_pointer(&p.pointer));
+    let level = facts.level_schema();
+    let product = facts.product_schema();
     let op = pascal(&facts.operation_id);
     let field_enums = [
         (format!("{op}FieldsItem"), level),
@@ -141,6 +127,44 @@ pub(crate) fn apply(types: &mut [Item], facts: &Facts) {
     }
 }
 
+/// Puts `#[deprecated]` on the operation builder's method of each deprecated parameter
+/// (the top-level `builder` module of progenitor's output).
+pub(crate) fn apply_to_operation_builder(items: &mut [Item], facts: &Facts) {
+    let params = &facts.deprecations.parameters;
+    if params.is_empty() {
+        return;
+    }
+    let op = pascal(&facts.operation_id);
+    for item in items.iter_mut() {
+        let Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        let Some((_, inner)) = m.content.as_mut() else {
+            continue;
+        };
+        for item in inner.iter_mut() {
+            let Item::Impl(imp) = item else { continue };
+            let syn::Type::Path(p) = imp.self_ty.as_ref() else {
+                continue;
+            };
+            if imp.trait_.is_some() || p.path.segments.last().is_none_or(|s| s.ident != op) {
+                continue;
+            }
+            for it in imp.items.iter_mut() {
+                let ImplItem::Fn(f) = it else { continue };
+                let method = f.sig.ident.to_string();
+                if let Some(note) = params
+                    .iter()
+                    .find_map(|(name, note)| (field_ident(name) == method).then_some(note))
+                {
+                    deprecate(&mut f.attrs, note);
+                }
+            }
+        }
+    }
+}
+
 /// The note of a deprecated value of the enum schema `name`, matched by its wire value, or
 /// by its variant name when the variant has no `rename` (the open enums).
 fn enum_value_note<'a>(
@@ -179,6 +203,8 @@ mod tests {
             "filter by sku".into();
         spec["components"]["schemas"]["GoodsType"]["x-deprecated-values"] =
             serde_yaml::from_str("{normal: gone in 2026-09}").unwrap();
+        spec["components"]["parameters"]["Count"]["deprecated"] = true.into();
+        spec["components"]["parameters"]["Count"]["x-deprecation-note"] = "counts are slow".into();
         serde_yaml::to_string(&spec).unwrap()
     }
 
@@ -214,6 +240,11 @@ mod tests {
         has(
             &api,
             r#""The product's name.", deprecated "filter by sku")"#,
+        );
+        // A parameter's method on the operation builder.
+        has(
+            &code,
+            r#"#[deprecated(note = "counts are slow")] pub fn count"#,
         );
     }
 

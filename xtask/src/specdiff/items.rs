@@ -16,14 +16,6 @@ pub struct Context {
     operation_id: Option<String>,
 }
 
-fn schema_of_pointer(pointer: &str) -> Option<String> {
-    pointer
-        .trim_start_matches('#')
-        .strip_prefix("/components/schemas/")
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_owned)
-}
-
 impl Context {
     /// Reads the facts of both revisions (either may fail to give them: it then says less).
     pub fn of(old: &Value, new: &Value) -> Self {
@@ -33,16 +25,10 @@ impl Context {
                 continue;
             };
             if cx.level_schema.is_none() {
-                cx.level_schema = facts
-                    .level_properties
-                    .first()
-                    .and_then(|p| schema_of_pointer(&p.pointer));
+                cx.level_schema = facts.level_schema();
             }
             if cx.product_schema.is_none() {
-                cx.product_schema = facts
-                    .product_properties
-                    .first()
-                    .and_then(|p| schema_of_pointer(&p.pointer));
+                cx.product_schema = facts.product_schema();
             }
             cx.operation_id.get_or_insert(facts.operation_id.clone());
             for p in &facts.parameters {
@@ -97,6 +83,23 @@ pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
             schema: Some(schema),
             value,
         } => vec![format!("types::{schema}::{}", pascal(value))],
+        // The values of `fields` and `fields:product`: the facade's LevelField and
+        // ProductField.
+        Subject::EnumValue {
+            schema: None,
+            value,
+        } if change.location.ends_with("parameter query `fields`[]") => {
+            vec![format!("LevelField::{}", pascal(value))]
+        }
+        Subject::EnumValue {
+            schema: None,
+            value,
+        } if change
+            .location
+            .ends_with("parameter query `fields:product`[]") =>
+        {
+            vec![format!("ProductField::{}", pascal(value))]
+        }
         Subject::EnumValue { schema: None, .. } => Vec::new(),
         Subject::Parameter(name) => {
             let mut out = vec![format!("api::params::{}", screaming(name))];
@@ -113,5 +116,47 @@ pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
             "ApiVersion::generated()".to_owned(),
         ],
         Subject::Other => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+    use crate::specdiff::compare;
+
+    fn spec() -> Value {
+        crate::spec::parse(include_str!("../../../openapi.yaml")).unwrap()
+    }
+
+    #[test]
+    fn a_removed_level_quantity_names_its_field_variant_and_its_enum_value() {
+        let old = spec();
+        let mut new = spec();
+        let props = new["components"]["schemas"]["TotalLevel"]["properties"]
+            .as_object_mut()
+            .unwrap();
+        props.remove("qty_picked");
+        new["components"]["parameters"]["Fields"]["schema"]["items"]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|v| v != &json!("qty_picked"));
+        let report = compare(&old, &new);
+        let cx = Context::of(&old, &new);
+        let items: Vec<Vec<String>> = report.changes.iter().map(|c| rust_items(c, &cx)).collect();
+        assert!(
+            items.contains(&vec![
+                "types::TotalLevel::qty_picked".to_owned(),
+                "types::builder::TotalLevel::qty_picked()".to_owned(),
+                "LevelField::QtyPicked".to_owned(),
+            ]),
+            "{items:#?}"
+        );
+        assert!(
+            items.contains(&vec!["LevelField::QtyPicked".to_owned()]),
+            "{items:#?}"
+        );
     }
 }

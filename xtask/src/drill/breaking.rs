@@ -1,0 +1,397 @@
+//! `cargo xtask drill --breaking`: a breaking API change, planted in `openapi.yaml` only,
+//! reaches the facade's users as the release it is.
+//!
+//! In a copy of the workspace made a git repository with a release tag `v{version}`, it
+//! renames a level quantity (`qty_picked` → `qty_picked_unpacked`), removes a product field
+//! (`volume`), narrows a bound (`limit` at most 500), deprecates a sort key (`sku`) and
+//! moves `info.version` (2025-08 → 2026-03); regenerates; then requires:
+//! - a small crate outside the workspace that uses the old names compiles before the change
+//!   and fails after it with errors naming them; a use of the deprecated key compiles with
+//!   a warning carrying the spec's note;
+//! - `cargo xtask semver` fails (versions too low, the judges agree), `--apply` bumps them,
+//!   then it passes;
+//! - `cargo xtask changelog` names every change;
+//! - the client sends the new version, and a client pinned to the old one gets the typed
+//!   error naming the latest (a test of the outside crate against the copy's mock).
+
+use std::{fs, path::Path, process::Command, time::Instant};
+
+use anyhow::{Context, Result, ensure};
+
+use super::{copy_workspace, release_repo};
+use crate::step;
+
+/// The old names, used the way a user's code uses them.
+const OLD_NAMES: &str = r#"//! Code written against the release before the change.
+use shipstream_inventory::{Level, LevelField, Product, ProductField};
+
+pub fn quantities(level: &Level) -> Option<i64> {
+    level.qty_picked
+}
+
+pub fn volume(product: &Product) -> bool {
+    product.volume.is_some()
+}
+
+pub fn fields() -> (LevelField, ProductField) {
+    (LevelField::QtyPicked, ProductField::Volume)
+}
+
+fn main() {}
+"#;
+
+/// A use of the key the change deprecates.
+const DEPRECATED_KEY: &str = r#"//! Sorting by a key the API deprecates.
+fn main() {
+    let sort = shipstream_inventory::Sort::asc(shipstream_inventory::SortField::Sku);
+    println!("{sort}");
+}
+"#;
+
+/// The client after the change, against the copy's mock.
+const VERSIONS_TEST: &str = r#"//! The client sends the version its spec describes; a client pinned to a version the
+//! server no longer serves gets the typed error naming the latest.
+use futures::StreamExt as _;
+use shipstream_inventory::Client;
+use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+
+#[tokio::test]
+async fn the_new_version_is_sent_and_the_old_one_refused() {
+    tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(3, 1)))
+            .await
+            .unwrap();
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .build()
+            .unwrap();
+        assert_eq!(client.api_version().as_str(), "2026-03");
+        let levels: Vec<_> = client.total_levels().items().collect().await;
+        assert_eq!(levels.len(), 3);
+        assert!(levels.iter().all(Result::is_ok));
+        let sent: Vec<_> = server
+            .requests()
+            .iter()
+            .map(|r| r.header("x-shipstream-api-version").unwrap_or("(none)").to_owned())
+            .collect();
+        assert_eq!(sent, ["2026-03"]);
+
+        let pinned = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .api_version("2025-08")
+            .build()
+            .unwrap();
+        let err = pinned
+            .total_levels()
+            .pages()
+            .next()
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(err.is_api_version(), "{err:?}");
+        let said = err.to_string();
+        assert!(said.contains("2025-08") && said.contains("2026-03"), "{said}");
+    })
+    .await
+    .unwrap();
+}
+"#;
+
+/// The spec edits, each `(what, from, to)` on the text of `openapi.yaml`.
+fn plant(spec: &str) -> Result<String> {
+    let mut s = spec.to_owned();
+    let mut edit = |what: &str, from: &str, to: &str, all: bool| -> Result<()> {
+        ensure!(
+            s.contains(from),
+            "the drill cannot {what}: `{from}` is not in openapi.yaml"
+        );
+        s = if all {
+            s.replace(from, to)
+        } else {
+            s.replacen(from, to, 1)
+        };
+        println!("   planted: {what}");
+        Ok(())
+    };
+    edit(
+        "rename the level quantity qty_picked to qty_picked_unpacked",
+        "qty_picked",
+        "qty_picked_unpacked",
+        true,
+    )?;
+    edit(
+        "remove the product field volume (property)",
+        "        volume:\n          $ref: \"#/components/schemas/Volume\"\n",
+        "",
+        false,
+    )?;
+    edit(
+        "remove the product field volume (fields:product value)",
+        "            - volume\n",
+        "",
+        false,
+    )?;
+    edit(
+        "remove the product field volume (x-optional-fields)",
+        "dimensions, volume, inventory",
+        "dimensions, inventory",
+        false,
+    )?;
+    edit(
+        "narrow limit to at most 500",
+        "maximum: 1000",
+        "maximum: 500",
+        false,
+    )?;
+    edit(
+        "deprecate the sort key sku",
+        "        example: \"product_id\"\n",
+        "        example: \"product_id\"\n        x-deprecated-values:\n          sku: sort by product_id; sku goes in 2026-09\n",
+        false,
+    )?;
+    edit(
+        "move info.version to 2026-03",
+        "version: \"2025-08\"",
+        "version: \"2026-03\"",
+        false,
+    )?;
+    Ok(s)
+}
+
+fn outside_crate(dir: &Path, copy: &Path) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)?;
+    }
+    fs::create_dir_all(dir.join("src"))?;
+    fs::create_dir_all(dir.join("examples"))?;
+    fs::create_dir_all(dir.join("tests"))?;
+    let inventory = copy.join("crates/inventory");
+    let mock = copy.join("crates/mock");
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"drill-user\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nshipstream-inventory = {{ path = {:?} }}\n\n\
+             [dev-dependencies]\nshipstream-inventory-mock = {{ path = {:?} }}\n\
+             tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"time\"] }}\n\
+             futures = \"0.3\"\n\n[workspace]\n",
+            inventory.display().to_string(),
+            mock.display().to_string()
+        ),
+    )?;
+    // The workspace's lockfile, so the outside crate resolves the same versions offline.
+    fs::copy(copy.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    // Examples, not binaries: `cargo test --test versions` builds every binary, and the
+    // old names must only ever be compiled on their own.
+    fs::write(
+        dir.join("src/lib.rs"),
+        "//! The drill's user of the facade.\n",
+    )?;
+    fs::write(dir.join("examples/old_names.rs"), OLD_NAMES)?;
+    fs::write(dir.join("examples/deprecated_key.rs"), DEPRECATED_KEY)?;
+    fs::write(dir.join("tests/versions.rs"), VERSIONS_TEST)?;
+    Ok(())
+}
+
+fn cargo_output(cmd: &mut Command) -> Result<(bool, String)> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status.success(), text))
+}
+
+/// Runs the breaking drill; the copy lives in `target/drill/breaking/`, builds in `target`.
+pub fn run(root: &Path, target: &Path) -> Result<()> {
+    let started = Instant::now();
+    let base = root.join("target/drill/breaking");
+    let copy = base.join("workspace");
+    let user = base.join("user");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let in_dir = |dir: &Path, args: &[&str]| {
+        let mut c = Command::new(&cargo);
+        c.args(args)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target)
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env_remove("GITHUB_BASE_REF");
+        c
+    };
+    let targets = crate::semver_judge::Targets {
+        current: target.to_path_buf(),
+        base: super::semver_base_target(root),
+    };
+
+    step(
+        "breaking drill: copy the workspace, tag its release",
+        || {
+            copy_workspace(root, &copy)?;
+            let version = release_repo(&copy)?;
+            outside_crate(&user, &copy)?;
+            println!("   tagged v{version}; outside crate at {}", user.display());
+            Ok(())
+        },
+    )?;
+    step(
+        "breaking drill: the old names compile before the change",
+        || {
+            let (ok, text) = cargo_output(&mut in_dir(
+                &user,
+                &[
+                    "check",
+                    "--quiet",
+                    "--offline",
+                    "--example",
+                    "old_names",
+                    "--example",
+                    "deprecated_key",
+                ],
+            ))?;
+            ensure!(
+                ok,
+                "the outside crate does not compile against the release:\n{text}"
+            );
+            ensure!(
+                !text.contains("deprecated"),
+                "a warning before the deprecation:\n{text}"
+            );
+            Ok(())
+        },
+    )?;
+    step(
+        "breaking drill: plant the changes in openapi.yaml, generate",
+        || {
+            let spec_path = copy.join("openapi.yaml");
+            fs::write(&spec_path, plant(&fs::read_to_string(&spec_path)?)?)?;
+            crate::generate::run(&spec_path, &copy.join(crate::generate::SNAPSHOT_DIR))
+        },
+    )?;
+    step(
+        "breaking drill: code using the old names fails, naming them",
+        || {
+            let (ok, text) = cargo_output(&mut in_dir(
+                &user,
+                &["check", "--offline", "--example", "old_names"],
+            ))?;
+            ensure!(!ok, "the old names still compile after the change:\n{text}");
+            for name in ["qty_picked", "volume", "QtyPicked", "Volume"] {
+                ensure!(
+                    text.contains(&format!("`{name}`")),
+                    "the compiler's errors do not name `{name}`:\n{text}"
+                );
+            }
+            let (ok, text) = cargo_output(&mut in_dir(
+                &user,
+                &["check", "--offline", "--example", "deprecated_key"],
+            ))?;
+            ensure!(ok, "the deprecated key no longer compiles:\n{text}");
+            ensure!(
+                text.contains("deprecated")
+                    && text.contains("Sku")
+                    && text.contains("sku goes in 2026-09"),
+                "no deprecation warning with the spec's note:\n{text}"
+            );
+            println!(
+                "   old names: compile errors naming each; SortField::Sku: a deprecation warning"
+            );
+            Ok(())
+        },
+    )?;
+    step(
+        "breaking drill: cargo xtask semver fails until --apply",
+        || {
+            let outcome = crate::semver_judge::judge(&copy, None, &targets)?;
+            let text = outcome.to_string();
+            print_indented(&text, 40);
+            ensure!(
+                outcome.disagreements.is_empty(),
+                "the judges disagree on the breaking change:\n{text}"
+            );
+            ensure!(
+                outcome.verdicts.iter().any(|v| !v.ok()),
+                "semver passed a breaking change without a version bump:\n{text}"
+            );
+            for need in [
+                "shipstream-inventory: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
+                "shipstream-inventory-generated: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
+                "cargo-semver-checks: struct_pub_field_missing: field volume of struct Product",
+                "re-exported shipstream-inventory-generated: cargo-semver-checks: struct_pub_field_missing",
+            ] {
+                ensure!(text.contains(need), "semver does not say `{need}`:\n{text}");
+            }
+            crate::semver_judge::apply(&copy, &outcome)?;
+            let again = crate::semver_judge::judge(&copy, None, &targets)?;
+            ensure!(
+                again.verdicts.iter().all(crate::semver_judge::Verdict::ok)
+                    && again.disagreements.is_empty(),
+                "semver still fails after --apply:\n{again}"
+            );
+            println!("   after --apply:");
+            print_indented(
+                &again
+                    .to_string()
+                    .lines()
+                    .filter(|l| !l.starts_with("      "))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                10,
+            );
+            Ok(())
+        },
+    )?;
+    step("breaking drill: the changelog names every change", || {
+        crate::changelog::run(&copy)?;
+        let log = fs::read_to_string(copy.join("CHANGELOG.md"))?;
+        let block = crate::changelog::current_block(&log)
+            .unwrap_or_default()
+            .to_owned();
+        for need in [
+            "`TotalLevel.qty_picked`: property removed",
+            "`TotalLevel.qty_picked_unpacked`: new property",
+            "its new name is among `types::TotalLevel::qty_picked_unpacked`",
+            "`Product.volume`: property removed",
+            "maximum changed from 1000 to 500",
+            "value sku deprecated: sort by product_id; sku goes in 2026-09",
+            "the API version moved from 2025-08 to 2026-03",
+            "### Removed",
+            "### Deprecated",
+        ] {
+            ensure!(block.contains(need), "the changelog lacks `{need}`");
+        }
+        crate::changelog::verify(&copy)
+    })?;
+    step(
+        "breaking drill: the client sends 2026-03; one pinned to 2025-08 gets the typed error",
+        || {
+            let (ok, text) = cargo_output(&mut in_dir(
+                &user,
+                &["test", "--quiet", "--offline", "--test", "versions"],
+            ))?;
+            ensure!(ok, "the versions test failed:\n{text}");
+            Ok(())
+        },
+    )?;
+    println!(
+        "\nxtask drill --breaking: the breaking change broke the old names at compile time, \
+         warned on the deprecated key, required 0.2.0 until --apply, is in the changelog, and \
+         the client sends the new version ({:.0?})",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn print_indented(text: &str, max: usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    for l in lines.iter().take(max) {
+        println!("   | {l}");
+    }
+    if lines.len() > max {
+        println!("   | ... ({} more lines)", lines.len() - max);
+    }
+}
