@@ -48,18 +48,7 @@ pub fn base_spec_for(
     base: Option<&str>,
     pr_target: Option<&str>,
 ) -> Base {
-    let git = |args: &[&str]| -> std::result::Result<String, String> {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .map_err(|e| format!("git could not be started ({e})"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-        }
-    };
+    let git = |args: &[&str]| git_in(root, args);
     let head = match git(&["rev-parse", "--verify", "HEAD"]) {
         Ok(h) => h,
         Err(e) => return Base::Unavailable(format!("no git history to compare with ({e})")),
