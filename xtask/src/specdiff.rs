@@ -994,6 +994,48 @@ mod tests {
         dir
     }
 
+    fn rev_parse(dir: &Path, rev: &str) -> String {
+        let out = Command::new("git")
+            .args(["rev-parse", rev])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn a_release_is_judged_against_the_tag_else_the_branch_point_else_head() {
+        // On main itself, with no tag: HEAD, so the working tree's change is judged (the
+        // changes already on main were judged when they got there).
+        let up = upstream();
+        let (sha, label) = release_base(up.path(), None, None).unwrap();
+        assert_eq!(sha, rev_parse(up.path(), "HEAD"), "{label}");
+        assert!(label.contains("on main itself"), "{label}");
+
+        // A pull request's clone (no local main): the branch point with its target, the
+        // release branch when GITHUB_BASE_REF names it.
+        let clone = ci_clone(up.path(), "release");
+        let (sha, label) = release_base(clone.path(), None, Some("release")).unwrap();
+        assert_eq!(sha, rev_parse(clone.path(), "origin/release"), "{label}");
+        assert!(
+            label.starts_with("merge-base HEAD origin/release"),
+            "{label}"
+        );
+        let (sha, label) = release_base(clone.path(), None, None).unwrap();
+        assert_eq!(sha, rev_parse(clone.path(), "HEAD~2"), "{label}");
+        assert!(label.starts_with("merge-base HEAD origin/main"), "{label}");
+
+        // A release tag wins over the branch point, and an explicit base over both.
+        git(up.path(), &["tag", "v0.1.0", "HEAD~1"]);
+        commit(up.path(), "spec.yaml", "v: 3\n", "after the release");
+        let (sha, label) = release_base(up.path(), None, None).unwrap();
+        assert_eq!(sha, rev_parse(up.path(), "v0.1.0"), "{label}");
+        assert!(label.starts_with("the last release v0.1.0"), "{label}");
+        let (sha, _) = release_base(up.path(), Some("HEAD"), None).unwrap();
+        assert_eq!(sha, rev_parse(up.path(), "HEAD"));
+        assert!(release_base(up.path(), Some("no-such-rev"), None).is_err());
+    }
+
     #[test]
     fn without_a_local_main_the_branch_point_comes_from_origin_main() {
         let up = upstream();
