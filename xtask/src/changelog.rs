@@ -90,8 +90,7 @@ fn entry(c: &Change, report: &Report, cx: &items::Context) -> String {
     }
     e.push_str(&format!("{}: {}.", place(&c.location), c.message));
     if !items.is_empty() {
-        let list: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
-        e.push_str(&format!(" Rust: {}.", list.join(", ")));
+        e.push_str(&format!(" Rust: {}.", code_list(items.iter())));
     }
     if c.severity == Severity::Breaking || c.rust == specdiff::Bump::Major {
         e.push_str(&format!(" Migrate: {}", migration(c, report, cx, &items)));
@@ -139,51 +138,45 @@ fn migration(c: &Change, report: &Report, cx: &items::Context, items: &[String])
                     _ => None,
                 })
                 .collect();
-            let used = items
-                .iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let used = code_list(items.iter());
             if added.is_empty() {
                 format!("remove uses of {used}; the API no longer sends `{name}`.")
             } else {
-                let candidates: Vec<String> = added
-                    .iter()
-                    .flat_map(|n| {
-                        items::rust_items(
-                            &Change {
-                                subject: Subject::Property {
-                                    schema: schema.clone(),
-                                    name: n.clone(),
-                                },
-                                ..c.clone()
+                let candidates = code_list(added.iter().flat_map(|n| {
+                    items::rust_items(
+                        &Change {
+                            subject: Subject::Property {
+                                schema: schema.clone(),
+                                name: n.clone(),
                             },
-                            cx,
-                        )
-                        .into_iter()
-                        .take(1)
-                    })
-                    .map(|i| format!("`{i}`"))
-                    .collect();
+                            ..c.clone()
+                        },
+                        cx,
+                    )
+                    .into_iter()
+                    .take(1)
+                }));
                 format!(
-                    "replace uses of {used}; if it was renamed, its new name is among {}.",
-                    candidates.join(", ")
+                    "replace uses of {used}; if it was renamed, its new name is among {candidates}."
                 )
             }
         }
-        _ if c.removes_item && !items.is_empty() => format!(
-            "replace or remove uses of {}.",
-            items
-                .iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ if c.removes_item && !items.is_empty() => {
+            format!("replace or remove uses of {}.", code_list(items.iter()))
+        }
         Subject::Parameter(name) => {
             format!("check the values your code sends for `{name}` against the new description.")
         }
         _ => "review the code that reads or sends it.".to_owned(),
     }
+}
+
+/// Rust items in code style, comma-separated.
+fn code_list<S: std::fmt::Display>(items: impl Iterator<Item = S>) -> String {
+    items
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The generated block of a changelog's text, if it has one.

@@ -24,7 +24,7 @@ mod emit;
 mod model;
 
 use emit::*;
-pub use emit::{pascal, screaming};
+pub use emit::{field_ident, pascal, screaming};
 pub use model::*;
 
 fn bad(what: impl Into<String>) -> Error {

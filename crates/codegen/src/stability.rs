@@ -11,7 +11,7 @@
 
 use syn::{Attribute, Fields, ImplItem, Item, parse_quote};
 
-use crate::facts::{Deprecations, Facts, pascal};
+use crate::facts::{Deprecations, Facts, field_ident, pascal};
 
 fn has(attrs: &[Attribute], name: &str) -> bool {
     attrs.iter().any(|a| a.path().is_ident(name))
@@ -176,11 +176,6 @@ fn enum_value_note<'a>(
     d.enum_values.iter().find_map(|((schema, value), note)| {
         (schema == name && (Some(value.as_str()) == wire || pascal(value) == ident)).then_some(note)
     })
-}
-
-/// The Rust name typify gives a property's field and builder method.
-fn field_ident(name: &str) -> String {
-    name.replace([':', '-', '.'], "_").to_lowercase()
 }
 
 #[cfg(test)]

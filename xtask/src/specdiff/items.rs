@@ -2,7 +2,7 @@
 //! named as a user of the facade `shipstream_inventory` writes them.
 
 use serde_json::Value;
-use shipstream_inventory_codegen::facts::{Facts, pascal, screaming};
+use shipstream_inventory_codegen::facts::{Facts, field_ident, pascal, screaming};
 
 use super::{Change, Subject};
 
@@ -45,17 +45,6 @@ impl Context {
             }
         }
         cx
-    }
-}
-
-/// The Rust name typify gives a property (`type` → `type_`).
-fn field_ident(name: &str) -> String {
-    let snake = name.replace([':', '-', '.'], "_").to_lowercase();
-    match snake.as_str() {
-        "type" | "ref" | "match" | "move" | "use" | "self" | "crate" | "mod" | "fn" | "impl" => {
-            format!("{snake}_")
-        }
-        _ => snake,
     }
 }
 

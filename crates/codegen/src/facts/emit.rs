@@ -231,6 +231,18 @@ pub(super) fn sort_field_tokens(f: &Facts) -> TokenStream {
     )
 }
 
+/// The Rust name typify gives a property's field and builder method (`fields:product` →
+/// `fields_product`, `type` → `type_`).
+pub fn field_ident(name: &str) -> String {
+    let snake = name.replace([':', '-', '.'], "_").to_lowercase();
+    match snake.as_str() {
+        "type" | "ref" | "match" | "move" | "use" | "self" | "crate" | "mod" | "fn" | "impl" => {
+            format!("{snake}_")
+        }
+        _ => snake,
+    }
+}
+
 /// `fields:product` → `FIELDS_PRODUCT`.
 pub fn screaming(name: &str) -> String {
     let mut out = String::new();
