@@ -94,7 +94,10 @@ pub use shipstream_inventory_generated::types;
 pub use shipstream_inventory_generated::types::Product;
 /// A level as the API sends it.
 pub use shipstream_inventory_generated::types::TotalLevel as Level;
-pub use sync::{DEFAULT_LOOKBACK, RunCounts, SyncPage, SyncRequest, SyncState};
+pub use sync::{
+    DEFAULT_LOOKBACK, DEFAULT_RECONCILE_EVERY, Deletions, Reconcile, RunCounts, SyncPage,
+    SyncRequest, SyncState,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

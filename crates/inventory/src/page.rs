@@ -254,6 +254,10 @@ pub struct Page {
     pub(crate) number: u64,
     pub(crate) checkpoint: Checkpoint,
     pub(crate) server_date: Option<chrono::DateTime<chrono::Utc>>,
+    /// The server time at which the listing's view of the key space was taken: the page's
+    /// own `Date`, or for a parallel export the `Date` of its bounds requests (ids created
+    /// after them are beyond its ranges).
+    pub(crate) walk_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Page {
@@ -435,6 +439,7 @@ impl Decoded {
             number,
             checkpoint,
             server_date: self.server_date,
+            walk_date: self.server_date,
         }
     }
 }

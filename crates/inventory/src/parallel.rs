@@ -140,6 +140,9 @@ pub(crate) struct Sharded {
     /// Set when the bounds are not known yet.
     needs_bounds: bool,
     finished: bool,
+    /// The server's `Date` of the bounds requests (the earlier of the two), the time at
+    /// which the ranges' view of the key space was taken.
+    bounds_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Drop for Sharded {
@@ -241,6 +244,7 @@ impl Sharded {
             max_items,
             pending: None,
             needs_bounds: true,
+            bounds_date: None,
             finished: false,
         }
     }
@@ -315,6 +319,7 @@ impl Sharded {
         let last = with_param(&probe, sort, &down);
         let (first, last) = tokio::join!(self.client.fetch(&first), self.client.fetch(&last));
         let first = first?;
+        self.bounds_date = first.server_date;
         let id_of = |d: &Decoded| d.entries.iter().find_map(product_id);
         let Some(lo) = id_of(&first) else {
             if first.entries.is_empty() {
@@ -334,6 +339,10 @@ impl Sharded {
             ));
         };
         let last = last?;
+        self.bounds_date = match (self.bounds_date, last.server_date) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let hi = id_of(&last).unwrap_or(lo).max(lo);
         let span = (i128::from(hi) - i128::from(lo) + 1) as f64;
         let count = first
@@ -669,6 +678,9 @@ impl Sharded {
         let mut page = decoded.into_page(self.pages, checkpoint);
         page.has_more = more;
         page.next = next;
+        if self.bounds_date.is_some() {
+            page.walk_date = self.bounds_date;
+        }
         page
     }
 }

@@ -1,5 +1,5 @@
 //! Incremental sync: every level that changed since a bookmark, with the next bookmark,
-//! on the server's clock.
+//! on the server's clock; and reconciliation: the products that no longer exist.
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -20,6 +20,99 @@ const SYNC_STATE_VERSION: u32 = 1;
 /// The default overlap window: levels stamped up to this long before the bookmark are
 /// asked for again.
 pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(60);
+
+/// The default age after which a run reconciles (see [`Reconcile`]): 24 hours.
+pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// When a sync run also lists every product id, to find the products deleted since the
+/// caller got them ([`SyncRequest::reconcile`]).
+///
+/// A listing of changes never shows a deleted product, so without reconciliation the
+/// caller keeps its rows forever. A reconciliation adds one pass to the run: every product
+/// id, at the largest page size and with the smallest `fields` selection (the product
+/// stub), so for N products it costs ceil(N / 1000) requests (with
+/// [`SyncRequest::parallel`], two more for the key space's bounds and at most a few for
+/// the ranges' last pages), whatever changed. A full load (the first run) is always a
+/// reconciliation, at no extra cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reconcile {
+    /// Never (a full load still reports deletions).
+    Never,
+    /// Every run.
+    Always,
+    /// When the last completed reconciliation started longer ago than this, on the
+    /// server's clock, or there was none ([`SyncState::reconciled_as_of`]).
+    OlderThan(Duration),
+}
+
+impl Default for Reconcile {
+    /// [`Reconcile::OlderThan`]`(`[`DEFAULT_RECONCILE_EVERY`]`)`.
+    fn default() -> Self {
+        Reconcile::OlderThan(DEFAULT_RECONCILE_EVERY)
+    }
+}
+
+impl Reconcile {
+    /// Whether a run starting at `now` (server time) reconciles, the last reconciliation
+    /// having started at `last`.
+    fn is_due(self, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        match self {
+            Reconcile::Never => false,
+            Reconcile::Always => true,
+            Reconcile::OlderThan(age) => last.is_none_or(|last| {
+                let age = chrono::TimeDelta::from_std(age).unwrap_or(chrono::TimeDelta::MAX);
+                now.signed_duration_since(last) >= age
+            }),
+        }
+    }
+}
+
+/// The products of one id range that no longer exist: every id in
+/// ([`after`](Deletions::after), [`through`](Deletions::through)] that is not
+/// [`present`](Deletions::present). Remove what you hold of them, in the same transaction
+/// as the page's levels and state ([`SyncPage::deletions`]).
+///
+/// ```
+/// # use shipstream_inventory::{Deletions};
+/// # fn demo(d: &Deletions) {
+/// // SQL: DELETE FROM levels WHERE product_id > after AND product_id <= through
+/// //      AND product_id NOT IN (present), with a missing bound left out.
+/// let mut held: std::collections::BTreeMap<i64, String> = Default::default();
+/// held.retain(|id, _| !d.contains(*id));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deletions {
+    after: Option<i64>,
+    through: Option<i64>,
+    present: Vec<i64>,
+}
+
+impl Deletions {
+    /// The range's lower bound (exclusive); `None`: no lower bound.
+    pub fn after(&self) -> Option<i64> {
+        self.after
+    }
+
+    /// The range's upper bound (inclusive); `None`: no upper bound (the listing's last
+    /// page).
+    pub fn through(&self) -> Option<i64> {
+        self.through
+    }
+
+    /// The ids of the range that exist, ascending.
+    pub fn present(&self) -> &[i64] {
+        &self.present
+    }
+
+    /// True when `id` is in the range and does not exist: its row goes.
+    pub fn contains(&self, id: i64) -> bool {
+        self.after.is_none_or(|a| id > a)
+            && self.through.is_none_or(|t| id <= t)
+            && self.present.binary_search(&id).is_err()
+    }
+}
 
 /// Where an incremental sync stands: a serialisable bookmark (serde; JSON is a good fit)
 /// to store together with the data it covers.
@@ -42,6 +135,10 @@ pub struct SyncState {
     /// Counts of the run in progress, or of the last run.
     #[serde(default)]
     counts: RunCounts,
+    /// Server time at the start of the last complete reconciling run without record
+    /// errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reconciled: Option<DateTime<Utc>>,
 }
 
 /// What a sync run delivered (see [`SyncState::run_counts`]).
@@ -54,6 +151,9 @@ pub struct RunCounts {
     pub skipped: u64,
     /// Records that did not decode.
     pub record_errors: u64,
+    /// Product ids listed by the run's reconciliation (those of a full load included).
+    #[serde(default)]
+    pub ids_listed: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +174,18 @@ struct Run {
     pass: usize,
     /// Where the pass continues; `None` at its start.
     checkpoint: Option<Checkpoint>,
+    /// Whether the run reconciles; `None` until its first answer (the decision needs the
+    /// server's clock). A full load always does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reconcile: Option<bool>,
+    /// The highest id the reconciling pass in progress has covered (`None`: none yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    covered: Option<i64>,
+    /// Set when a page of the reconciling pass had a record without a readable id: its
+    /// range cannot be judged, so the pass reports no more deletions and the run does not
+    /// count as a reconciliation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    blind: bool,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +197,8 @@ struct SyncStateRepr {
     run: Option<Run>,
     #[serde(default)]
     counts: RunCounts,
+    #[serde(default)]
+    reconciled: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<SyncStateRepr> for SyncState {
@@ -105,6 +219,7 @@ impl TryFrom<SyncStateRepr> for SyncState {
             recent: r.recent,
             run: r.run,
             counts: r.counts,
+            reconciled: r.reconciled,
         })
     }
 }
@@ -125,6 +240,7 @@ impl SyncState {
             recent: BTreeMap::new(),
             run: None,
             counts: RunCounts::default(),
+            reconciled: None,
         }
     }
 
@@ -141,6 +257,21 @@ impl SyncState {
     /// level's state as of then or later has been delivered. `None` before that.
     pub fn synced_as_of(&self) -> Option<DateTime<Utc>> {
         self.since
+    }
+
+    /// Server time at the start of the last complete run that reconciled (a full load or
+    /// [`Reconcile`]) without record errors: no product deleted before then is still
+    /// held. `None` before that.
+    pub fn reconciled_as_of(&self) -> Option<DateTime<Utc>> {
+        self.reconciled
+    }
+
+    /// True when the run in progress reconciles (a full load always does). `false` when
+    /// no run is in progress, or before its first answer decided.
+    pub fn is_reconciling(&self) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|r| r.from.is_none() || r.reconcile == Some(true))
     }
 
     /// True when no run is in progress: the next [`Client::sync`] starts a new run.
@@ -174,6 +305,8 @@ pub struct SyncRequest {
     level_fields: Vec<LevelField>,
     product_fields: Vec<ProductField>,
     prefetch: bool,
+    reconcile: Reconcile,
+    parallel: usize,
 }
 
 /// One page of a sync run: the levels that changed (each delivered once per run), and
@@ -188,6 +321,9 @@ pub struct SyncPage {
     /// Records that did not decode: the run goes on, but its completion does not advance
     /// the bookmark, so the next run asks for the same window again.
     pub record_errors: Vec<RecordError>,
+    /// Products that no longer exist, on a page of a reconciling listing: remove your
+    /// rows for them in the same transaction.
+    pub deletions: Option<Deletions>,
     /// The server's time for this page (its `Date` header).
     pub server_time: Option<DateTime<Utc>>,
     /// The state after this page.
@@ -237,6 +373,8 @@ impl Client {
             level_fields: Vec::new(),
             product_fields: vec![ProductField::Sku, ProductField::IsEnabled],
             prefetch: false,
+            reconcile: Reconcile::default(),
+            parallel: 1,
         }
     }
 }
@@ -251,11 +389,23 @@ enum Pass {
     /// Levels whose product was stamped at or after the window's start (a product
     /// disabled or enabled keeps its level's timestamp).
     ProductsSince(DateTime<Utc>),
+    /// Every product id (the reconciliation), nothing delivered.
+    Ids,
 }
 
-fn passes(from: Option<DateTime<Utc>>) -> Vec<Pass> {
-    match from {
+impl Pass {
+    /// Whether the pass lists every product, so what it does not list no longer exists.
+    fn is_whole(self) -> bool {
+        matches!(self, Pass::Full | Pass::Ids)
+    }
+}
+
+fn passes(run: &Run) -> Vec<Pass> {
+    match run.from {
         None => vec![Pass::Full],
+        Some(t) if run.reconcile == Some(true) => {
+            vec![Pass::LevelsSince(t), Pass::ProductsSince(t), Pass::Ids]
+        }
         Some(t) => vec![Pass::LevelsSince(t), Pass::ProductsSince(t)],
     }
 }
@@ -299,6 +449,30 @@ impl SyncRequest {
         self
     }
 
+    /// When the run reconciles (default [`Reconcile::OlderThan`] 24 hours): lists every
+    /// product id to find the deleted ones ([`SyncPage::deletions`]). Decided at the run's
+    /// first answer, on the server's clock; a run stopped and carried on keeps its
+    /// decision.
+    ///
+    /// **Guarantee**: once a reconciling run that started at server time *T* completes
+    /// without record errors, and the caller removed every page's deletions, it holds no
+    /// level of a product that did not exist at *T*, and it removed none of a product
+    /// created during the run (the listing is in `product_id` order, and a page's range
+    /// ends at its last id).
+    pub fn reconcile(mut self, when: Reconcile) -> Self {
+        self.reconcile = when;
+        self
+    }
+
+    /// Walks the whole key space (a full load, a reconciliation) with `n` requests at once
+    /// through the sharded parallel pager ([`TotalLevelsRequest::parallel`](crate::TotalLevelsRequest::parallel)),
+    /// under the client's limits. Default 1 (one page at a time); 0 counts as 1. The
+    /// listings of changes stay sequential: they are short.
+    pub fn parallel(mut self, n: usize) -> Self {
+        self.parallel = n.max(1);
+        self
+    }
+
     /// [`SyncRequest::lookback`], clamped to 1 s ..= 365 days.
     fn lookback_delta(&self) -> chrono::TimeDelta {
         const MAX: u64 = 365 * 86_400;
@@ -306,18 +480,32 @@ impl SyncRequest {
     }
 
     fn listing(&self, pass: Pass) -> crate::TotalLevelsRequest {
-        let mut product_fields = self.product_fields.clone();
-        if !product_fields.contains(&ProductField::UpdatedAt) {
-            product_fields.push(ProductField::UpdatedAt);
-        }
-        let mut req = self
+        let every = self
             .client
             .total_levels()
             .sort(Sort::asc(SortField::ProductId))
             .filter(fields::IS_ENABLED.any([[Condition::eq(true)], [Condition::eq(false)]]))
-            .fields(self.level_fields.iter().copied())
-            .product_fields(product_fields)
             .prefetch(self.prefetch);
+        let every = if pass.is_whole() && self.parallel > 1 {
+            every.parallel(self.parallel)
+        } else {
+            every
+        };
+        if pass == Pass::Ids {
+            // The cheapest listing that names every product: the product stub alone, at
+            // the largest page the API serves.
+            let (_, max) = crate::request::page_size_range();
+            return every
+                .fields([LevelField::Product])
+                .page_size(u32::try_from(max).unwrap_or(u32::MAX));
+        }
+        let mut product_fields = self.product_fields.clone();
+        if !product_fields.contains(&ProductField::UpdatedAt) {
+            product_fields.push(ProductField::UpdatedAt);
+        }
+        let mut req = every
+            .fields(self.level_fields.iter().copied())
+            .product_fields(product_fields);
         if let Some(size) = self.page_size {
             req = req.page_size(size);
         }
@@ -325,14 +513,14 @@ impl SyncRequest {
         // before `t` is at or after `t`.
         let before = |t: DateTime<Utc>| t - chrono::TimeDelta::seconds(1);
         match pass {
-            Pass::Full => req,
+            Pass::Full | Pass::Ids => req,
             Pass::LevelsSince(t) => req.filter(fields::UPDATED_AT.gt(before(t))),
             Pass::ProductsSince(t) => req.filter(fields::PRODUCT_UPDATED_AT.gt(before(t))),
         }
     }
 
     fn open(&self, run: &Run) -> PageStream {
-        let Some(&pass) = passes(run.from).get(run.pass) else {
+        let Some(&pass) = passes(run).get(run.pass) else {
             return Box::pin(futures::stream::empty());
         };
         match &run.checkpoint {
@@ -358,6 +546,9 @@ impl SyncRequest {
                 from: state.since.map(|t| t - lookback),
                 pass: 0,
                 checkpoint: None,
+                reconcile: state.since.is_none().then_some(true),
+                covered: None,
+                blind: false,
             });
             state.counts = RunCounts::default();
         }
@@ -406,18 +597,25 @@ impl SyncRequest {
     fn absorb(&self, state: &mut SyncState, page: Page) -> Result<SyncPage, Error> {
         let server_time = page.server_date();
         let lookback = self.lookback_delta();
+        let reconciled = state.reconciled;
         let Some(run) = state.run.as_mut() else {
             return Err(Error::pagination("sync state has no run in progress"));
         };
         if run.started.is_none() {
-            run.started = Some(server_time.ok_or_else(|| {
+            // The earlier of the page's `Date` and, for a parallel listing, its bounds'.
+            let started = page.walk_date.or(server_time).ok_or_else(|| {
                 Error::pagination(
                     "the server's answer has no usable Date header; a sync needs the server's \
                      clock to set its bookmark. Check what is in front of the server (a proxy \
                      may strip it)",
                 )
-            })?);
+            })?;
+            run.started = Some(started);
+            if run.reconcile.is_none() {
+                run.reconcile = Some(self.reconcile.is_due(reconciled, started));
+            }
         }
+        let pass = passes(run).get(run.pass).copied();
         // Remember what a later listing of this run or the next run may list again: from
         // the earlier of this run's window start and the next run's.
         let next_window = run.started.map_or(i64::MIN, |t| (t - lookback).timestamp());
@@ -426,6 +624,26 @@ impl SyncRequest {
             .map_or(next_window, |from| from.timestamp().min(next_window));
         let done = page.checkpoint().is_done();
         let checkpoint = page.checkpoint().clone();
+        let deletions = match pass {
+            Some(pass) if pass.is_whole() => reconcile_page(run, &page, done)?,
+            _ => None,
+        };
+        if let Some(d) = &deletions {
+            state.counts.ids_listed += d.present.len() as u64;
+        }
+        if pass == Some(Pass::Ids) {
+            // Nothing to deliver: the pass only names what exists.
+            return Ok(self.finish_page(
+                state,
+                done,
+                checkpoint,
+                Vec::new(),
+                0,
+                Vec::new(),
+                deletions,
+                server_time,
+            ));
+        }
         let mut items = Vec::new();
         let mut record_errors = Vec::new();
         let mut skipped = 0;
@@ -454,31 +672,116 @@ impl SyncRequest {
                 Err(e) => record_errors.push(e),
             }
         }
-        state.counts.delivered += items.len() as u64;
-        state.counts.skipped += skipped;
-        state.counts.record_errors += record_errors.len() as u64;
-        if done {
-            run.pass += 1;
-            run.checkpoint = None;
-        } else {
-            run.checkpoint = Some(checkpoint);
-        }
-        if run.pass >= passes(run.from).len() {
-            if state.counts.record_errors == 0 {
-                state.since = run.started;
-            }
-            let bound = state.since.map_or(i64::MIN, |t| (t - lookback).timestamp());
-            state.recent.retain(|_, s| s.at >= bound);
-            state.run = None;
-        }
-        Ok(SyncPage {
+        Ok(self.finish_page(
+            state,
+            done,
+            checkpoint,
             items,
             skipped,
             record_errors,
+            deletions,
+            server_time,
+        ))
+    }
+
+    /// Counts the page, moves the run on, and ends it after its last pass.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_page(
+        &self,
+        state: &mut SyncState,
+        done: bool,
+        checkpoint: Checkpoint,
+        items: Vec<Item>,
+        skipped: u64,
+        record_errors: Vec<RecordError>,
+        deletions: Option<Deletions>,
+        server_time: Option<DateTime<Utc>>,
+    ) -> SyncPage {
+        let lookback = self.lookback_delta();
+        state.counts.delivered += items.len() as u64;
+        state.counts.skipped += skipped;
+        state.counts.record_errors += record_errors.len() as u64;
+        if let Some(run) = state.run.as_mut() {
+            if done {
+                run.pass += 1;
+                run.checkpoint = None;
+                run.covered = None;
+            } else {
+                run.checkpoint = Some(checkpoint);
+            }
+            if run.pass >= passes(run).len() {
+                if state.counts.record_errors == 0 {
+                    state.since = run.started;
+                    let reconciled = run.from.is_none() || run.reconcile == Some(true);
+                    if reconciled && !run.blind {
+                        state.reconciled = run.started;
+                    }
+                }
+                let bound = state.since.map_or(i64::MIN, |t| (t - lookback).timestamp());
+                state.recent.retain(|_, s| s.at >= bound);
+                state.run = None;
+            }
+        }
+        SyncPage {
+            items,
+            skipped,
+            record_errors,
+            deletions,
             server_time,
             state: state.clone(),
-        })
+        }
     }
+}
+
+/// The deletions a page of a whole listing shows: the ids from the end of what the pass
+/// covered so far through the page's last id (through the end of the key space on the
+/// pass's last page), less the ids it lists. Moves `run.covered` on.
+fn reconcile_page(run: &mut Run, page: &Page, done: bool) -> Result<Option<Deletions>, Error> {
+    let mut present = Vec::with_capacity(page.len());
+    let mut readable = true;
+    for record in page.records() {
+        match record
+            .as_ref()
+            .ok()
+            .and_then(|l| l.product.as_ref())
+            .map(|p| p.id)
+        {
+            Some(id) => present.push(id),
+            None => readable = false,
+        }
+    }
+    if !readable {
+        // A record whose id is unknown may be any id of the range: judge none of it, nor
+        // anything after it (the next range would start inside this one).
+        run.blind = true;
+    }
+    if run.blind {
+        return Ok(None);
+    }
+    let ordered = present.windows(2).all(|w| w[0] < w[1])
+        && present
+            .first()
+            .is_none_or(|&first| run.covered.is_none_or(|c| first > c));
+    if !ordered {
+        return Err(Error::pagination(
+            "a listing sorted by product_id came back out of order, so which products no \
+             longer exist cannot be told from it; the state stays before this page. Check \
+             what is in front of the server, or sync with Reconcile::Never",
+        ));
+    }
+    let through = if done { None } else { present.last().copied() };
+    if !done && through.is_none() {
+        // An empty page within the listing covers nothing yet: the next page's range
+        // starts where this one would have.
+        return Ok(None);
+    }
+    let deletions = Deletions {
+        after: run.covered,
+        through,
+        present,
+    };
+    run.covered = through;
+    Ok(Some(deletions))
 }
 
 /// FNV-1a of the item's JSON (level and product): equal content, equal fingerprint.

@@ -10,7 +10,8 @@ use std::time::Duration;
 use futures::TryStreamExt as _;
 use serde_json::{Value, json};
 use shipstream_inventory::{
-    Client, Item, Level, LevelField, Product, ProductField, RetryPolicy, SyncState,
+    Client, Deletions, Item, Level, LevelField, Product, ProductField, Reconcile, RetryPolicy,
+    SyncState,
 };
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::method};
 
@@ -451,4 +452,251 @@ async fn a_next_link_that_cannot_be_followed_stops_the_run_without_moving_the_bo
         assert!(state.synced_as_of().is_some());
     })
     .await
+}
+
+/// Every page of a run, collected.
+async fn run_pages(
+    client: &Client,
+    state: SyncState,
+    reconcile: Reconcile,
+) -> Vec<shipstream_inventory::SyncPage> {
+    client
+        .sync(state)
+        .reconcile(reconcile)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+fn deletions(pages: &[shipstream_inventory::SyncPage]) -> Vec<&Deletions> {
+    pages.iter().filter_map(|p| p.deletions.as_ref()).collect()
+}
+
+#[tokio::test]
+async fn a_reconciling_run_names_every_product_that_is_gone_and_none_that_exists() {
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![
+            level(1, 5, "2026-03-01T09:00:00Z"),
+            level(2, 6, "2026-03-01T09:00:00Z"),
+            level(3, 7, "2026-03-01T09:00:00Z"),
+        ]);
+        // A full load is a reconciliation: its one page covers the whole key space.
+        let pages = run_pages(&client, SyncState::new(), Reconcile::Never).await;
+        let d = deletions(&pages);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].after(), d[0].through()), (None, None));
+        assert_eq!(d[0].present(), [1, 2, 3]);
+        assert!(d[0].contains(0) && d[0].contains(4) && !d[0].contains(2));
+        let state = pages.last().unwrap().state.clone();
+        assert_eq!(state.reconciled_as_of(), Some(T.parse().unwrap()));
+        assert_eq!(state.run_counts().ids_listed, 3);
+        fake.take_filters();
+
+        // Product 2 is deleted, 4 created; an hour later a run reconciles.
+        fake.set(vec![
+            level(1, 5, "2026-03-01T09:00:00Z"),
+            level(3, 7, "2026-03-01T09:00:00Z"),
+            level(4, 8, "2026-03-01T10:30:00Z"),
+        ]);
+        fake.set_date("Sun, 01 Mar 2026 11:00:00 GMT");
+        let pages = run_pages(&client, state, Reconcile::Always).await;
+        assert_eq!(fake.take_filters().len(), 3, "changes, products, every id");
+        let items: Vec<Item> = pages.iter().flat_map(|p| p.items.clone()).collect();
+        assert_eq!(qty(&items), [(4, 8)]);
+        let d = deletions(&pages);
+        assert_eq!(d.len(), 1, "the id listing's one page");
+        assert_eq!(d[0].present(), [1, 3, 4]);
+        let gone: Vec<i64> = (0..10).filter(|&id| d[0].contains(id)).collect();
+        assert_eq!(gone, [0, 2, 5, 6, 7, 8, 9]);
+        let state = &pages.last().unwrap().state;
+        assert_eq!(
+            state.reconciled_as_of(),
+            Some("2026-03-01T11:00:00Z".parse().unwrap())
+        );
+        assert_eq!(state.synced_as_of(), state.reconciled_as_of());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_age_of_the_last_reconciliation_is_judged_on_the_servers_clock() {
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z")]);
+        let every_2h = Reconcile::OlderThan(Duration::from_secs(7200));
+        let pages = run_pages(&client, SyncState::new(), every_2h).await;
+        let mut state = pages.last().unwrap().state.clone();
+        fake.take_filters();
+        // (server time, policy, requests expected: 3 when the run reconciles)
+        let runs = [
+            ("Sun, 01 Mar 2026 11:00:00 GMT", every_2h, 2, T),
+            (
+                "Sun, 01 Mar 2026 12:00:00 GMT",
+                every_2h,
+                3,
+                "2026-03-01T12:00:00Z",
+            ),
+            (
+                "Sun, 01 Mar 2026 23:00:00 GMT",
+                Reconcile::Never,
+                2,
+                "2026-03-01T12:00:00Z",
+            ),
+            (
+                "Mon, 02 Mar 2026 12:00:00 GMT",
+                Reconcile::default(),
+                3,
+                "2026-03-02T12:00:00Z",
+            ),
+        ];
+        for (date, policy, requests, reconciled) in runs {
+            fake.set_date(date);
+            let pages = run_pages(&client, state, policy).await;
+            assert_eq!(fake.take_filters().len(), requests, "{date} {policy:?}");
+            state = pages.last().unwrap().state.clone();
+            assert_eq!(
+                state.reconciled_as_of(),
+                Some(reconciled.parse().unwrap()),
+                "{date} {policy:?}"
+            );
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_out_of_order_listing_stops_a_reconciliation_before_it_deletes() {
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        fake.set(vec![
+            level(2, 5, "2026-03-01T09:00:00Z"),
+            level(1, 6, "2026-03-01T09:00:00Z"),
+        ]);
+        let err = client
+            .sync(SyncState::new())
+            .pages()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        assert!(err.is_pagination(), "{err}");
+        assert!(err.to_string().contains("out of order"), "{err}");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_record_without_a_readable_id_judges_nothing_and_is_not_a_reconciliation() {
+    support::within(async {
+        let fake = Fake::default();
+        let server = fake.serve().await;
+        let client = client(&server.uri());
+        let mut broken = level(2, 6, "2026-03-01T09:00:00Z");
+        broken["qty_on_hand"] = json!("six");
+        fake.set(vec![level(1, 5, "2026-03-01T09:00:00Z"), broken]);
+        let pages = run_pages(&client, SyncState::new(), Reconcile::Always).await;
+        assert!(deletions(&pages).is_empty(), "id 2 might be any row");
+        let state = &pages.last().unwrap().state;
+        assert_eq!(state.run_counts().record_errors, 1);
+        assert_eq!(state.reconciled_as_of(), None);
+        assert_eq!(state.synced_as_of(), None);
+    })
+    .await
+}
+
+/// Syncs against the mock's live mode that deletes products, applying each page's levels
+/// and deletions to `mirror`, and its levels alone to `blind` (a caller that ignores
+/// deletions).
+async fn converge_with_deletions(parallel: usize) {
+    use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(1500, 12))
+            .seed(12)
+            .mutate(300.0, Duration::from_secs(3))
+            .delete_share(0.1)
+            .clock_skew_secs(-3600),
+    )
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let (mut mirror, mut blind) = (Mirror::new(), Mirror::new());
+    let mut state = SyncState::new();
+    let mut run_no = 0;
+    let apply = |page: &shipstream_inventory::SyncPage, mirror: &mut Mirror, blind: &mut Mirror| {
+        if let Some(d) = &page.deletions {
+            mirror.retain(|id, _| !d.contains(*id));
+        }
+        for item in &page.items {
+            mirror.insert(item.product_id().unwrap(), row(item));
+            blind.insert(item.product_id().unwrap(), row(item));
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(4);
+    loop {
+        run_no += 1;
+        // Every other run reconciles.
+        let policy = if run_no % 2 == 0 {
+            Reconcile::Always
+        } else {
+            Reconcile::Never
+        };
+        let request = sync(&client, state.clone())
+            .reconcile(policy)
+            .parallel(parallel);
+        let mut pages = std::pin::pin!(request.pages());
+        while let Some(page) = pages.try_next().await.unwrap() {
+            apply(&page, &mut mirror, &mut blind);
+            state = page.state;
+        }
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    let request = sync(&client, state)
+        .reconcile(Reconcile::Always)
+        .parallel(parallel);
+    let mut pages = std::pin::pin!(request.pages());
+    while let Some(page) = pages.try_next().await.unwrap() {
+        apply(&page, &mut mirror, &mut blind);
+    }
+    let counts = server.live_counts();
+    assert!(counts.deleted > 50 && counts.created > 20, "{counts}");
+    let want = expected(&server.snapshot());
+    assert!(
+        mirror == want,
+        "the mirror differs from the server ({} vs {} records; {run_no} runs, {counts}):\n{}",
+        mirror.len(),
+        want.len(),
+        differences(&mirror, &want, 5).join("\n")
+    );
+    // A caller that ignored the deletions holds a row for every deleted product it got.
+    let extra = blind.keys().filter(|id| !want.contains_key(id)).count();
+    assert!(
+        extra as u64 > counts.deleted / 2,
+        "{extra} extra rows, {counts}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleted_products_leave_a_reconciled_mirror_and_none_that_exists_does() {
+    support::within(converge_with_deletions(1)).await
+}
+
+#[tokio::test]
+async fn a_parallel_reconciliation_is_as_exact_as_a_sequential_one() {
+    support::within(converge_with_deletions(4)).await
 }

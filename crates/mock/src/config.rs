@@ -65,6 +65,10 @@ pub struct MockConfig {
     pub mutate_rate: f64,
     /// How long the live mode changes levels, from the server's start (default 60 s).
     pub mutate_for: Duration,
+    /// The share of the live mode's changes that delete a product, 0 to 1 (default 0).
+    /// A deleted product's level leaves every listing, whatever the filters, as if it had
+    /// never existed; new products never reuse a deleted one's id or SKU.
+    pub delete_share: f64,
     /// Seconds added to the system clock to make the mock's clock (default 0): the
     /// `Date` header and the timestamps of live changes follow it. A skewed server clock
     /// shows whether a client relies on its own clock.
@@ -98,6 +102,7 @@ impl Default for MockConfig {
             record_requests: true,
             mutate_rate: 0.0,
             mutate_for: Duration::from_secs(60),
+            delete_share: 0.0,
             clock_skew_secs: 0,
             rate_limit: None,
             burst: api::limits::BURST,
@@ -122,6 +127,7 @@ impl fmt::Debug for MockConfig {
             .field("record_requests", &self.record_requests)
             .field("mutate_rate", &self.mutate_rate)
             .field("mutate_for", &self.mutate_for)
+            .field("delete_share", &self.delete_share)
             .field("clock_skew_secs", &self.clock_skew_secs)
             .field("rate_limit", &self.rate_limit)
             .field("burst", &self.burst)
@@ -212,6 +218,13 @@ impl MockConfig {
     pub fn mutate(mut self, rate: f64, duration: Duration) -> Self {
         self.mutate_rate = rate;
         self.mutate_for = duration;
+        self
+    }
+
+    /// The share of the live mode's changes that delete a product
+    /// ([`MockConfig::delete_share`]).
+    pub fn delete_share(mut self, share: f64) -> Self {
+        self.delete_share = share;
         self
     }
 

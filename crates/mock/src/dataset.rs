@@ -278,6 +278,9 @@ pub(crate) struct Data {
     /// Changed by the live mode since generation: timestamps may be after
     /// [`GENERATED_NOW`] (they follow the mock's clock).
     pub(crate) live: bool,
+    /// The largest id the live mode deleted (0: none): new products take ids above it, so
+    /// no id is ever used twice.
+    pub(crate) deleted_max_id: u32,
 }
 
 impl Data {

@@ -132,6 +132,13 @@
 //!   `updated_at` (`product_updated_at` in filters), not the level's;
 //! * 5 %: a new product with fresh stock (the next free id, SKU `NEW-0000123`).
 //!
+//! With [`MockConfig::delete_share`] (CLI `--delete-share SHARE`, default 0) that share of
+//! the changes, drawn first, deletes a random product instead: its level leaves every
+//! listing, whatever the filters (a cursor naming it is placed by id, as for any id that
+//! names no product). New products take ids above every id ever used, so nothing of a
+//! deleted product comes back. With the default 0 nothing is drawn for it, and a seed
+//! makes the changes it always made.
+//!
 //! Timestamps come from the mock's clock (the system clock plus
 //! [`MockConfig::clock_skew_secs`]) in whole seconds, the API's precision, and every
 //! answer's `Date` header is that clock too. Each page is computed on the data as it is

@@ -28,12 +28,15 @@ pub struct LiveCounts {
     pub enabled: u64,
     /// New products (with a new level).
     pub created: u64,
+    /// Products deleted: their levels leave every listing (see
+    /// [`MockConfig::delete_share`](crate::MockConfig::delete_share)).
+    pub deleted: u64,
 }
 
 impl LiveCounts {
     /// Every change.
     pub fn total(&self) -> u64 {
-        self.quantities + self.disabled + self.enabled + self.created
+        self.quantities + self.disabled + self.enabled + self.created + self.deleted
     }
 }
 
@@ -41,12 +44,14 @@ impl std::fmt::Display for LiveCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} changes: {} quantity moves, {} products disabled, {} enabled again, {} new",
+            "{} changes: {} quantity moves, {} products disabled, {} enabled again, {} new, {} \
+             deleted",
             self.total(),
             self.quantities,
             self.disabled,
             self.enabled,
-            self.created
+            self.created,
+            self.deleted
         )
     }
 }
@@ -57,6 +62,7 @@ pub(crate) struct Counters {
     disabled: AtomicU64,
     enabled: AtomicU64,
     created: AtomicU64,
+    deleted: AtomicU64,
 }
 
 impl Counters {
@@ -66,6 +72,7 @@ impl Counters {
             disabled: self.disabled.load(Ordering::Relaxed),
             enabled: self.enabled.load(Ordering::Relaxed),
             created: self.created.load(Ordering::Relaxed),
+            deleted: self.deleted.load(Ordering::Relaxed),
         }
     }
 
@@ -75,6 +82,7 @@ impl Counters {
             Change::Disabled => &self.disabled,
             Change::Enabled => &self.enabled,
             Change::Created => &self.created,
+            Change::Deleted => &self.deleted,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -101,6 +109,7 @@ enum Change {
     Disabled,
     Enabled,
     Created,
+    Deleted,
 }
 
 /// How many changes are due `elapsed` into a run of `rate` changes a second that lasts
@@ -110,16 +119,31 @@ pub(crate) fn due(rate: f64, duration: Duration, elapsed: Duration) -> u64 {
     (t * rate).floor().max(0.0) as u64
 }
 
-/// Applies `n` changes to `d`, stamped `now`.
-pub(crate) fn apply(d: &mut Data, rng: &mut SplitMix64, now: i64, n: u64, counters: &Counters) {
+/// Applies `n` changes to `d`, stamped `now`; `delete_share` of them (0..=1) delete a
+/// product.
+pub(crate) fn apply(
+    d: &mut Data,
+    rng: &mut SplitMix64,
+    now: i64,
+    n: u64,
+    delete_share: f64,
+    counters: &Counters,
+) {
     d.live = true;
     for _ in 0..n {
-        let kind = change(d, rng, now);
+        let kind = change(d, rng, now, delete_share);
         counters.add(kind);
     }
 }
 
-fn change(d: &mut Data, rng: &mut SplitMix64, now: i64) -> Change {
+fn change(d: &mut Data, rng: &mut SplitMix64, now: i64, delete_share: f64) -> Change {
+    // No draw without deletions: a seed makes the same changes as before they existed.
+    if delete_share > 0.0 && !d.products.is_empty() && rng.chance(delete_share) {
+        let i = rng.below(d.products.len() as u64) as usize;
+        let gone = d.products.remove(i);
+        d.deleted_max_id = d.deleted_max_id.max(gone.id);
+        return Change::Deleted;
+    }
     let roll = rng.below(100);
     if d.products.is_empty() || roll >= 95 {
         create(d, rng, now);
@@ -195,7 +219,9 @@ fn move_quantities(p: &mut Product, rng: &mut SplitMix64) {
 
 /// A new product (a copy of a random one's details, with a new id and SKU), fresh stock.
 fn create(d: &mut Data, rng: &mut SplitMix64, now: i64) {
-    let max_id = d.products.last().map_or(0, |p| p.id);
+    // Above every id ever used, deleted ones included: nothing of a deleted product
+    // comes back.
+    let max_id = d.products.last().map_or(0, |p| p.id).max(d.deleted_max_id);
     let id = max_id.saturating_add(rng.range(1, 3) as u32);
     if id == max_id {
         return; // ids exhausted: nothing to add
@@ -256,8 +282,44 @@ mod tests {
         let counters = Counters::default();
         let mut rng = SplitMix64::derive(seed, LIVE_STREAM);
         let data = std::sync::Arc::make_mut(&mut ds.data);
-        apply(data, &mut rng, 1_800_000_000, n, &counters);
+        apply(data, &mut rng, 1_800_000_000, n, 0.0, &counters);
         (ds, counters.get())
+    }
+
+    #[test]
+    fn deletions_take_their_share_and_no_id_or_sku_comes_back() {
+        let mut ds = Dataset::generate(300, 5);
+        let before: std::collections::BTreeSet<u32> =
+            ds.data.products.iter().map(|p| p.id).collect();
+        let counters = Counters::default();
+        let mut rng = SplitMix64::derive(4, LIVE_STREAM);
+        let data = std::sync::Arc::make_mut(&mut ds.data);
+        let mut ever = before.clone();
+        let mut skus = std::collections::BTreeSet::new();
+        for p in &data.products {
+            skus.insert(data.str(p.sku).to_owned());
+        }
+        for step in 0..4000 {
+            apply(data, &mut rng, 1_800_000_000 + step, 1, 0.2, &counters);
+            for p in &data.products {
+                if ever.insert(p.id) {
+                    // A new product: an id and a SKU never seen, deleted ones included.
+                    assert!(skus.insert(data.str(p.sku).to_owned()), "SKU reused");
+                }
+            }
+        }
+        let counts = counters.get();
+        assert_eq!(counts.total(), 4000);
+        // 20% of 4000 is 800; the binomial's standard deviation is about 25.
+        assert!((700..=900).contains(&counts.deleted), "{counts}");
+        let now: std::collections::BTreeSet<u32> = data.products.iter().map(|p| p.id).collect();
+        assert_eq!(
+            ever.len() as u64 - now.len() as u64,
+            counts.deleted,
+            "each deletion removes one product for good: {counts}"
+        );
+        assert!(data.products.windows(2).all(|w| w[0].id < w[1].id));
+        ds.check_invariants().unwrap();
     }
 
     #[test]

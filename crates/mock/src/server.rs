@@ -110,6 +110,12 @@ impl MockState {
                 config.mutate_rate
             )));
         }
+        if !(0.0..=1.0).contains(&config.delete_share) {
+            return Err(MockError::Config(format!(
+                "the share of changes that delete a product must be between 0 and 1 (got {})",
+                config.delete_share
+            )));
+        }
         Ok(MockState {
             inner: Arc::new(Inner {
                 engine: Engine::new(config.dataset.clone()),
@@ -190,6 +196,7 @@ impl MockState {
         *task = Some(tokio::spawn(async move {
             let inner = &state.inner;
             let mut rng = SplitMix64::derive(inner.config.seed, live::LIVE_STREAM);
+            let delete_share = inner.config.delete_share;
             let started = Instant::now();
             let mut done = 0u64;
             let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -200,9 +207,9 @@ impl MockState {
                 let due = live::due(rate, duration, elapsed);
                 if due > done {
                     let now = inner.clock.now();
-                    inner
-                        .engine
-                        .mutate(|d| live::apply(d, &mut rng, now, due - done, &inner.live));
+                    inner.engine.mutate(|d| {
+                        live::apply(d, &mut rng, now, due - done, delete_share, &inner.live)
+                    });
                     done = due;
                 }
                 if elapsed >= duration {
