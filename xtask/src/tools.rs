@@ -107,6 +107,7 @@ impl Tools {
         ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
         ensure_cargo_tools(&cargo_dir)?;
+        ensure_postgres()?;
         Ok(Self {
             cargo_bin: cargo_dir.join("bin"),
             npm_modules: npm_dir.join("node_modules"),
@@ -192,6 +193,83 @@ impl Tools {
         }
         println!("redocly: 0 errors, 0 warnings");
         Ok(())
+    }
+}
+
+/// The PostgreSQL server programs' directory: `SHIPSTREAM_PG_BIN`, else the newest of
+/// Debian's layout (`/usr/lib/postgresql/VERSION/bin`), else `pg_config --bindir`'s, if `initdb` is there.
+/// The tests of `sync --db postgres://…` look for the programs the same way
+/// (`crates/cli/tests/common/pg.rs`).
+pub fn postgres_bin() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("SHIPSTREAM_PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    if let Some((_, bin)) = found.pop() {
+        return Some(bin);
+    }
+    let out = Command::new("pg_config").arg("--bindir").output().ok()?;
+    let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && bin.join("initdb").exists()).then_some(bin)
+}
+
+/// Installs Debian's `postgresql` package when no PostgreSQL server is on the machine:
+/// the tests of the PostgreSQL mirror start servers of their own (in temporary
+/// directories, on 127.0.0.1) and stop them. `apt-get` runs directly as root, else
+/// through `sudo -n`.
+fn ensure_postgres() -> Result<()> {
+    if let Some(bin) = postgres_bin() {
+        println!("xtask: PostgreSQL server programs in {}", bin.display());
+        return Ok(());
+    }
+    println!("xtask: installing PostgreSQL (Debian's postgresql package) for the mirror's tests");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = |args: &[&str]| {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut cmd)
+    };
+    let install = [
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "postgresql",
+    ];
+    if apt(&install).is_err() {
+        // A fresh machine may have no package lists yet.
+        apt(&["update", "-q"])?;
+        apt(&install)?;
+    }
+    match postgres_bin() {
+        Some(bin) => {
+            println!("xtask: PostgreSQL installed in {}", bin.display());
+            Ok(())
+        }
+        None => bail!(
+            "PostgreSQL's server programs (initdb, pg_ctl) are still missing after installing \
+             the postgresql package; install a PostgreSQL server and rerun, or set \
+             SHIPSTREAM_PG_BIN to its programs' directory"
+        ),
     }
 }
 

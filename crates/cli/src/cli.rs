@@ -107,16 +107,23 @@ pub enum Command {
         after_help = format!("{LEVELS_AFTER_HELP}\n\n{EXIT_CODES_HELP}")
     )]
     Levels(Box<LevelsArgs>),
-    /// Keep a SQLite mirror of the levels current (a full load, then only what changed)
+    /// Keep a mirror of the levels current in SQLite or PostgreSQL (a full load, then only
+    /// what changed; deleted products removed)
     #[command(
-        long_about = "Keep a SQLite mirror of the levels current: the first run loads every \
-                      level, later runs fetch only the levels (and products) that changed since \
-                      the last complete run, by the server's clock. Disabled products are \
-                      included.\n\n\
+        long_about = "Keep a mirror of the levels current, in a SQLite file or a PostgreSQL \
+                      database: the first run loads every level, later runs fetch only the \
+                      levels (and products) that changed since the last complete run, by the \
+                      server's clock. Disabled products are included.\n\n\
+                      A listing of changes never shows a deleted product, so a run also \
+                      reconciles (lists every product id and deletes the rows of products \
+                      that no longer exist) when the last reconciliation is older than \
+                      --reconcile-every (24h), or with --reconcile. It costs one request per \
+                      page of the largest size the API serves (`limit`'s maximum).\n\n\
                       Each page is written in one transaction together with the bookmark that \
                       covers it: a run stopped at any point (Ctrl-C, SIGKILL) leaves a \
                       consistent database, and the next run carries on: it finishes the stopped \
-                      run, then runs a new one. When `sync` exits 0, every row is the level's \
+                      run, then runs a new one. One run at a time per database: a second one \
+                      stops before reading or writing (exit 1). When `sync` exits 0, every row is the level's \
                       state as of a server time after `sync` started, or later.\n\n\
                       The connection options are those of `levels`.",
         after_help = format!("{SYNC_AFTER_HELP}\n\n{EXIT_CODES_HELP}")
@@ -164,15 +171,18 @@ Examples:
       --checkpoint levels.ckpt";
 
 const SYNC_AFTER_HELP: &str = "\
-Tables:
-  levels      product_id (primary key), sku, is_enabled (0/1), every qty_* quantity of the
-              API, updated_at (RFC 3339 text)
+Tables (the same in both databases):
+  levels      product_id (primary key), sku, is_enabled, every qty_* quantity of the API,
+              updated_at. SQLite: INTEGER, TEXT, 0/1 and RFC 3339 text; PostgreSQL: BIGINT,
+              TEXT, BOOLEAN and TIMESTAMPTZ
   sync_state  one row: the bookmark (JSON) and when it was saved
 
 Examples:
   shipstream-inventory sync --demo --db levels.sqlite
   shipstream-inventory sync --db levels.sqlite            # cron it, or run it in a loop
-  sqlite3 levels.sqlite 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'";
+  sqlite3 levels.sqlite 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'
+  shipstream-inventory sync --db postgres://app@db.internal/inventory --parallel 5
+  psql -d inventory -c 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'";
 
 const MOCK_AFTER_HELP: &str = "\
 Faults (--fault, repeatable; several rules may also be joined with `;`):
@@ -341,9 +351,11 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
-    /// The SQLite database of the mirror (created if missing)
-    #[arg(long, value_name = "PATH")]
-    pub db: PathBuf,
+    /// The mirror: a SQLite file (created if missing), or a PostgreSQL database as
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the database must exist; the
+    /// password is never printed)
+    #[arg(long, value_name = "PATH|URL", value_parser = crate::mirror::Target::parse)]
+    pub db: crate::mirror::Target,
 
     /// Empty the mirror and load every level again
     #[arg(long)]
@@ -356,6 +368,21 @@ pub struct SyncArgs {
     /// asked for again (what is unchanged is not rewritten)
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub lookback: u64,
+
+    /// Reconcile in this run: list every product id and delete the rows of products that
+    /// no longer exist
+    #[arg(long)]
+    pub reconcile: bool,
+
+    /// Reconcile when the last reconciliation started longer ago than this, on the
+    /// server's clock (`30m`, `6h`, `7d`; `0s` = every run)
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub reconcile_every: std::time::Duration,
+
+    /// Walk the whole key space (a full load, a reconciliation) with N requests at once,
+    /// splitting the product id range; the client keeps to the API's rate limits
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel: Option<u32>,
 }
 
 /// Arguments of `mock`.
@@ -417,9 +444,15 @@ pub struct MockArgs {
     pub max_concurrent: Option<u32>,
 
     /// Live mode: change RATE levels a second (quantities, products disabled and enabled
-    /// again, new products), drawn from --seed and stamped with the server's clock
+    /// again, new products, deleted ones with --delete-share), drawn from --seed and
+    /// stamped with the server's clock
     #[arg(long, value_name = "RATE")]
     pub mutate: Option<f64>,
+
+    /// The share of the live mode's changes that delete a product (0 to 1): its level
+    /// leaves every listing; new products never reuse its id or SKU
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0, requires = "mutate")]
+    pub delete_share: f64,
 
     /// How long the live mode keeps changing levels, in seconds from the start
     #[arg(long, value_name = "SECS", default_value_t = 60, requires = "mutate")]

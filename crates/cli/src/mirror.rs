@@ -1,27 +1,31 @@
-//! `shipstream-inventory sync`: a SQLite mirror of the levels, kept current by the SDK's
-//! incremental sync.
+//! `shipstream-inventory sync`: a mirror of the levels in SQLite (`--db PATH`, the
+//! default) or PostgreSQL (`--db postgres://…`), kept current by the SDK's incremental
+//! sync, deleted products included (reconciliation).
 //!
 //! Tables: `levels` (one row per product: `product_id` primary key, `sku`, `is_enabled`,
-//! every `qty_*` quantity of the API, `updated_at` as RFC 3339 text) and `sync_state`
-//! (one row: the SDK's [`SyncState`] as JSON). Each page is written in one transaction
-//! together with the state after it, so the mirror and its bookmark never disagree, a run
-//! killed at any point leaves a consistent database, and the next run carries on.
+//! every `qty_*` quantity of the API, `updated_at`) and `sync_state` (one row: the SDK's
+//! [`SyncState`] as JSON). Each page is written in one transaction together with the
+//! state after it and the deletions it shows, so the mirror and its bookmark never
+//! disagree, a run killed at any point leaves a consistent database, and the next run
+//! carries on.
 //!
 //! The columns of `levels` that hold API data are named by the spec: every name comes
 //! from the generated code ([`fields`], [`api::LEVEL_PROPERTIES`]), none is written here.
 //! The names in [`own`] are the mirror's bookkeeping, not API facts.
 //!
-//! One run at a time: before it touches the database, a run takes an exclusive lock on a
-//! file beside it ([`own::LOCK_SUFFIX`]), held until the process ends (the operating
-//! system releases it when the process is killed). A second run refuses (exit 1) before it
-//! reads or writes the database.
+//! One code path, two backends ([`sqlite`], [`postgres`]) behind a small seam: open (take
+//! the run lock, create or widen the tables), read the stored state, apply a page in one
+//! transaction, count. One run at a time per database: SQLite takes an operating-system
+//! lock on a file beside the database ([`own::LOCK_SUFFIX`]), PostgreSQL a session-level
+//! advisory lock ([`own::ADVISORY_LOCK`]); both are released when the process ends, killed
+//! or not, and a second run refuses (exit 1) before it reads or writes anything.
 
 use std::io::IsTerminal as _;
-use std::path::Path;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use futures::TryStreamExt as _;
-use rusqlite::{Connection, OptionalExtension as _, params_from_iter, types::Value as Sql};
-use shipstream_inventory::{Item, SyncState, api, fields};
+use shipstream_inventory::{Deletions, Item, Reconcile, SyncState, api, fields};
 
 use crate::{
     cli::SyncArgs,
@@ -31,8 +35,11 @@ use crate::{
     progress::Progress,
 };
 
-/// The mirror's own names: its tables, the bookkeeping columns of `sync_state` and the lock
-/// file. None of them is an API fact, so none comes from the spec.
+mod postgres;
+mod sqlite;
+
+/// The mirror's own names: its tables, the bookkeeping columns of `sync_state` and the
+/// locks. None of them is an API fact, so none comes from the spec.
 pub mod own {
     /// The table of the levels.
     pub const LEVELS: &str = "levels";
@@ -42,10 +49,58 @@ pub mod own {
     pub const STATE_ID: &str = "id";
     /// `sync_state`'s state as JSON.
     pub const STATE: &str = "state";
-    /// `sync_state`'s time of writing (this machine's clock, RFC 3339).
+    /// `sync_state`'s time of writing (this machine's clock).
     pub const SAVED_AT: &str = "saved_at";
-    /// The lock file of a database: its path with this appended.
+    /// The lock file of a SQLite database: its path with this appended.
     pub const LOCK_SUFFIX: &str = ".sync-lock";
+    /// The PostgreSQL advisory lock a run holds (`pg_try_advisory_lock`): the bytes of
+    /// `ssinvsyn` (shipstream-inventory sync) as a big-endian integer.
+    pub const ADVISORY_LOCK: i64 = i64::from_be_bytes(*b"ssinvsyn");
+}
+
+/// Where the mirror is: `--db PATH` (SQLite) or `--db postgres://…` / `postgresql://…`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite database file (created if missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (the database must exist).
+    Postgres(String),
+}
+
+impl Target {
+    /// Parses `--db`.
+    pub fn parse(value: &str) -> Result<Target, String> {
+        let lower = value.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            value.parse::<tokio_postgres::Config>().map_err(|e| {
+                format!("{e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+            })?;
+            return Ok(Target::Postgres(value.to_owned()));
+        }
+        if value.is_empty() {
+            return Err("an empty path; give a SQLite file or a postgres:// URL".into());
+        }
+        Ok(Target::Sqlite(PathBuf::from(value)))
+    }
+}
+
+impl std::fmt::Display for Target {
+    /// The path, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite(path) => write!(f, "{}", path.display()),
+            Target::Postgres(url) => f.write_str(&postgres::describe(url)),
+        }
+    }
+}
+
+/// What a column holds, for each backend's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Text,
+    Bool,
+    Time,
 }
 
 /// A column of `levels`, named by the spec.
@@ -55,11 +110,11 @@ enum Column {
     ProductId,
     /// The product's SKU.
     Sku,
-    /// Whether the product is enabled (0/1).
+    /// Whether the product is enabled.
     IsEnabled,
     /// A quantity of the level.
     Quantity(&'static str),
-    /// When the level last changed (RFC 3339 text).
+    /// When the level last changed.
     UpdatedAt,
 }
 
@@ -83,11 +138,12 @@ impl Column {
         }
     }
 
-    /// The SQLite type.
-    fn sql_type(self) -> &'static str {
+    fn kind(self) -> Kind {
         match self {
-            Column::ProductId | Column::IsEnabled | Column::Quantity(_) => "INTEGER",
-            Column::Sku | Column::UpdatedAt => "TEXT",
+            Column::ProductId | Column::Quantity(_) => Kind::Int,
+            Column::Sku => Kind::Text,
+            Column::IsEnabled => Kind::Bool,
+            Column::UpdatedAt => Kind::Time,
         }
     }
 }
@@ -102,58 +158,49 @@ pub fn quantity_columns() -> Vec<&'static str> {
         .collect()
 }
 
-fn db_failure(path: &Path, e: &rusqlite::Error) -> Failure {
-    Failure::io(format!("the mirror database {}: {e}", path.display()))
+/// One cell of a row, typed by its column's [`Kind`].
+#[derive(Clone, Debug, PartialEq)]
+enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Time(Option<chrono::DateTime<chrono::Utc>>),
 }
 
-/// The exclusive lock of one database's sync runs: held while this value lives, and by the
-/// operating system only while the process does (a killed run leaves no stale lock).
-struct RunLock {
-    /// The lock file, open and locked (`flock` on Unix, `LockFileEx` on Windows) until it
-    /// closes. Nothing is ever written to it.
-    _file: std::fs::File,
+/// The row of an item, in `columns` order.
+fn row(columns: &[Column], item: &Item) -> Vec<Cell> {
+    let level = serde_json::to_value(&item.level).unwrap_or_default();
+    columns
+        .iter()
+        .map(|c| match *c {
+            Column::ProductId => Cell::Int(item.product_id()),
+            Column::Sku => Cell::Text(item.sku().map(str::to_owned)),
+            Column::IsEnabled => Cell::Bool(item.product.as_ref().and_then(|p| p.is_enabled)),
+            Column::UpdatedAt => Cell::Time(item.level.updated_at),
+            Column::Quantity(q) => Cell::Int(level.get(q).and_then(|v| v.as_i64())),
+        })
+        .collect()
 }
 
-impl RunLock {
-    /// Takes the lock of the database at `db`, or refuses at once when another run holds it.
-    fn take(db: &Path) -> Result<RunLock, Failure> {
-        let mut lock_path = db.as_os_str().to_owned();
-        lock_path.push(own::LOCK_SUFFIX);
-        let lock_path = std::path::PathBuf::from(lock_path);
-        let fail = |e: std::io::Error| {
-            Failure::io(format!(
-                "the lock file {} of the mirror database: {e}",
-                lock_path.display()
-            ))
-        };
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(fail)?;
-        // An operating-system lock, not a SQLite one: two runs starting together each
-        // holding SQLite's shared lock while asking for its exclusive one both fail, so
-        // both would stop; of two `try_lock`s exactly one wins.
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Failure::io(format!(
-                "another `sync` is running on {} (it holds {}); this run stopped before \
-                 reading or writing anything. Run one sync at a time per database",
-                db.display(),
-                lock_path.display()
-            ))),
-            Err(std::fs::TryLockError::Error(e)) => Err(fail(e)),
-        }
-    }
+/// What one transaction writes: a page's rows, its deletions and the state after it.
+struct Batch<'a> {
+    rows: Vec<Vec<Cell>>,
+    deletions: Option<&'a Deletions>,
+    state_json: String,
+    saved_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The mirror database.
+/// The backend seam.
+enum Store {
+    Sqlite(sqlite::Store),
+    Postgres(postgres::Store),
+}
+
+/// The mirror database, its run lock held.
 struct Mirror {
-    conn: Connection,
-    path: std::path::PathBuf,
+    store: Store,
+    target: Target,
     columns: Vec<Column>,
-    upsert: String,
     /// The stored state as this process last read or wrote it: a page is only written
     /// when the database still holds it (else another `sync` wrote meanwhile, which the
     /// run lock should have prevented: a lock file removed by hand, say).
@@ -163,195 +210,89 @@ struct Mirror {
 }
 
 impl Mirror {
-    /// Opens (creating if missing) the database and brings its tables up to date with the
-    /// API's quantities (a quantity new to the spec becomes a new column). The caller holds
-    /// the [`RunLock`].
-    fn open(path: &Path, _lock: &RunLock) -> Result<Mirror, Failure> {
-        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
-        let fail = |e: rusqlite::Error| db_failure(path, &e);
-        let conn = Connection::open(path).map_err(fail)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(fail)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(fail)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(fail)?;
+    /// Takes the run lock, opens the database (a SQLite file is created if missing) and
+    /// brings its tables up to date with the API's quantities.
+    async fn open(target: &Target) -> Result<Mirror, Failure> {
         let columns = Column::all();
-        let defs: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                let key = if *c == Column::ProductId {
-                    " PRIMARY KEY"
-                } else {
-                    ""
-                };
-                format!("  {} {}{key}", c.name(), c.sql_type())
-            })
-            .collect();
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {LEVELS} (\n{}\n);\n\
-             CREATE TABLE IF NOT EXISTS {SYNC_STATE} (\n  {STATE_ID} INTEGER PRIMARY KEY CHECK \
-             ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TEXT NOT NULL\n);",
-            defs.join(",\n")
-        ))
-        .map_err(fail)?;
-        let existing: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{LEVELS}')"))
-            .and_then(|mut st| {
-                st.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(fail)?;
-        for c in &columns {
-            if !existing.iter().any(|e| e == c.name()) {
-                conn.execute_batch(&format!(
-                    "ALTER TABLE {LEVELS} ADD COLUMN {} {}",
-                    c.name(),
-                    c.sql_type()
-                ))
-                .map_err(fail)?;
-            }
-        }
-        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
-        let placeholders = vec!["?"; names.len()].join(", ");
-        let updates = names[1..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let upsert = format!(
-            "INSERT INTO {LEVELS} ({}) VALUES ({placeholders}) ON CONFLICT({}) DO UPDATE SET \
-             {updates}",
-            names.join(", "),
-            Column::ProductId.name(),
-        );
+        let store = match target {
+            Target::Sqlite(path) => Store::Sqlite(sqlite::Store::open(path, &columns)?),
+            Target::Postgres(url) => Store::Postgres(postgres::Store::open(url, &columns).await?),
+        };
         Ok(Mirror {
-            conn,
-            path: path.to_owned(),
+            store,
+            target: target.clone(),
             columns,
-            upsert,
             expected_state: None,
             clear_first: false,
         })
     }
 
-    fn fail(&self, e: &rusqlite::Error) -> Failure {
-        db_failure(&self.path, e)
-    }
-
-    /// The stored state's text, if any.
-    fn state_text(conn: &Connection) -> rusqlite::Result<Option<String>> {
-        use own::{STATE, STATE_ID, SYNC_STATE};
-        conn.query_row(
-            &format!("SELECT {STATE} FROM {SYNC_STATE} WHERE {STATE_ID} = 1"),
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-    }
-
     /// The stored state, if any.
-    fn state(&mut self) -> Result<Option<SyncState>, Failure> {
-        let text = Self::state_text(&self.conn).map_err(|e| self.fail(&e))?;
+    async fn state(&mut self) -> Result<Option<SyncState>, Failure> {
+        let text = match &mut self.store {
+            Store::Sqlite(s) => s.state_text()?,
+            Store::Postgres(s) => s.state_text().await?,
+        };
         self.expected_state = text.clone();
         text.map(|t| {
             serde_json::from_str(&t).map_err(|e| {
                 Failure::usage(format!(
                     "the sync state in {} cannot be read ({e}); run with --full to load the \
                      mirror again",
-                    self.path.display()
+                    self.target
                 ))
             })
         })
         .transpose()
     }
 
-    /// Upserts a page's levels and stores the state after them, in one transaction (which
-    /// first empties the mirror on the first page of `--full`). Refuses to write when
-    /// another `sync` changed the stored state since this one read or wrote it.
-    fn apply(&mut self, items: &[&Item], state: &SyncState) -> Result<(), Failure> {
-        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| db_failure(&path, &e);
-        let state_json = serde_json::to_string(state)
-            .map_err(|e| Failure::io(format!("cannot serialise the sync state: {e}")))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        if Self::state_text(&tx).map_err(fail)? != self.expected_state {
+    /// Upserts a page's levels, removes the rows its deletions name and stores the state
+    /// after them, in one transaction (which first empties the mirror on the first page
+    /// of `--full`). Refuses to write when another `sync` changed the stored state since
+    /// this one read or wrote it. Returns the rows deleted.
+    async fn apply(
+        &mut self,
+        items: &[&Item],
+        deletions: Option<&Deletions>,
+        state: &SyncState,
+    ) -> Result<u64, Failure> {
+        let batch = Batch {
+            rows: items.iter().map(|i| row(&self.columns, i)).collect(),
+            deletions,
+            state_json: serde_json::to_string(state)
+                .map_err(|e| Failure::io(format!("cannot serialise the sync state: {e}")))?,
+            saved_at: chrono::Utc::now(),
+        };
+        let expected = self.expected_state.as_deref();
+        let written = match &mut self.store {
+            Store::Sqlite(s) => s.apply(expected, self.clear_first, &batch)?,
+            Store::Postgres(s) => s.apply(expected, self.clear_first, &batch).await?,
+        };
+        let Some(deleted) = written else {
             return Err(Failure::io(format!(
                 "another `sync` wrote to {} while this one ran; this run stopped without \
                  writing (the database is consistent). Run one sync at a time per database",
-                path.display()
+                self.target
             )));
-        }
-        if self.clear_first {
-            tx.execute_batch(&format!("DELETE FROM {LEVELS}"))
-                .map_err(fail)?;
-        }
-        {
-            let mut upsert = tx.prepare_cached(&self.upsert).map_err(fail)?;
-            for item in items {
-                upsert
-                    .execute(params_from_iter(row(&self.columns, item)))
-                    .map_err(fail)?;
-            }
-        }
-        tx.execute(
-            &format!(
-                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}) VALUES (1, ?1, ?2) \
-                 ON CONFLICT({STATE_ID}) DO UPDATE SET {STATE} = excluded.{STATE}, \
-                 {SAVED_AT} = excluded.{SAVED_AT}"
-            ),
-            (&state_json, chrono::Utc::now().to_rfc3339()),
-        )
-        .map_err(fail)?;
-        tx.commit().map_err(fail)?;
-        self.expected_state = Some(state_json);
+        };
+        self.expected_state = Some(batch.state_json);
         self.clear_first = false;
-        Ok(())
+        Ok(deleted)
     }
 
-    fn count(&self) -> Result<i64, Failure> {
-        self.conn
-            .query_row(&format!("SELECT count(*) FROM {}", own::LEVELS), [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.fail(&e))
+    async fn count(&mut self) -> Result<i64, Failure> {
+        match &mut self.store {
+            Store::Sqlite(s) => s.count(),
+            Store::Postgres(s) => s.count().await,
+        }
     }
-}
-
-/// The row of an item, in `columns` order.
-fn row(columns: &[Column], item: &Item) -> Vec<Sql> {
-    let level = serde_json::to_value(&item.level).unwrap_or_default();
-    columns
-        .iter()
-        .map(|c| match *c {
-            Column::ProductId => item.product_id().map_or(Sql::Null, Sql::Integer),
-            Column::Sku => item.sku().map_or(Sql::Null, |s| Sql::Text(s.to_owned())),
-            Column::IsEnabled => item
-                .product
-                .as_ref()
-                .and_then(|p| p.is_enabled)
-                .map_or(Sql::Null, |b| Sql::Integer(i64::from(b))),
-            Column::UpdatedAt => item.level.updated_at.map_or(Sql::Null, |t| {
-                Sql::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-            }),
-            Column::Quantity(q) => level
-                .get(q)
-                .and_then(|v| v.as_i64())
-                .map_or(Sql::Null, Sql::Integer),
-        })
-        .collect()
 }
 
 /// `shipstream-inventory sync`.
 pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
     // Before anything reads or writes the database: a second run stops here.
-    let lock = RunLock::take(&args.db)?;
-    let mut mirror = Mirror::open(&args.db, &lock)?;
-    let stored = mirror.state()?;
+    let mut mirror = Mirror::open(&args.db).await?;
+    let stored = mirror.state().await?;
     let state = if args.full {
         // Emptied in the first page's transaction: a --full run stopped before its first
         // page leaves the mirror as it was.
@@ -404,16 +345,19 @@ async fn one_run(
     state: SyncState,
     verbose: u8,
 ) -> Result<(SyncState, Code), Failure> {
-    let kind = match (state.is_full_load(), state.is_complete()) {
-        (true, true) => "full load",
-        (true, false) => "full load (continuing)",
-        (false, true) => "incremental",
-        (false, false) => "incremental (continuing)",
+    let continuing = !state.is_complete();
+    let full = state.is_full_load();
+    let policy = if args.reconcile {
+        Reconcile::Always
+    } else {
+        Reconcile::OlderThan(args.reconcile_every)
     };
     let progress = Progress::new(verbose == 0 && std::io::stderr().is_terminal());
     let mut request = client
         .sync(state)
-        .lookback(std::time::Duration::from_secs(args.lookback));
+        .lookback(Duration::from_secs(args.lookback))
+        .reconcile(policy)
+        .parallel(args.parallel.map_or(1, |n| n as usize));
     if let Some(size) = args.page_size {
         request = request.page_size(size);
     }
@@ -421,6 +365,8 @@ async fn one_run(
     let mut number = 0u64;
     let mut last = None;
     let mut record_errors = 0u64;
+    let mut deleted = 0u64;
+    let mut reconciling = false;
     loop {
         let page = match pages.try_next().await {
             Ok(Some(page)) => page,
@@ -451,7 +397,12 @@ async fn one_run(
                 eprintln!("error: a level without its product id cannot be mirrored: {json}")
             });
         }
-        mirror.apply(&rows, &page.state)?;
+        // Deletions are judged by the facade from ids alone: a level without an id stops
+        // them for the rest of the listing (see `Deletions`).
+        deleted += mirror
+            .apply(&rows, page.deletions.as_ref(), &page.state)
+            .await?;
+        reconciling |= page.state.is_reconciling() || page.deletions.is_some();
         progress.page(number, page.state.run_counts().delivered);
         last = Some(page.state);
     }
@@ -467,16 +418,28 @@ async fn one_run(
         ));
     }
     let counts = state.run_counts();
+    let kind = match (full, reconciling) {
+        (true, _) => "full load",
+        (false, true) => "incremental + reconciliation",
+        (false, false) => "incremental",
+    };
+    let kind = if continuing {
+        format!("{kind} (continuing)")
+    } else {
+        kind.to_owned()
+    };
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339())
+    };
     eprintln!(
-        "{kind}: {} levels written, {} unchanged skipped, {number} pages; the mirror {} holds \
-         {} levels, current as of {} (server time)",
+        "{kind}: {} upserted, {deleted} deleted, {} unchanged skipped, {number} pages; the \
+         mirror {} holds {} levels, current as of {}, reconciled as of {} (server time)",
         counts.delivered,
         counts.skipped,
-        args.db.display(),
-        mirror.count()?,
-        state
-            .synced_as_of()
-            .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
+        args.db,
+        mirror.count().await?,
+        when(state.synced_as_of()),
+        when(state.reconciled_as_of()),
     );
     if record_errors > 0 {
         if counts.record_errors > 0 {

@@ -60,6 +60,7 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
             args.mutate.unwrap_or(0.0),
             Duration::from_secs(args.mutate_for),
         )
+        .delete_share(args.delete_share)
         .clock_skew_secs(args.clock_skew)
         .record_requests(false);
     let config = if args.api_versions.is_empty() {

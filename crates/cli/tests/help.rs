@@ -95,6 +95,7 @@ fn mock_help() {
         "--latency <MS>",
         "--mutate <RATE>",
         "--mutate-for <SECS>",
+        "--delete-share <SHARE>",
         "--clock-skew <SECS>",
     ] {
         assert!(text.contains(flag), "{flag} missing from mock --help");
@@ -106,8 +107,11 @@ fn mock_help() {
 fn sync_help() {
     let text = help(&["sync", "--help"]);
     for flag in [
-        "--db <PATH>",
+        "--db <PATH|URL>",
         "--full",
+        "--reconcile",
+        "--reconcile-every <DURATION>",
+        "--parallel <N>",
         "--page-size <N>",
         "--lookback <SECS>",
         "--demo",

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::pg::Postgres;
 use common::{Mock, cli, wait_output};
 use rusqlite::{Connection, types::Value as Sql};
 use serde_json::{Value, json};
@@ -93,6 +94,87 @@ fn mirror(db: &Path) -> Rows {
     .unwrap()
     .collect::<Result<_, _>>()
     .unwrap()
+}
+
+/// The PostgreSQL mirror at `url`, in the same form as [`mirror`]'s.
+fn mirror_pg(pg: &Postgres, url: &str) -> Rows {
+    let qty_cols = qty_names();
+    let cols = qty_cols.join(", ");
+    pg.with(url, async |c| {
+        c.query(
+            &format!("SELECT product_id, sku, is_enabled, updated_at, {cols} FROM levels"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let qty: Vec<Option<i64>> = (0..qty_cols.len()).map(|i| r.get(4 + i)).collect();
+            let at: Option<chrono::DateTime<chrono::Utc>> = r.get(3);
+            (
+                r.get::<_, i64>(0),
+                json!({
+                    "sku": r.get::<_, Option<String>>(1),
+                    "is_enabled": r.get::<_, Option<bool>>(2),
+                    "updated_at": at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    "qty": qty,
+                }),
+            )
+        })
+        .collect()
+    })
+}
+
+/// A mirror database of either kind.
+enum Db<'a> {
+    Sqlite(std::path::PathBuf),
+    Postgres(&'a Postgres, String),
+}
+
+impl Db<'_> {
+    /// `--db`'s value.
+    fn arg(&self) -> String {
+        match self {
+            Db::Sqlite(path) => path.to_str().unwrap().to_owned(),
+            Db::Postgres(_, url) => url.clone(),
+        }
+    }
+
+    /// Every row (SQLite's integrity checked first), or none before the first run.
+    fn rows(&self) -> Rows {
+        match self {
+            Db::Sqlite(path) if !path.exists() => Rows::new(),
+            Db::Sqlite(path) => mirror(path),
+            Db::Postgres(pg, url) => {
+                let exists: bool = pg.with(url, async |c| {
+                    c.query_one("SELECT to_regclass('levels') IS NOT NULL", &[])
+                        .await
+                        .unwrap()
+                        .get(0)
+                });
+                if exists {
+                    mirror_pg(pg, url)
+                } else {
+                    Rows::new()
+                }
+            }
+        }
+    }
+
+    /// After a killed run: waits until its lock is released (PostgreSQL ends the session
+    /// when it notices the connection closed; SQLite's lock goes with the process).
+    fn after_kill(&self) {
+        if let Db::Postgres(pg, url) = self {
+            pg.wait_unlocked(url);
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(..) => "PostgreSQL",
+        }
+    }
 }
 
 fn expected(ds: &Dataset) -> Rows {
@@ -197,7 +279,7 @@ fn demo_full_load_then_incremental_then_full_again() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("full load: 250 levels written"), "{err}");
+    assert!(err.contains("full load: 250 upserted, 0 deleted"), "{err}");
     let rows = mirror(&db);
     assert!(
         rows.values().any(|r| r["is_enabled"] == json!(false)),
@@ -211,7 +293,7 @@ fn demo_full_load_then_incremental_then_full_again() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("incremental: 0 levels written"), "{err}");
+    assert!(err.contains("incremental: 0 upserted, 0 deleted"), "{err}");
 
     // A row edited behind the mirror's back comes back with --full.
     let conn = Connection::open(&db).unwrap();
@@ -231,7 +313,7 @@ fn demo_full_load_then_incremental_then_full_again() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("full load: 250 levels written"), "{err}");
+    assert!(err.contains("full load: 250 upserted, 0 deleted"), "{err}");
     assert_rows_eq(&mirror(&db), &expected(&Dataset::generate(250, 42)));
 }
 
@@ -345,13 +427,19 @@ enum Run {
     Exited(i32),
 }
 
-fn run_and_maybe_kill(mock: &Mock, db: &Path, kill_after: Option<Duration>) -> Run {
+fn run_and_maybe_kill(
+    mock: &Mock,
+    db: &Db<'_>,
+    kill_after: Option<Duration>,
+    reconcile: bool,
+) -> Run {
     let mut child = mock
         .std_command()
         // The mock enforces no limits: the client's own (the spec's assumed rate)
         // would only slow every run down, to 14 s a full load.
-        .args(["sync", "--db", db.to_str().unwrap(), "--page-size", "100"])
+        .args(["sync", "--db", &db.arg(), "--page-size", "100"])
         .args(["--rate-limit", "0"])
+        .args(reconcile.then_some("--reconcile"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -371,8 +459,11 @@ fn run_and_maybe_kill(mock: &Mock, db: &Path, kill_after: Option<Duration>) -> R
     }
 }
 
-#[test]
-fn soak_sync_under_changes_and_kills_converges_exactly() {
+/// The soak: the mock changes levels, deletes and creates products while `sync` runs
+/// again and again, two runs in five killed with SIGKILL at seeded points, one in three
+/// reconciling; after the changes stop and one more reconciling run, the mirror is the
+/// mock's snapshot, record for record.
+fn soak(db: &Db<'_>) {
     let secs = env_u64("SOAK_SYNC_SECS", 20);
     let rate = env_u64("SOAK_SYNC_RATE", 200);
     let mut rng = env_u64("SOAK_SEED", 15) | 1;
@@ -387,13 +478,12 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
             .dataset(Dataset::generate(20_000, 15))
             .seed(15)
             .mutate(rate as f64, Duration::from_secs(secs))
+            .delete_share(0.05)
             .clock_skew_secs(-600)
             .record_requests(false),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mirror.sqlite");
     let started = Instant::now();
-    let (mut runs, mut killed, mut completed) = (0, 0, 0);
+    let (mut runs, mut killed, mut completed, mut reconciling) = (0, 0, 0, 0);
     // Runs go on while the mock changes, and until at least two were killed and two
     // completed, however fast this machine is (at most 500 runs).
     while started.elapsed() < Duration::from_secs(secs) || killed < 2 || completed < 2 {
@@ -402,15 +492,16 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
             "{runs} runs: {killed} killed, {completed} completed"
         );
         runs += 1;
-        // Two runs in five are killed, after 5 to 400 ms.
+        // Two runs in five are killed, after 5 to 400 ms; one in three reconciles.
         let kill = (next() % 5 < 2).then(|| Duration::from_millis(5 + next() % 395));
-        match run_and_maybe_kill(&mock, &db, kill) {
+        let reconcile = next() % 3 == 0;
+        reconciling += u32::from(reconcile);
+        match run_and_maybe_kill(&mock, db, kill, reconcile) {
             Run::Killed => {
                 killed += 1;
+                db.after_kill();
                 // The database is consistent after every kill.
-                if db.exists() {
-                    mirror(&db);
-                }
+                db.rows();
             }
             Run::Exited(0) => completed += 1,
             Run::Exited(code) => panic!("sync exited {code}"),
@@ -418,7 +509,7 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let counts = mock.server().live_counts();
-    let Run::Exited(0) = run_and_maybe_kill(&mock, &db, None) else {
+    let Run::Exited(0) = run_and_maybe_kill(&mock, db, None, true) else {
         panic!("the final sync failed");
     };
     let want = expected(&mock.server().snapshot());
@@ -426,16 +517,31 @@ fn soak_sync_under_changes_and_kills_converges_exactly() {
         want != expected(&Dataset::generate(20_000, 15)),
         "the mock changed nothing: {counts}"
     );
-    let got = mirror(&db);
+    assert!(counts.deleted > 0, "the mock deleted nothing: {counts}");
+    let got = db.rows();
     let (missing, stale, extra) = diff(&got, &want);
     println!(
-        "soak: {} products at the end, {counts}; {runs} runs ({killed} killed with SIGKILL, \
-         {completed} completed) + 1 final; mirror: {missing} missing, {stale} stale, {extra} \
-         extra; {:.1} s",
+        "soak ({}): {} products at the end, {counts}; {runs} runs ({killed} killed with \
+         SIGKILL, {completed} completed, {reconciling} with --reconcile) + 1 final reconciling; \
+         mirror: {missing} missing, {stale} stale, {extra} extra; {:.1} s",
+        db.name(),
         want.len(),
         started.elapsed().as_secs_f64()
     );
     assert_rows_eq(&got, &want);
+}
+
+#[test]
+fn soak_sync_under_changes_deletions_and_kills_converges_exactly_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    soak(&Db::Sqlite(dir.path().join("mirror.sqlite")));
+}
+
+#[test]
+fn soak_sync_under_changes_deletions_and_kills_converges_exactly_on_postgres() {
+    let pg = Postgres::start();
+    let url = pg.database("soak");
+    soak(&Db::Postgres(&pg, url));
 }
 
 #[test]
@@ -579,4 +685,94 @@ fn exit_6_leaves_the_bookmark_where_it_was() {
         // What was written is the same data again: the mirror is unchanged.
         assert_rows_eq(&mirror(&db), &want);
     }
+}
+
+#[test]
+fn two_syncs_at_once_on_one_postgres_database_never_interleave() {
+    let pg = Postgres::start();
+    let url = pg.database("twice");
+    let mock = Mock::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(800, 3))
+            .faults("latency=20ms".parse().unwrap()),
+    );
+    // The tables exist and hold a mirror: without the lock, both runs would get to
+    // writing it.
+    mock.cli().args(["sync", "--db", &url]).assert().success();
+    let spawn = || {
+        mock.std_command()
+            .args(["sync", "--full", "--db", &url, "--page-size", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outputs = [wait_output(a), wait_output(b)];
+    let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
+    assert!(codes.contains(&0), "{codes:?}");
+    let refused = outputs
+        .iter()
+        .find(|o| o.status.code() == Some(1))
+        .unwrap_or_else(|| panic!("one run must stop: {codes:?}"));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("another `sync` is running"), "{stderr}");
+    assert!(stderr.contains("advisory lock"), "{stderr}");
+    mock.cli().args(["sync", "--db", &url]).assert().success();
+    assert_rows_eq(&mirror_pg(&pg, &url), &expected(mock.server().dataset()));
+}
+
+#[test]
+fn demo_on_postgres_loads_reconciles_and_hides_the_password() {
+    let pg = Postgres::start();
+    let url = pg.database("demo");
+    // The test server trusts local connections, so any password passes: what is tested
+    // is that none is printed.
+    let with_password = url.replace("postgres@", "postgres:hunter2-secret@");
+    let out = cli()
+        .args(["sync", "--demo", "--db", &with_password])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("full load: 250 upserted, 0 deleted"), "{err}");
+    assert!(err.contains(&url), "the URL without its password: {err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // The README's example query.
+    let low: i64 = pg.with(&url, async |c| {
+        c.query_one("SELECT count(*) FROM levels WHERE qty_available < 10", &[])
+            .await
+            .unwrap()
+            .get(0)
+    });
+    let want = expected(&Dataset::default());
+    let want_low = want
+        .values()
+        .filter(|r| r["qty"][0].as_i64().is_some_and(|q| q < 10))
+        .count();
+    assert_eq!(qty_names()[0], "qty_available");
+    assert_eq!(low as usize, want_low);
+    assert_rows_eq(&mirror_pg(&pg, &url), &want);
+    let out = cli()
+        .args(["sync", "--demo", "--reconcile", "--db", &with_password])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("incremental + reconciliation: 0 upserted, 0 deleted"),
+        "{err}"
+    );
+    // A server that cannot be reached fails with a message that does not repeat the
+    // password.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let wrong = format!("postgres://postgres:not-the-pw@127.0.0.1:{port}/demo");
+    let out = cli()
+        .args(["sync", "--demo", "--db", &wrong])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!err.contains("not-the-pw"), "{err}");
 }

@@ -30,9 +30,10 @@ pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// A listing of changes never shows a deleted product, so without reconciliation the
 /// caller keeps its rows forever. A reconciliation adds one pass to the run: every product
 /// id, at the largest page size and with the smallest `fields` selection (the product
-/// stub), so for N products it costs ceil(N / 1000) requests (with
-/// [`SyncRequest::parallel`], two more for the key space's bounds and at most a few for
-/// the ranges' last pages), whatever changed. A full load (the first run) is always a
+/// stub), so for N products it costs ceil(N / M) requests, M being the largest page the
+/// API serves (`limit`'s maximum, [`api::params::LIMIT`](crate::api::params::LIMIT));
+/// with [`SyncRequest::parallel`], two more for the key space's bounds and one more per
+/// range for its last page, whatever changed. A full load (the first run) is always a
 /// reconciliation, at no extra cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -226,3 +226,4 @@ pub fn items_written(checkpoint: &Path) -> u64 {
         .and_then(|v| v["items_written"].as_u64())
         .unwrap_or(0)
 }
+pub mod pg;

@@ -1,0 +1,298 @@
+//! The PostgreSQL backend of the mirror (`--db postgres://…`): the same tables as the
+//! SQLite one, in the database the URL names; one run at a time per database through a
+//! session-level advisory lock, which the server releases when the run's connection ends,
+//! a killed run's included.
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::{Batch, Cell, Column, Kind, own};
+use crate::exit::Failure;
+
+/// The PostgreSQL type of a column.
+fn sql_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Int => "BIGINT",
+        Kind::Bool => "BOOLEAN",
+        Kind::Text => "TEXT",
+        Kind::Time => "TIMESTAMPTZ",
+    }
+}
+
+/// A URL without its password, for messages: `postgres://user@host:port/dbname`.
+pub(super) fn describe(url: &str) -> String {
+    let Ok(config) = url.parse::<Config>() else {
+        return "a postgres:// URL that does not parse".to_owned();
+    };
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(h) => h.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = config
+        .get_ports()
+        .first()
+        .map_or_else(String::new, |p| format!(":{p}"));
+    let user = config
+        .get_user()
+        .map_or_else(String::new, |u| format!("{u}@"));
+    let db = config.get_dbname().unwrap_or_default();
+    format!("postgres://{user}{host}{port}/{db}")
+}
+
+/// An open PostgreSQL mirror, its advisory lock held by its session.
+pub(super) struct Store {
+    client: Client,
+    connection: tokio::task::JoinHandle<()>,
+    name: String,
+    upsert: String,
+    delete: String,
+    columns: Vec<Column>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Ends the session, which releases the advisory lock.
+        self.connection.abort();
+    }
+}
+
+impl Store {
+    fn fail(name: &str, e: &tokio_postgres::Error) -> Failure {
+        // The error's text names the server's message, never the URL or its password.
+        let detail = e.as_db_error().map_or_else(
+            || e.to_string(),
+            |db| format!("{}: {}", db.severity(), db.message()),
+        );
+        Failure::io(format!("the mirror database {name}: {detail}"))
+    }
+
+    /// Connects, takes the advisory lock (refusing at once when another run holds it) and
+    /// brings the tables up to date with `columns`.
+    pub(super) async fn open(url: &str, columns: &[Column]) -> Result<Store, Failure> {
+        use own::{ADVISORY_LOCK, LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        let name = describe(url);
+        let config: Config = url.parse().map_err(|e| {
+            Failure::usage(format!(
+                "--db {name}: {e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+            ))
+        })?;
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+            Failure::io(format!(
+                "cannot connect to the mirror database {name}: {e} (TLS is not supported: \
+                 connect over a trusted network or a local socket)"
+            ))
+        })?;
+        let connection = tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("the mirror database's connection ended: {e}");
+            }
+        });
+        let fail = |e: tokio_postgres::Error| Self::fail(&name, &e);
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&ADVISORY_LOCK])
+            .await
+            .map_err(fail)?
+            .get(0);
+        if !locked {
+            connection.abort();
+            return Err(Failure::io(format!(
+                "another `sync` is running on {name} (it holds advisory lock {ADVISORY_LOCK}); \
+                 this run stopped before reading or writing anything. Run one sync at a time \
+                 per database"
+            )));
+        }
+        let defs: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let key = if *c == Column::ProductId {
+                    " PRIMARY KEY"
+                } else {
+                    ""
+                };
+                format!("  {} {}{key}", c.name(), sql_type(c.kind()))
+            })
+            .collect();
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {LEVELS} (\n{}\n);\n\
+                 CREATE TABLE IF NOT EXISTS {SYNC_STATE} (\n  {STATE_ID} INTEGER PRIMARY KEY \
+                 CHECK ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TIMESTAMPTZ \
+                 NOT NULL\n);",
+                defs.join(",\n")
+            ))
+            .await
+            .map_err(fail)?;
+        for c in columns {
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE {LEVELS} ADD COLUMN IF NOT EXISTS {} {}",
+                    c.name(),
+                    sql_type(c.kind())
+                ))
+                .await
+                .map_err(fail)?;
+        }
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        let arrays = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::{}[]", i + 1, sql_type(c.kind())))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let updates = names[1..]
+            .iter()
+            .map(|c| format!("{c} = EXCLUDED.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let key = Column::ProductId.name();
+        // One statement per page: the columns as arrays, unnested into rows.
+        let upsert = format!(
+            "INSERT INTO {LEVELS} ({}) SELECT * FROM UNNEST({arrays}) ON CONFLICT ({key}) DO \
+             UPDATE SET {updates}",
+            names.join(", "),
+        );
+        let delete = format!(
+            "DELETE FROM {LEVELS} WHERE ($1::BIGINT IS NULL OR {key} > $1) AND ($2::BIGINT IS \
+             NULL OR {key} <= $2) AND NOT ({key} = ANY($3::BIGINT[]))"
+        );
+        Ok(Store {
+            client,
+            connection,
+            name,
+            upsert,
+            delete,
+            columns: columns.to_vec(),
+        })
+    }
+
+    /// The stored state's text, if any.
+    pub(super) async fn state_text(&mut self) -> Result<Option<String>, Failure> {
+        use own::{STATE, STATE_ID, SYNC_STATE};
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT {STATE} FROM {SYNC_STATE} WHERE {STATE_ID} = 1"),
+                &[],
+            )
+            .await
+            .map_err(|e| Self::fail(&self.name, &e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Writes a batch in one transaction, if the stored state is still `expected`
+    /// (`Ok(None)` when it is not: nothing was written). Returns the rows deleted.
+    pub(super) async fn apply(
+        &mut self,
+        expected: Option<&str>,
+        clear_first: bool,
+        batch: &Batch<'_>,
+    ) -> Result<Option<u64>, Failure> {
+        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        let name = self.name.clone();
+        let fail = |e: tokio_postgres::Error| Self::fail(&name, &e);
+        let arrays = column_arrays(&self.columns, &batch.rows);
+        let tx = self.client.transaction().await.map_err(fail)?;
+        let current: Option<String> = tx
+            .query_opt(
+                &format!("SELECT {STATE} FROM {SYNC_STATE} WHERE {STATE_ID} = 1 FOR UPDATE"),
+                &[],
+            )
+            .await
+            .map_err(fail)?
+            .map(|r| r.get(0));
+        if current.as_deref() != expected {
+            return Ok(None); // dropping the transaction rolls it back
+        }
+        if clear_first {
+            tx.execute(&format!("DELETE FROM {LEVELS}"), &[])
+                .await
+                .map_err(fail)?;
+        }
+        if !batch.rows.is_empty() {
+            let params: Vec<&(dyn ToSql + Sync)> = arrays
+                .iter()
+                .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            tx.execute(&self.upsert, &params).await.map_err(fail)?;
+        }
+        let mut deleted = 0;
+        if let Some(d) = batch.deletions {
+            deleted = tx
+                .execute(&self.delete, &[&d.after(), &d.through(), &d.present()])
+                .await
+                .map_err(fail)?;
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}) VALUES (1, $1, $2) \
+                 ON CONFLICT ({STATE_ID}) DO UPDATE SET {STATE} = EXCLUDED.{STATE}, \
+                 {SAVED_AT} = EXCLUDED.{SAVED_AT}"
+            ),
+            &[&batch.state_json, &batch.saved_at],
+        )
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(Some(deleted))
+    }
+
+    /// Rows of `levels`.
+    pub(super) async fn count(&mut self) -> Result<i64, Failure> {
+        let row = self
+            .client
+            .query_one(&format!("SELECT count(*) FROM {}", own::LEVELS), &[])
+            .await
+            .map_err(|e| Self::fail(&self.name, &e))?;
+        Ok(row.get(0))
+    }
+}
+
+/// The rows as one array per column, each typed as its column.
+fn column_arrays(columns: &[Column], rows: &[Vec<Cell>]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| -> Box<dyn ToSql + Sync + Send> {
+            let cells = rows.iter().filter_map(move |r| r.get(i));
+            match c.kind() {
+                Kind::Int => Box::new(
+                    cells
+                        .map(|c| match c {
+                            Cell::Int(v) => *v,
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<i64>>>(),
+                ),
+                Kind::Text => Box::new(
+                    cells
+                        .map(|c| match c {
+                            Cell::Text(v) => v.clone(),
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<String>>>(),
+                ),
+                Kind::Bool => Box::new(
+                    cells
+                        .map(|c| match c {
+                            Cell::Bool(v) => *v,
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<bool>>>(),
+                ),
+                Kind::Time => Box::new(
+                    cells
+                        .map(|c| match c {
+                            Cell::Time(v) => *v,
+                            _ => None,
+                        })
+                        .collect::<Vec<Option<chrono::DateTime<chrono::Utc>>>>(),
+                ),
+            }
+        })
+        .collect()
+}
