@@ -22,6 +22,9 @@
 //!   enforces 10 requests/s (burst 10) and 5 at once and takes 500 ms per page of 1000,
 //!   sequentially and with `--parallel 5`, then in parallel again under the fault soak's
 //!   faults (every run compared byte for byte with the sequential output);
+//! - `sync`: the release CLI's `sync` against mock processes with the same limits
+//!   (103,100 levels): a first sync and a reconciling sync, sequential and with
+//!   `--parallel 5`;
 //! - `build`: clean release build of the facade in a fresh target directory, and the
 //!   rebuild after touching `openapi.yaml` (minutes; skipped by `--quick`).
 //!
@@ -47,6 +50,7 @@ mod memory;
 mod openapi;
 mod parallel;
 mod report;
+mod sync;
 mod throughput;
 
 use cli_ndjson::*;
@@ -55,6 +59,7 @@ use openapi::*;
 use parallel::*;
 pub use report::update_markdown;
 use report::*;
+use sync::*;
 use throughput::*;
 
 /// Every suite, in the order they run and appear.
@@ -67,6 +72,7 @@ pub const SUITES: &[&str] = &[
     "prefetch",
     "mock",
     "parallel",
+    "sync",
     "build",
 ];
 
@@ -89,7 +95,7 @@ const SEED: u64 = 8;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Run only these suites (comma-separated): decode, export, openapi-generator, cli,
-    /// memory, prefetch, mock, parallel, build.
+    /// memory, prefetch, mock, parallel, sync, build.
     #[arg(long, value_delimiter = ',', value_name = "SUITES")]
     pub only: Vec<String>,
     /// Shorter runs: criterion's --quick, fewer openapi-generator rounds, no build suite
@@ -139,6 +145,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
                 "prefetch" => prefetch(&ctx)?,
                 "mock" => mock(&ctx)?,
                 "parallel" => parallel(&mut ctx)?,
+                "sync" => sync_suite(&mut ctx)?,
                 "build" => build(&ctx)?,
                 other => bail!("unknown suite {other}"),
             };

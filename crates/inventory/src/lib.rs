@@ -41,7 +41,8 @@
 //!   reported with its raw JSON and the page goes on.
 //! - **Incremental sync**: [`Client::sync`] delivers every level that changed since a
 //!   serialisable [`SyncState`], by the server's clock, with a stated guarantee (no
-//!   update missed, even within one second) and the next bookmark on every page.
+//!   update missed, even within one second) and the next bookmark on every page; a
+//!   [reconciliation](Reconcile) names the products deleted since ([`Deletions`]).
 //! - **Parallel export at the rate limit**: [`TotalLevelsRequest::parallel`] splits the
 //!   `product_id` key space into ranges fetched at once (work stealing, bounded
 //!   buffering), delivering every level once and in `product_id` order, with checkpoints

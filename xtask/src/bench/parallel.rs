@@ -3,17 +3,17 @@
 
 use super::*;
 
-// This suite's own settings (bench.rs holds those several suites share): alike in shape only.
+// This suite's settings, shared with the sync suite (bench.rs holds those every suite shares).
 /// Requests a second, burst and concurrency the mock enforces.
-const RATE: u32 = 10;
-const BURST: u32 = 10;
-const CONCURRENT: u32 = 5;
+pub(super) const RATE: u32 = 10;
+pub(super) const BURST: u32 = 10;
+pub(super) const CONCURRENT: u32 = 5;
 /// Page size and time per page: 100 ms plus 0.4 ms per level = 500 ms per 1000 levels.
-const PAGE: u64 = 1000;
-const BASE_MS: f64 = 100.0;
-const PER_LEVEL_MS: f64 = 0.4;
+pub(super) const PAGE: u64 = 1000;
+pub(super) const BASE_MS: f64 = 100.0;
+pub(super) const PER_LEVEL_MS: f64 = 0.4;
 /// Workers of the parallel export.
-const WORKERS: u32 = 5;
+pub(super) const WORKERS: u32 = 5;
 /// The fault soak's faults (`tests/tests/soak.rs`, `crates/cli/tests/soak_resume.rs`).
 const SOAK_FAULTS: &str = "status=500|502|503:rate=0.1;status=429:rate=0.05:retry-after=0;drop:rate=0.02;truncate:rate=0.01";
 
@@ -24,7 +24,7 @@ struct Run {
     limits: (u64, u64, u64),
 }
 
-fn limits_line(stderr: &str) -> Result<(u64, u64, u64)> {
+pub(super) fn limits_line(stderr: &str) -> Result<(u64, u64, u64)> {
     let line = stderr
         .lines()
         .find_map(|l| l.strip_prefix("limits: "))
