@@ -352,8 +352,8 @@ pub struct SyncArgs {
     pub connection: ConnectionArgs,
 
     /// The mirror: a SQLite file (created if missing), or a PostgreSQL database as
-    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the database must exist; the
-    /// password is never printed)
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port optional; the
+    /// database must exist; the password is never printed)
     #[arg(long, value_name = "PATH|URL", value_parser = crate::mirror::Target::parse)]
     pub db: crate::mirror::Target,
 
