@@ -148,6 +148,32 @@ impl Column {
     }
 }
 
+/// `levels`' column definitions for `CREATE TABLE`, typed by `sql_type`.
+fn column_defs(columns: &[Column], sql_type: fn(Kind) -> &'static str) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            let key = if *c == Column::ProductId {
+                " PRIMARY KEY"
+            } else {
+                ""
+            };
+            format!("  {} {}{key}", c.name(), sql_type(c.kind()))
+        })
+        .collect::<Vec<_>>()
+        .join(",\n")
+}
+
+/// The `SET` list of an upsert: every column but the key takes the new row's value.
+fn upsert_updates(columns: &[Column]) -> String {
+    columns
+        .iter()
+        .filter(|c| **c != Column::ProductId)
+        .map(|c| format!("{0} = excluded.{0}", c.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The quantity columns: every integer property of a level (the API's quantities), in the
 /// API's order.
 pub fn quantity_columns() -> Vec<&'static str> {

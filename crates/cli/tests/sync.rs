@@ -544,20 +544,24 @@ fn soak_sync_under_changes_deletions_and_kills_converges_exactly_on_postgres() {
     soak(&Db::Postgres(&pg, url));
 }
 
-#[test]
-fn two_syncs_at_once_on_one_database_never_interleave() {
+/// Two `sync --full` runs started together on a mirror that exists: one must stop before
+/// it reads or writes (the run lock), the other completes; the lock's own name shows in
+/// the refusal (`lock`).
+fn two_syncs_at_once_never_interleave(db: &Db<'_>, lock: &str) {
     let mock = Mock::start(
         MockConfig::default()
             .dataset(Dataset::generate(800, 3))
             .faults("latency=20ms".parse().unwrap()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.sqlite");
-    // Create the database first, so both runs start from the same stored state.
-    Connection::open(&db).unwrap();
+    // The tables exist and hold a mirror, so both runs start from the same stored state
+    // and, without the lock, both would get to writing it.
+    mock.cli()
+        .args(["sync", "--db", &db.arg()])
+        .assert()
+        .success();
     let spawn = || {
         mock.std_command()
-            .args(["sync", "--db", db.to_str().unwrap(), "--page-size", "20"])
+            .args(["sync", "--full", "--db", &db.arg(), "--page-size", "20"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -573,11 +577,25 @@ fn two_syncs_at_once_on_one_database_never_interleave() {
         .unwrap_or_else(|| panic!("one run must stop: {codes:?}"));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("another `sync` is running"), "{stderr}");
+    assert!(stderr.contains(lock), "{stderr}");
     mock.cli()
-        .args(["sync", "--db", db.to_str().unwrap()])
+        .args(["sync", "--db", &db.arg()])
         .assert()
         .success();
-    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
+    assert_rows_eq(&db.rows(), &expected(mock.server().dataset()));
+}
+
+#[test]
+fn two_syncs_at_once_on_one_database_never_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    two_syncs_at_once_never_interleave(&Db::Sqlite(dir.path().join("m.sqlite")), ".sync-lock");
+}
+
+#[test]
+fn two_syncs_at_once_on_one_postgres_database_never_interleave() {
+    let pg = Postgres::start();
+    let url = pg.database("twice");
+    two_syncs_at_once_never_interleave(&Db::Postgres(&pg, url), "advisory lock");
 }
 
 /// Whether a run has committed a page: the bookmark row is there.
@@ -688,41 +706,6 @@ fn exit_6_leaves_the_bookmark_where_it_was() {
 }
 
 #[test]
-fn two_syncs_at_once_on_one_postgres_database_never_interleave() {
-    let pg = Postgres::start();
-    let url = pg.database("twice");
-    let mock = Mock::start(
-        MockConfig::default()
-            .dataset(Dataset::generate(800, 3))
-            .faults("latency=20ms".parse().unwrap()),
-    );
-    // The tables exist and hold a mirror: without the lock, both runs would get to
-    // writing it.
-    mock.cli().args(["sync", "--db", &url]).assert().success();
-    let spawn = || {
-        mock.std_command()
-            .args(["sync", "--full", "--db", &url, "--page-size", "20"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let outputs = [wait_output(a), wait_output(b)];
-    let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
-    assert!(codes.contains(&0), "{codes:?}");
-    let refused = outputs
-        .iter()
-        .find(|o| o.status.code() == Some(1))
-        .unwrap_or_else(|| panic!("one run must stop: {codes:?}"));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("another `sync` is running"), "{stderr}");
-    assert!(stderr.contains("advisory lock"), "{stderr}");
-    mock.cli().args(["sync", "--db", &url]).assert().success();
-    assert_rows_eq(&mirror_pg(&pg, &url), &expected(mock.server().dataset()));
-}
-
-#[test]
 fn demo_on_postgres_loads_reconciles_and_hides_the_password() {
     let pg = Postgres::start();
     let url = pg.database("demo");
@@ -775,4 +758,50 @@ fn demo_on_postgres_loads_reconciles_and_hides_the_password() {
         .code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(!err.contains("not-the-pw"), "{err}");
+}
+
+#[test]
+fn the_postgres_tables_have_the_documented_columns_and_gain_a_new_quantity() {
+    let pg = Postgres::start();
+    let url = pg.database("columns");
+    let quantities = qty_names();
+    // A mirror made before the spec's last quantity existed: the table lacks its column.
+    let (last, older) = quantities.split_last().unwrap();
+    let older_cols: Vec<String> = older.iter().map(|q| format!("{q} BIGINT")).collect();
+    pg.execute(
+        &url,
+        &format!(
+            "CREATE TABLE levels (product_id BIGINT PRIMARY KEY, sku TEXT, is_enabled BOOLEAN, \
+             {}, updated_at TIMESTAMPTZ)",
+            older_cols.join(", ")
+        ),
+    );
+    cli()
+        .args(["sync", "--demo", "--db", &url])
+        .assert()
+        .success();
+    let cols: Vec<(String, String)> = pg.with(&url, async |c| {
+        c.query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_name = 'levels' ORDER BY ordinal_position",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+    });
+    let col = |name: &str, ty: &str| (name.to_owned(), ty.to_owned());
+    let mut want = vec![
+        col("product_id", "bigint"),
+        col("sku", "text"),
+        col("is_enabled", "boolean"),
+    ];
+    want.extend(older.iter().map(|q| col(q, "bigint")));
+    want.push(col("updated_at", "timestamp with time zone"));
+    // The missing quantity is added at the end, and filled by the run.
+    want.push(col(last, "bigint"));
+    assert_eq!(cols, want, "every quantity has a column, nothing else");
+    assert_rows_eq(&mirror_pg(&pg, &url), &expected(&Dataset::default()));
 }

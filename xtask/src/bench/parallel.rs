@@ -40,24 +40,26 @@ pub(super) fn limits_line(stderr: &str) -> Result<(u64, u64, u64)> {
     Ok((count("admitted")?, count("with 429")?, count("with 409")?))
 }
 
+/// The mock's arguments that enforce the limits and the page time above.
+pub(super) fn limited_mock_args() -> Vec<String> {
+    [
+        ("--rate-limit", RATE.to_string()),
+        ("--burst", BURST.to_string()),
+        ("--max-concurrent", CONCURRENT.to_string()),
+        ("--latency", BASE_MS.to_string()),
+        ("--latency-per-level", PER_LEVEL_MS.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value])
+    .collect()
+}
+
 fn export(ctx: &Ctx, cli: &Path, faults: Option<&str>, extra: &[&str]) -> Result<Run> {
     let stderr_path = ctx
         .target
         .join(format!("bench-parallel-mock-{}.txt", std::process::id()));
-    let (rate, burst, conc) = (RATE.to_string(), BURST.to_string(), CONCURRENT.to_string());
-    let (base, per) = (BASE_MS.to_string(), PER_LEVEL_MS.to_string());
-    let mut args = vec![
-        "--rate-limit",
-        &rate,
-        "--burst",
-        &burst,
-        "--max-concurrent",
-        &conc,
-        "--latency",
-        &base,
-        "--latency-per-level",
-        &per,
-    ];
+    let limited = limited_mock_args();
+    let mut args: Vec<&str> = limited.iter().map(String::as_str).collect();
     if let Some(f) = faults {
         args.extend(["--fault", f]);
     }

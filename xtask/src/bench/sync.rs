@@ -18,20 +18,8 @@ fn sync(ctx: &Ctx, cli: &Path, db: &Path, extra: &[&str]) -> Result<Run> {
     let stderr_path = ctx
         .target
         .join(format!("bench-sync-mock-{}.txt", std::process::id()));
-    let (rate, burst, conc) = (RATE.to_string(), BURST.to_string(), CONCURRENT.to_string());
-    let (base, per) = (BASE_MS.to_string(), PER_LEVEL_MS.to_string());
-    let args = [
-        "--rate-limit",
-        &rate,
-        "--burst",
-        &burst,
-        "--max-concurrent",
-        &conc,
-        "--latency",
-        &base,
-        "--latency-per-level",
-        &per,
-    ];
+    let limited = limited_mock_args();
+    let args: Vec<&str> = limited.iter().map(String::as_str).collect();
     let server = MockProcess::start_with(
         cli,
         OPENAPI_PRODUCTS,

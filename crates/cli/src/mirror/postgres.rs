@@ -6,7 +6,7 @@
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{Batch, Cell, Column, Kind, own};
+use super::{Batch, Cell, Column, Kind, column_defs, own, upsert_updates};
 use crate::exit::Failure;
 
 /// The PostgreSQL type of a column.
@@ -106,24 +106,13 @@ impl Store {
                  per database"
             )));
         }
-        let defs: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                let key = if *c == Column::ProductId {
-                    " PRIMARY KEY"
-                } else {
-                    ""
-                };
-                format!("  {} {}{key}", c.name(), sql_type(c.kind()))
-            })
-            .collect();
         client
             .batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {LEVELS} (\n{}\n);\n\
                  CREATE TABLE IF NOT EXISTS {SYNC_STATE} (\n  {STATE_ID} INTEGER PRIMARY KEY \
                  CHECK ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TIMESTAMPTZ \
                  NOT NULL\n);",
-                defs.join(",\n")
+                column_defs(columns, sql_type)
             ))
             .await
             .map_err(fail)?;
@@ -144,11 +133,7 @@ impl Store {
             .map(|(i, c)| format!("${}::{}[]", i + 1, sql_type(c.kind())))
             .collect::<Vec<_>>()
             .join(", ");
-        let updates = names[1..]
-            .iter()
-            .map(|c| format!("{c} = EXCLUDED.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let updates = upsert_updates(columns);
         let key = Column::ProductId.name();
         // One statement per page: the columns as arrays, unnested into rows.
         let upsert = format!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params_from_iter, types::Value as Sql};
 
-use super::{Batch, Cell, Column, Kind, own};
+use super::{Batch, Cell, Column, Kind, column_defs, own, upsert_updates};
 use crate::exit::Failure;
 
 fn db_failure(path: &Path, e: &rusqlite::Error) -> Failure {
@@ -98,22 +98,11 @@ impl Store {
             .map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
-        let defs: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                let key = if *c == Column::ProductId {
-                    " PRIMARY KEY"
-                } else {
-                    ""
-                };
-                format!("  {} {}{key}", c.name(), sql_type(c.kind()))
-            })
-            .collect();
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {LEVELS} (\n{}\n);\n\
              CREATE TABLE IF NOT EXISTS {SYNC_STATE} (\n  {STATE_ID} INTEGER PRIMARY KEY CHECK \
              ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TEXT NOT NULL\n);",
-            defs.join(",\n")
+            column_defs(columns, sql_type)
         ))
         .map_err(fail)?;
         let existing: Vec<String> = conn
@@ -135,11 +124,7 @@ impl Store {
         }
         let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
         let placeholders = vec!["?"; names.len()].join(", ");
-        let updates = names[1..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let updates = upsert_updates(columns);
         let key = Column::ProductId.name();
         let upsert = format!(
             "INSERT INTO {LEVELS} ({}) VALUES ({placeholders}) ON CONFLICT({key}) DO UPDATE SET \
