@@ -710,14 +710,17 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         },
     )?;
     step(
-        "drill: cargo test --workspace (in the copy, with the probe)",
+        "drill: every test of the workspace (in the copy, with the probe)",
         || {
             // The soaks at a fifth of their size: they run whole in `cargo test`; here they
             // only have to carry the planted fields.
-            run(
-                cargo_in(&["test", "--workspace", "--quiet", "--no-fail-fast"])
-                    .env("SOAK_LEVELS", "20000")
-                    .env("SOAK_SYNC_SECS", "8"),
+            crate::test_workspace(
+                |args| {
+                    let mut c = cargo_in(args);
+                    c.env("SOAK_LEVELS", "20000").env("SOAK_SYNC_SECS", "8");
+                    c
+                },
+                &[],
             )
         },
     )?;

@@ -268,10 +268,15 @@ fn ci_steps() -> Result<()> {
             ])
             .current_dir(&root))
     })?;
-    step("cargo test", || {
-        run(Command::new(&cargo)
-            .args(["test", "--workspace", "--locked"])
-            .current_dir(&root))
+    step("cargo test (cargo-nextest, then the doctests)", || {
+        xtask::test_workspace(
+            |args| {
+                let mut c = Command::new(&cargo);
+                c.args(args).current_dir(&root);
+                c
+            },
+            &["--locked"],
+        )
     })?;
     step("cargo doc (-D warnings)", || {
         run(Command::new(&cargo)
