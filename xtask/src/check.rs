@@ -54,6 +54,9 @@ pub struct Options {
     pub base: Option<String>,
     /// Fail on breaking changes.
     pub deny_breaking: bool,
+    /// The target folder of the cargo commands the checks run (default: the workspace's
+    /// own, or `CARGO_TARGET_DIR`).
+    pub target_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -66,6 +69,7 @@ impl Options {
             recorded_dir: root.join(RECORDED_DIR),
             base: None,
             deny_breaking: false,
+            target_dir: None,
         }
     }
 }
@@ -686,7 +690,8 @@ fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
         return Ok(());
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let mut command = std::process::Command::new(cargo);
+    command
         .args([
             "test",
             "--quiet",
@@ -695,7 +700,11 @@ fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
             "--test",
             "spec_reachability",
         ])
-        .current_dir(&opts.root)
+        .current_dir(&opts.root);
+    if let Some(target) = &opts.target_dir {
+        command.env("CARGO_TARGET_DIR", target);
+    }
+    let status = command
         .status()
         .context("could not run cargo test for the spec ⇄ facade check")?;
     if status.success() {
