@@ -486,7 +486,15 @@ async fn the_limits_answers_match_the_spec() {
         Some("1")
     );
     assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
-    assert!(conflict.header("retry-after").is_some());
+    // The vendor documents Retry-After on 429 only.
+    assert_eq!(conflict.header("retry-after"), None);
+    // RateLimit-Limit counts requests a minute: 1 a second is 60.
+    assert_eq!(
+        u64::from(limits::LIMIT_WINDOW_SECONDS),
+        60,
+        "the spec's window is a minute"
+    );
+    assert_eq!(ok.header(limits::LIMIT_HEADER).as_deref(), Some("60"));
     let counts = server.limit_counts();
     assert_eq!(
         (

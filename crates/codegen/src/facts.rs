@@ -322,6 +322,7 @@ impl Facts {
         let limits = {
             let l = &self.limits;
             let (rate, burst, concurrent) = (l.requests_per_second, l.burst, l.concurrent_requests);
+            let window = l.limit_window_seconds;
             let (limit, remaining, c_limit, c_current) = (
                 &l.limit_header,
                 &l.remaining_header,
@@ -338,8 +339,10 @@ impl Facts {
                     pub const BURST: u32 = #burst;
                     /// Requests of a user that may run at once (409 beyond).
                     pub const CONCURRENT_REQUESTS: u32 = #concurrent;
-                    /// The header with the rate limit.
+                    /// The header with the rate limit: requests per [`LIMIT_WINDOW_SECONDS`].
                     pub const LIMIT_HEADER: &str = #limit;
+                    /// The seconds [`LIMIT_HEADER`]'s count covers (60: a rate a minute).
+                    pub const LIMIT_WINDOW_SECONDS: u32 = #window;
                     /// The header with the requests left before a 429.
                     pub const REMAINING_HEADER: &str = #remaining;
                     /// The header with the concurrency limit.
@@ -605,7 +608,19 @@ fn limits(spec: &Value, op: &Value) -> Result<Limits, Error> {
             })
     };
     let header = |component: &str| response_header(spec, op, "429", component);
+    let window = spec
+        .pointer("/components/headers/RateLimitLimit/x-window-seconds")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            bad(
+                "the RateLimitLimit header needs `x-window-seconds`: the seconds its count \
+                 covers (60 for a rate a minute)",
+            )
+        })?;
     Ok(Limits {
+        limit_window_seconds: window,
         requests_per_second: number("requests_per_second")?,
         burst: number("burst")?,
         concurrent_requests: number("concurrent_requests")?,

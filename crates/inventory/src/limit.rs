@@ -11,9 +11,11 @@
 //!   back about one request a second per second, up to the configured rate;
 //! - a 409 halves the number of requests allowed at once; each answer that is not
 //!   refused adds 1/window, up to the configured number;
-//! - `RateLimit-Remaining: 0` holds requests for one token's time (1 / `RateLimit-Limit`
-//!   seconds), and a server that reports lower limits (`RateLimit-Limit`,
-//!   `X-Concurrency-Limit`) than configured lowers them.
+//! - `RateLimit-Remaining: 0` holds requests for one token's time, and a server that
+//!   reports lower limits (`RateLimit-Limit`, `X-Concurrency-Limit`) than configured lowers
+//!   them. `RateLimit-Limit` counts requests per window of the spec's
+//!   [`LIMIT_WINDOW_SECONDS`](shipstream_inventory_generated::api::limits::LIMIT_WINDOW_SECONDS)
+//!   (a minute), so it is divided by the window for a rate a second.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -264,7 +266,10 @@ impl Limiter {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let server_rate = number(spec::LIMIT_HEADER).filter(|n| *n > 0);
+        // Requests a second: the header counts them per window (a minute).
+        let server_rate = number(spec::LIMIT_HEADER)
+            .filter(|n| *n > 0)
+            .map(|n| n as f64 / f64::from(spec::LIMIT_WINDOW_SECONDS.max(1)));
         let remaining = number(spec::REMAINING_HEADER);
         let server_concurrency = number(spec::CONCURRENCY_LIMIT_HEADER).filter(|n| *n > 0);
         match status {
@@ -291,7 +296,7 @@ impl Limiter {
             pause(&mut s, retry_after.unwrap_or(Duration::from_secs(1)));
         }
         if remaining == Some(0) {
-            let per_second = server_rate.map_or(f64::from(self.limits.per_second), |r| r as f64);
+            let per_second = server_rate.unwrap_or(f64::from(self.limits.per_second));
             pause(&mut s, Duration::from_secs_f64(1.0 / per_second.max(0.1)));
         }
         if !self.limits.adaptive {
@@ -309,7 +314,7 @@ impl Limiter {
         }
         // The server's own figures cap ours.
         if let Some(r) = server_rate {
-            s.rate = s.rate.min(r as f64);
+            s.rate = s.rate.min(r);
         }
         if let Some(c) = server_concurrency {
             s.window = s.window.min(c as f64).max(1.0);
@@ -400,16 +405,28 @@ mod tests {
     #[test]
     fn the_servers_lower_limits_cap_the_clients() {
         let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
+        // 240 a minute (the header's window) is 4 a second.
+        let per_window = (4 * spec::LIMIT_WINDOW_SECONDS).to_string();
         l.observe(
             200,
             &headers(&[
-                (spec::LIMIT_HEADER, "4"),
+                (spec::LIMIT_HEADER, per_window.as_str()),
                 (spec::CONCURRENCY_LIMIT_HEADER, "2"),
             ]),
             None,
         );
         let s = l.stats();
         assert_eq!((s.current_rate, s.current_concurrency), (4.0, 2));
+    }
+
+    #[test]
+    fn a_rate_limit_header_a_minute_is_not_read_as_a_second() {
+        // The vendor's figure: 600 a minute is the 10 a second the client assumes, so it
+        // lowers nothing; read as a rate a second it would be 60 and lower nothing either,
+        // but 180 a minute (3 a second) must lower the rate to 3.
+        let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
+        l.observe(200, &headers(&[(spec::LIMIT_HEADER, "180")]), None);
+        assert_eq!(l.stats().current_rate, 3.0);
     }
 
     /// Fails a test that has not finished within 120 s of Tokio's clock: on the paused

@@ -1,6 +1,7 @@
 //! The limits the mock enforces when asked ([`MockConfig::rate_limit`],
 //! [`MockConfig::max_concurrent`]): a token bucket answering 429 with `Retry-After`, a cap
-//! on requests running at once answering 409, and the rate-limit headers on every answer
+//! on requests running at once answering 409 (without `Retry-After`, as documented), and
+//! the rate-limit headers on every answer (`RateLimit-Limit` per minute)
 //! of the endpoint. Header names come from the spec (`api::limits`).
 
 use std::sync::Mutex;
@@ -117,7 +118,11 @@ impl Limits {
             }
         };
         if let (Some(b), Some(left)) = (&self.bucket, remaining) {
-            put(spec::LIMIT_HEADER, b.per_second.ceil() as u64);
+            // Per window (a minute), as the header is documented.
+            put(
+                spec::LIMIT_HEADER,
+                (b.per_second * f64::from(spec::LIMIT_WINDOW_SECONDS)).ceil() as u64,
+            );
             put(spec::REMAINING_HEADER, left.floor().max(0.0) as u64);
         }
         if let Some(max) = self.max_concurrent {
@@ -173,8 +178,7 @@ pub(crate) async fn limit(State(state): State<MockState>, req: Request, next: Ne
             "Too many requests of this user are running at once; retry when one has finished.",
             &[],
         );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        // No Retry-After: the vendor documents it on 429 only.
         limits.headers(&mut r, remaining, current - 1);
         return r;
     }

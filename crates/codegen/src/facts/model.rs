@@ -256,6 +256,9 @@ pub struct Limits {
     pub concurrent_requests: u32,
     /// The header with the rate (`RateLimit-Limit`).
     pub limit_header: String,
+    /// The window in seconds the rate header counts requests over (its
+    /// `x-window-seconds`: 60, a rate a minute).
+    pub limit_window_seconds: u32,
     /// The header with the requests left before a 429 (`RateLimit-Remaining`).
     pub remaining_header: String,
     /// The header with the concurrency limit (`X-Concurrency-Limit`).
