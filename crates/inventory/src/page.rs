@@ -299,7 +299,10 @@ impl Page {
         &self.included
     }
 
-    /// True when the server says another page follows.
+    /// True when the server says more pages lie the way this page was reached: another
+    /// page follows when it was reached forward (the first page, or `next`), as every
+    /// stream of this crate walks; more previous pages exist when it was reached through
+    /// `previous`.
     pub fn has_more(&self) -> bool {
         self.has_more
     }

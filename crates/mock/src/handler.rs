@@ -310,16 +310,25 @@ fn build_page(
         truncate: plan.truncate && !plan.drop,
         ..Plan::default()
     };
-    let has_more = result.next_start.is_some();
+    let follows = result.next_start.is_some();
+    // `has_more` looks the way the request went: after following `previous` (a
+    // `cursor_end` alone) it says whether more previous pages exist, as the vendor
+    // documents it.
+    let backward = q.cursor_start.is_none() && q.cursor_end.is_some();
+    let has_more = if backward {
+        result.prev_end.is_some()
+    } else {
+        follows
+    };
     let mut next = result
         .next_start
         .map(|id| link("cursor_start", i64::from(id)));
-    if has_more && plan.repeat_next {
+    if follows && plan.repeat_next {
         next = Some(this_uri.to_owned());
         applied.repeat_next = true;
     }
     let mut next = next.map(styled);
-    if has_more && plan.offorigin_next {
+    if follows && plan.offorigin_next {
         let path = result
             .next_start
             .map(|id| link("cursor_start", i64::from(id)))

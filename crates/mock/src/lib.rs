@@ -56,7 +56,9 @@
 //! * **Paging**: `next` is the endpoint path with every original parameter (as sent)
 //!   minus the cursors, plus `cursor_start=<id of the next page's first record>`;
 //!   `previous` likewise with `cursor_end=<id of this page's first record>` (null on the
-//!   first page). `meta.cursor_start` is the next page's first id, `meta.cursor_end` the
+//!   first page). `has_more` looks the way the request went: after `previous` (a
+//!   `cursor_end` alone) it says whether more previous pages exist, else whether a next
+//!   page does. `meta.cursor_start` is the next page's first id, `meta.cursor_end` the
 //!   id after the next page (exclusive end), null when there is none. Relative links by
 //!   default, absolute with [`NextStyle::Absolute`]. Sorted orders are cached (LRU of 8
 //!   orders, 8 bytes per product each) so a page costs O(limit + skipped records).

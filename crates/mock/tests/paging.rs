@@ -448,6 +448,10 @@ async fn previous_walks_back() {
             chunk.extend(back);
             back = chunk;
             link = page.body["previous"].as_str().map(str::to_owned);
+            // Going back, `has_more` says whether more previous pages exist (the
+            // vendor's paging page), while `next` still leads forward.
+            assert_eq!(page.body["has_more"], link.is_some(), "{sort} {uri}");
+            assert!(page.body["next"].is_string(), "{sort} {uri}");
             steps += 1;
             assert!(steps < 100);
         }
