@@ -532,7 +532,7 @@ pub fn run(opts: &Options) -> Result<()> {
     let breaking_reported = breaking_check(opts, &mut failures)?;
     changelog_check(opts, &mut failures);
 
-    print_assumptions(&spec_text)?;
+    assumptions_check(&spec_text, &spec, &mut failures)?;
 
     if failures.is_empty() && breaking_reported > 0 {
         println!(
@@ -551,8 +551,10 @@ pub fn run(opts: &Options) -> Result<()> {
 }
 
 /// Lists the spec's `x-assumed` notes: what it states without the vendor's documentation
-/// saying so (read by codegen, so the list is the one the generated `api::ASSUMPTIONS` has).
-fn print_assumptions(spec_text: &str) -> Result<()> {
+/// saying so (read by codegen, so the list is the one the generated `api::ASSUMPTIONS` has),
+/// and fails on a statement shaped like an assumption that carries no note
+/// ([`unnoted_claims`]).
+fn assumptions_check(spec_text: &str, spec: &Value, failures: &mut Vec<String>) -> Result<()> {
     let facts = shipstream_inventory_codegen::facts::Facts::from_yaml(spec_text)
         .context("cannot read the spec's facts")?;
     println!(
@@ -563,7 +565,91 @@ fn print_assumptions(spec_text: &str) -> Result<()> {
     for a in &facts.assumptions {
         println!("   {}: {}", a.pointer, a.text);
     }
+    let unnoted = unnoted_claims(spec);
+    if unnoted.is_empty() {
+        println!(
+            "   ok: every nullable, integer size and required member sits under an `x-assumed` \
+             or `x-confirmed` note"
+        );
+    }
+    for claim in unnoted {
+        println!(
+            "   ✗ {claim}: only an instance could show it; add an `x-assumed` note saying what \
+             the vendor says and why the spec claims it, or an `x-confirmed` one naming the \
+             vendor's page that does"
+        );
+        failures.push(format!("an assumption without a note: {claim}"));
+    }
     Ok(())
+}
+
+/// The statements of a schema node that the vendor's example cannot show: that the value may
+/// be null, that an integer fits a size, that members are always there.
+fn claims_of(node: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    if node.get("nullable") == Some(&Value::Bool(true)) {
+        out.push("nullable".to_owned());
+    }
+    if let Some(f) = node.get("format").and_then(Value::as_str)
+        && matches!(f, "int64" | "int32")
+    {
+        out.push(format!("format {f}"));
+    }
+    if let Some(members) = node.get("required").and_then(Value::as_array)
+        && !members.is_empty()
+    {
+        let names: Vec<&str> = members.iter().filter_map(Value::as_str).collect();
+        out.push(format!("required {}", names.join(", ")));
+    }
+    out
+}
+
+/// Every assumption-shaped statement ([`claims_of`]) of the spec's components with no
+/// `x-assumed` or `x-confirmed` note on its node or on a node around it within its
+/// component, as `pointer: claim`. A `$ref` is judged where its target is defined.
+pub(crate) fn unnoted_claims(spec: &Value) -> Vec<String> {
+    fn walk(node: &Value, ptr: &str, noted: bool, out: &mut Vec<String>) {
+        match node {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{ptr}/{i}"), noted, out);
+                }
+            }
+            Value::Object(map) if !map.contains_key("$ref") => {
+                let noted =
+                    noted || map.contains_key("x-assumed") || map.contains_key("x-confirmed");
+                if !noted {
+                    out.extend(claims_of(map).into_iter().map(|c| format!("{ptr}: {c}")));
+                }
+                for (key, child) in map {
+                    if key.starts_with("x-") || matches!(key.as_str(), "example" | "examples") {
+                        continue;
+                    }
+                    let key = key.replace('~', "~0").replace('/', "~1");
+                    walk(child, &format!("{ptr}/{key}"), noted, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for section in ["schemas", "parameters", "headers", "responses"] {
+        let Some(components) = spec
+            .pointer(&format!("/components/{section}"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (name, component) in components {
+            walk(
+                component,
+                &format!("/components/{section}/{name}"),
+                false,
+                &mut out,
+            );
+        }
+    }
+    out
 }
 
 fn print_capped(diff: &str) {
@@ -777,6 +863,34 @@ fn changelog_check(opts: &Options, failures: &mut Vec<String>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn every_assumption_shaped_claim_of_the_spec_has_a_note() {
+        let spec = spec::parse(include_str!("../../openapi.yaml")).unwrap();
+        assert_eq!(unnoted_claims(&spec), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_claim_without_a_note_is_named_and_a_note_around_it_covers_it() {
+        let spec = serde_json::json!({"components": {"schemas": {
+            "A": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "integer", "format": "int64"},
+                "b": {"$ref": "#/components/schemas/B"},
+                "c": {"type": "string", "nullable": true, "x-assumed": "c may be null"}}},
+            "B": {"type": "object", "nullable": true, "x-confirmed": "the vendor says so",
+                  "properties": {"n": {"type": "integer", "format": "int32"}}}
+        }}});
+        assert_eq!(
+            unnoted_claims(&spec),
+            [
+                "/components/schemas/A: required id",
+                "/components/schemas/A/properties/id: format int64"
+            ]
+        );
+        let mut noted = spec.clone();
+        noted["components"]["schemas"]["A"]["x-assumed"] = "ids are int64".into();
+        assert_eq!(unnoted_claims(&noted), Vec::<String>::new());
+    }
 
     #[test]
     fn recorded_file_names_declare_their_status() {
