@@ -189,6 +189,14 @@ struct Run {
     blind: bool,
 }
 
+impl Run {
+    /// Whether the run lists every product: a full load, or a run that decided to
+    /// reconcile.
+    fn reconciles(&self) -> bool {
+        self.from.is_none() || self.reconcile == Some(true)
+    }
+}
+
 #[derive(Deserialize)]
 struct SyncStateRepr {
     version: u32,
@@ -270,9 +278,7 @@ impl SyncState {
     /// True when the run in progress reconciles (a full load always does). `false` when
     /// no run is in progress, or before its first answer decided.
     pub fn is_reconciling(&self) -> bool {
-        self.run
-            .as_ref()
-            .is_some_and(|r| r.from.is_none() || r.reconcile == Some(true))
+        self.run.as_ref().is_some_and(Run::reconciles)
     }
 
     /// True when no run is in progress: the next [`Client::sync`] starts a new run.
@@ -713,8 +719,7 @@ impl SyncRequest {
             if run.pass >= passes(run).len() {
                 if state.counts.record_errors == 0 {
                     state.since = run.started;
-                    let reconciled = run.from.is_none() || run.reconcile == Some(true);
-                    if reconciled && !run.blind {
+                    if run.reconciles() && !run.blind {
                         state.reconciled = run.started;
                     }
                 }

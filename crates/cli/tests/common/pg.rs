@@ -8,7 +8,7 @@
 //! root: as root, the programs run as the `postgres` user the package creates.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -232,10 +232,6 @@ impl Postgres {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    pub fn socket_dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
