@@ -233,6 +233,38 @@ impl Spec {
         self.document_for(schema)
     }
 
+    /// The values an array parameter's items list, in spec order: the `enum` of the items,
+    /// through a `$ref`, or the listed values of an open enum (`anyOf` of an `enum` and a
+    /// plain string, which allows others too).
+    pub fn item_values(&self, name: &str) -> Result<Vec<String>, SpecError> {
+        let mut items = self
+            .parameter(name)?
+            .pointer("/schema/items")
+            .ok_or_else(|| SpecError::Missing(format!("items of parameter {name}")))?;
+        if let Some(r) = items.get("$ref").and_then(Value::as_str) {
+            items = self
+                .doc
+                .pointer(r.trim_start_matches('#'))
+                .ok_or_else(|| SpecError::BadRef(r.to_owned()))?;
+        }
+        let list = items.get("enum").or_else(|| {
+            items
+                .get("anyOf")?
+                .as_array()?
+                .iter()
+                .find_map(|m| m.get("enum"))
+        });
+        Ok(list
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// A validator for values of parameter `name`.
     pub fn parameter_validator(&self, name: &str) -> Result<jsonschema::Validator, SpecError> {
         compile(&self.parameter_schema(name)?)
@@ -522,7 +554,15 @@ mod tests {
 
         let product = spec.parameter_validator("fields:product").unwrap();
         assert!(product.is_valid(&json!(["basic", "custom_fields"])));
-        assert!(!product.is_valid(&json!(["colour"])));
+        // An open list: a name the spec does not list is valid (the API selects fields of
+        // packaging objects too); an empty name or a repeat is not.
+        assert!(product.is_valid(&json!(["colour"])));
+        assert!(!product.is_valid(&json!([""])));
+        assert!(!product.is_valid(&json!(["sku", "sku"])));
+        assert_eq!(
+            spec.item_values("fields:product").unwrap()[..3],
+            ["basic", "all", "id"]
+        );
 
         let sort = spec.parameter_validator("sort").unwrap();
         assert!(sort.is_valid(&json!("-updated_at,sku")));

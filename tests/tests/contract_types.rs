@@ -88,13 +88,7 @@ fn recorded() -> Vec<(String, u16, Value)> {
 /// `basic` / `all`), counts, and the faults that send values or members the spec lacks.
 async fn mock_pages() -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    let product_fields: Vec<String> =
-        spec().parameter_schema("fields:product").unwrap()["items"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect();
+    let product_fields: Vec<String> = spec().item_values("fields:product").unwrap();
     let mut queries = vec![
         "limit=20".to_owned(),
         "limit=50&fields=all&fields:product=all&count=1".to_owned(),

@@ -146,7 +146,7 @@ pub const PLANTS: &[Plant] = &[
     },
     Plant {
         what: "`fields:product` value hazard_class",
-        target: Target::ParamValues("fields:product"),
+        target: Target::SchemaEnum("ProductFieldName"),
         change: Change::Value("hazard_class"),
     },
     Plant {
@@ -930,7 +930,9 @@ mod tests {
                     Sort:\n      name: sort\n      schema:\n        pattern: '^(?:-?(?:sku)(?:,(?!$)|$))+$'\n\
                     \x20   Filter:\n      name: filter\n      x-filterable-fields: {sku: {kind: string}}\n\
                     \x20   ProductFields:\n      name: fields:product\n      schema:\n        items:\n\
-                    \x20         enum:\n          - id\n          # a comment\n\n  schemas:\n    \
+                    \x20         $ref: '#/components/schemas/ProductFieldName'\n\n  schemas:\n    \
+                    ProductFieldName:\n      anyOf:\n        - type: string\n          enum:\n\
+                    \x20           - id\n            # a comment\n        - type: string\n    \
                     GoodsType:\n      oneOf:\n      - type: string\n        enum:\n        - NORMAL\n      \
                     - type: string\n    TotalLevel:\n      properties:\n        sku: {type: string}\n    \
                     Product:\n      properties: {id: {type: integer}}\n";

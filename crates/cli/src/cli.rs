@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, builder::PossibleValuesParser};
+use clap::{
+    ArgAction, Args, Parser, Subcommand, ValueEnum,
+    builder::{NonEmptyStringValueParser, PossibleValuesParser},
+};
 use shipstream_inventory::Sort;
 
 use crate::exit::EXIT_CODES_HELP;
 
 /// The optional level fields the API accepts for `--fields`, in the API's order.
 pub use shipstream_inventory::LEVEL_FIELD_NAMES as LEVEL_FIELDS;
-/// The product fields the API accepts for `--product-fields`, in the API's order.
+/// The product fields the spec lists for `--product-fields`, in the spec's order (others
+/// pass with a warning: the list is open).
 pub use shipstream_inventory::PRODUCT_FIELD_NAMES as PRODUCT_FIELDS;
 use shipstream_inventory::api;
 
@@ -61,7 +65,9 @@ fn fields_help() -> String {
 
 fn product_fields_help() -> String {
     format!(
-        "Product fields to include with each level, comma separated: {}",
+        "Product fields to include with each level, comma separated: {}\n\nThe list is \
+         open: another name (a field of packaging objects, say) is sent as given, with a \
+         warning.",
         names_with_deprecations(PRODUCT_FIELDS, api::deprecated::PRODUCT_FIELDS)
     )
 }
@@ -304,8 +310,7 @@ pub struct LevelsArgs {
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        value_parser = PossibleValuesParser::new(PRODUCT_FIELDS),
-        hide_possible_values = true,
+        value_parser = NonEmptyStringValueParser::new(),
         help_heading = "Query",
         long_help = product_fields_help()
     )]

@@ -66,14 +66,14 @@ fn plan(args: &LevelsArgs) -> Result<Plan, Failure> {
                 .map_err(|_| Failure::usage(format!("unknown level field `{f}`")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let product_fields = args
+    let product_fields: Vec<ProductField> = args
         .product_fields
         .iter()
-        .map(|f| {
-            f.parse::<ProductField>()
-                .map_err(|_| Failure::usage(format!("unknown product field `{f}`")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|f| ProductField::from(f.as_str()))
+        .collect();
+    for f in product_fields.iter().filter(|f| f.is_unknown()) {
+        eprintln!("{}", unknown_product_field_warning(f.as_str()));
+    }
     let query = QueryArgs {
         filters: filters.iter().map(Filter::render).collect(),
         sort: args.sort.as_ref().map(ToString::to_string),
@@ -475,4 +475,14 @@ async fn walk(
         written,
         record_errors,
     })
+}
+
+/// The warning for a `--product-fields` name the spec does not list: it is sent anyway,
+/// because the API's list is open (it selects fields of packaging objects too).
+fn unknown_product_field_warning(name: &str) -> String {
+    format!(
+        "warning: `{name}` is not a product field this client's spec lists; it is sent as \
+         given (the API also selects fields of packaging objects), and a field the API does \
+         not know comes back absent or is refused with 400"
+    )
 }

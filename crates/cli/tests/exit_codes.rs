@@ -39,7 +39,6 @@ fn bad_options_exit_2() {
         &["levels", "--max-items", "0"],
         &["levels", "--sort", "price"],
         &["levels", "--fields", "colour"],
-        &["levels", "--product-fields", "colour"],
         &["levels", "--updated-since", "yesterday"],
         &["levels", "--format", "xml"],
         &["levels", "--checkpoint", "x.json"],

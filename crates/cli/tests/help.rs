@@ -29,7 +29,16 @@ fn redact_spec_lists(text: &str) -> String {
             continue;
         };
         let rest = &out[start..];
-        let end = rest.find("\n\n").unwrap_or(rest.len());
+        // The paragraph ends at a blank line (clap indents it: spaces only).
+        let mut end = rest.len();
+        let mut at = 0;
+        for line in rest.split_inclusive('\n') {
+            if at > 0 && line.trim().is_empty() {
+                end = at - 1;
+                break;
+            }
+            at += line.len();
+        }
         let list_end = rest[..end].find(" [API default").unwrap_or(end);
         let listed: Vec<String> = rest[..list_end]
             .split(',')

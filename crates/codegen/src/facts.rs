@@ -680,7 +680,10 @@ fn param(spec: &Value, p: &Value) -> Result<Param, Error> {
     let schema = resolve(spec, p.get("schema").unwrap_or(&Value::Null));
     let ty = JsonType::parse(schema.get("type").and_then(Value::as_str));
     let items = schema.get("items").map(|i| resolve(spec, i));
-    let item_type = items.map(|i| JsonType::parse(i.get("type").and_then(Value::as_str)));
+    let item_type = items.map(|i| match open_enum_values(i) {
+        Some(_) => JsonType::String,
+        None => JsonType::parse(i.get("type").and_then(Value::as_str)),
+    });
     let explode = p
         .get("explode")
         .and_then(Value::as_bool)
@@ -702,7 +705,8 @@ fn param(spec: &Value, p: &Value) -> Result<Param, Error> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         }),
-        values: strings(scalar.get("enum")),
+        values: open_enum_values(scalar).unwrap_or_else(|| strings(scalar.get("enum"))),
+        open: open_enum_values(scalar).is_some(),
         pattern: scalar
             .get("pattern")
             .and_then(Value::as_str)

@@ -81,7 +81,11 @@ pub struct Parameter {
     /// The value the server assumes when the parameter is left out, as the wire spells it.
     pub default: Option<&'static str>,
     /// The allowed values (of the value or of each item), in spec order; empty when any.
+    /// When [`open`](Self::open), the known values: others are accepted too.
     pub values: &'static [&'static str],
+    /// Whether [`values`](Self::values) is open: the spec lists the known values and
+    /// allows others (an `anyOf` of an `enum` and a plain string).
+    pub open: bool,
     /// The pattern the value (or each item) must match, an ECMA-262 regular expression.
     pub pattern: Option<&'static str>,
 }

@@ -7,8 +7,8 @@ use std::num::NonZeroU64;
 use shipstream_inventory_generated::{
     Client, Hooks,
     types::{
-        ListTotalInventoryLevelsFieldsItem as F, ListTotalInventoryLevelsFieldsProductItem as P,
-        ListTotalInventoryLevelsFilterItem,
+        ListTotalInventoryLevelsFieldsItem as F, ListTotalInventoryLevelsFilterItem,
+        ProductFieldName as P,
     },
 };
 use tokio::{

@@ -18,12 +18,15 @@ pub use shipstream_inventory_generated::api::ProductType;
 pub use shipstream_inventory_generated::api::SortField;
 /// Optional fields of a level (`fields=`), exactly the values the spec lists.
 pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsItem as LevelField;
-/// Product fields to include (`fields:product=`), exactly the values the spec lists.
-pub use shipstream_inventory_generated::types::ListTotalInventoryLevelsFieldsProductItem as ProductField;
+/// Product fields to include (`fields:product=`): the names the spec lists, and any other
+/// as [`ProductField::Unknown`] (the API selects fields of packaging objects too, which the
+/// spec cannot list), sent unchanged.
+pub use shipstream_inventory_generated::types::ProductFieldName as ProductField;
 
 /// Every [`LevelField`] value as the wire spells it, in spec order.
 pub const LEVEL_FIELD_NAMES: &[&str] = api::params::FIELDS.values;
-/// Every [`ProductField`] value as the wire spells it, in spec order.
+/// Every [`ProductField`] value the spec lists, as the wire spells it, in spec order (others
+/// are allowed: see [`ProductField::Unknown`]).
 pub const PRODUCT_FIELD_NAMES: &[&str] = api::params::FIELDS_PRODUCT.values;
 
 macro_rules! field_type {

@@ -13,6 +13,9 @@ pub struct Context {
     product_schema: Option<String>,
     level_fields: Vec<String>,
     product_fields: Vec<String>,
+    /// The component schema of `fields:product`'s items (an open enum), whose values
+    /// are the facade's `ProductField` too.
+    product_field_schema: Option<String>,
     operation_id: Option<String>,
 }
 
@@ -31,6 +34,9 @@ impl Context {
                 cx.product_schema = facts.product_schema();
             }
             cx.operation_id.get_or_insert(facts.operation_id.clone());
+            if cx.product_field_schema.is_none() {
+                cx.product_field_schema = items_schema(spec, "fields:product");
+            }
             for p in &facts.parameters {
                 let list = match p.name.as_str() {
                     "fields" => &mut cx.level_fields,
@@ -46,6 +52,19 @@ impl Context {
         }
         cx
     }
+}
+
+/// The component schema named by the `$ref` of the items of the component parameter
+/// called `name` (`fields:product`'s `ProductFieldName`).
+fn items_schema(spec: &Value, name: &str) -> Option<String> {
+    spec.pointer("/components/parameters")?
+        .as_object()?
+        .values()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+        .pointer("/schema/items/$ref")?
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_owned)
 }
 
 /// The items a change touches, most specific first.
@@ -71,7 +90,13 @@ pub fn rust_items(change: &Change, cx: &Context) -> Vec<String> {
         Subject::EnumValue {
             schema: Some(schema),
             value,
-        } => vec![format!("types::{schema}::{}", pascal(value))],
+        } => {
+            let mut out = vec![format!("types::{schema}::{}", pascal(value))];
+            if cx.product_field_schema.as_deref() == Some(schema.as_str()) {
+                out.push(format!("ProductField::{}", pascal(value)));
+            }
+            out
+        }
         // The values of `fields` and `fields:product`: the facade's LevelField and
         // ProductField.
         Subject::EnumValue {
@@ -118,6 +143,27 @@ mod tests {
 
     fn spec() -> Value {
         crate::spec::parse(include_str!("../../../openapi.yaml")).unwrap()
+    }
+
+    #[test]
+    fn a_removed_product_field_name_names_its_product_field_variant() {
+        let old = spec();
+        let mut new = spec();
+        new["components"]["schemas"]["ProductFieldName"]["anyOf"][0]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|v| v != &json!("volume"));
+        let report = compare(&old, &new);
+        let cx = Context::of(&old, &new);
+        let items: Vec<Vec<String>> = report.changes.iter().map(|c| rust_items(c, &cx)).collect();
+        assert_eq!(
+            items,
+            [vec![
+                "types::ProductFieldName::Volume".to_owned(),
+                "ProductField::Volume".to_owned(),
+            ]],
+            "{report}"
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub(super) fn param_tokens(p: &Param) -> TokenStream {
     };
     let default = opt_str(&p.default);
     let values = &p.values;
+    let open = p.open;
     let pattern = opt_str(&p.pattern);
     quote! {
         #[doc = #doc]
@@ -61,6 +62,7 @@ pub(super) fn param_tokens(p: &Param) -> TokenStream {
             min_length: #min_length,
             default: #default,
             values: &[#(#values),*],
+            open: #open,
             pattern: #pattern,
         };
     }

@@ -80,8 +80,11 @@ pub struct Param {
     pub min_length: Option<u64>,
     /// `default`, as the wire spells it.
     pub default: Option<String>,
-    /// The `enum` of the value or of each item, in spec order.
+    /// The `enum` of the value or of each item, in spec order (the known values when
+    /// `open`).
     pub values: Vec<String>,
+    /// Whether the values are an open enum: others are allowed too.
+    pub open: bool,
     /// `pattern` of the value or of each item.
     pub pattern: Option<String>,
 }
