@@ -16,6 +16,7 @@
 //! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
+pub mod bundle;
 pub mod changelog;
 pub mod check;
 pub mod contract;
