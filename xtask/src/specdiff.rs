@@ -12,9 +12,10 @@
 //! a removed enum value, a lowered maximum or raised minimum, a changed pattern. In a
 //! *response*, removing breaks (a field or status code the client reads is gone, a field
 //! may now be missing or null, a type changed); a removed response enum value is only a
-//! warning, because this client's response enums are open and decode any value. Added
-//! optional parameters, properties, status codes and enum values are listed as
-//! non-breaking additions. The workspace's own extensions are compared by meaning:
+//! warning, because this client's response enums are open and decode any value. A changed
+//! `default` is a warning either way (the server fills a request's in, the client a
+//! response's). Added optional parameters, properties, status codes and enum values are
+//! listed as non-breaking additions. The workspace's own extensions are compared by meaning:
 //! `info.version` (the version every request sends), the sort keys of the `sort`
 //! pattern, `x-filterable-fields`, and deprecations (`deprecated: true` on an operation,
 //! parameter, property or response header, `x-deprecated-values`). Response headers are
@@ -900,21 +901,24 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        if dir == Dir::Request {
-            let (od, nd) = (ov.keyword("default"), nv.keyword("default"));
-            if od != nd {
-                let show =
-                    |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
-                self.push(
-                    Severity::Warning,
-                    at,
-                    format!(
-                        "default changed from {} to {} (callers relying on it get other results)",
-                        show(od),
-                        show(nd)
-                    ),
-                );
-            }
+        let (od, nd) = (ov.keyword("default"), nv.keyword("default"));
+        if od != nd {
+            let show = |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+            // In a request the server fills the default in; in a response the client does,
+            // when the member is missing (the generated types decode it so).
+            let effect = match dir {
+                Dir::Request => "callers relying on it get other results",
+                Dir::Response => "a missing value now reads differently",
+            };
+            self.push(
+                Severity::Warning,
+                at,
+                format!(
+                    "default changed from {} to {} ({effect})",
+                    show(od),
+                    show(nd)
+                ),
+            );
         }
     }
 
@@ -1486,6 +1490,28 @@ mod tests {
             [format!("{} `X-Request-Id`: new response header", at("200"))]
         );
         assert!(messages(&report, Severity::Warning).is_empty());
+    }
+
+    #[test]
+    fn defaults_are_compared_in_both_directions() {
+        let old = spec();
+        let mut new = spec();
+        new["components"]["parameters"]["Limit"]["schema"]["default"] = json!(50);
+        new["components"]["schemas"]["TotalLevel"]["properties"]["qty_on_hand"]["default"] =
+            json!(0);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        assert_eq!(
+            messages(&compare(&old, &new), Severity::Warning),
+            [
+                format!(
+                    "{op} parameter query `limit`: default changed from 100 to 50 (callers \
+                     relying on it get other results)"
+                ),
+                "TotalLevel.qty_on_hand: default changed from none to 0 (a missing value now \
+                 reads differently)"
+                    .to_owned(),
+            ]
+        );
     }
 
     #[test]
