@@ -68,6 +68,13 @@ pub fn load(path: &Path) -> Result<Bundle> {
     })?;
     let mut bundler = Bundler::default();
     let doc = bundler.bundle(&root)?;
+    if doc.get("openapi").is_none() || doc.get("paths").is_none() {
+        bail!(
+            "{} is not an OpenAPI root document (it lacks `openapi:` or `paths:`): give the \
+             root file of the description, or the folder holding its files",
+            root.display()
+        );
+    }
     Ok(Bundle {
         root,
         doc,
@@ -764,6 +771,12 @@ mod tests {
         write(d, "schemas/A.yaml", "type: string\n");
         let err = format!("{:#}", find_root(d).unwrap_err());
         assert!(err.contains("no OpenAPI root document"), "{err}");
+        // A file given that is not a root.
+        let err = format!("{:#}", load(&d.join("schemas/A.yaml")).unwrap_err());
+        assert!(
+            err.contains("A.yaml is not an OpenAPI root document"),
+            "{err}"
+        );
         write(d, "spec/main.yaml", "openapi: 3.0.4\npaths: {}\n");
         assert_eq!(find_root(d).unwrap(), d.join("spec/main.yaml"));
         write(d, "other.json", r#"{"openapi": "3.0.4", "paths": {}}"#);

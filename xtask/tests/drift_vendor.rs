@@ -414,8 +414,11 @@ fn planted_differences_are_each_named_with_their_class() {
 fn the_command_exits_0_without_differences_1_with_any_and_2_on_unreadable_input() {
     let same = layout(&ours());
     let out = xtask(&["drift", "--vendor", same.path().to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains("(ours, the old revision) against the vendor's")
             && stdout.contains("(info.version 2025-08;")
@@ -428,8 +431,11 @@ fn the_command_exits_0_without_differences_1_with_any_and_2_on_unreadable_input(
 
     let planted = layout(&planted());
     let out = xtask(&["drift", "--vendor", planted.path().to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("breaking changes (9):"), "{stdout}");
     assert!(
         stdout.contains(&format!(
