@@ -5,11 +5,16 @@
 //! contradicts. `--record FILE` keeps the page as a recorded response (with the token and
 //! the instance's host scrubbed), so `cargo xtask check` holds the spec to it from then on.
 //! The token is never printed.
+//!
+//! [`vendor`]: `cargo xtask drift --vendor FILE|DIR`, spec ⇄ the vendor's own OpenAPI
+//! description, through the spec-diff engine.
 
 use std::{fmt, fs, path::Path, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+
+pub mod vendor;
 
 use crate::{
     check::DEFAULT_OPERATION,

@@ -4,7 +4,8 @@
 //! - [`generate`]: the committed snapshot of the generated client and its public surface;
 //! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
 //!   previous revision ([`specdiff`]);
-//! - [`drift`]: spec ⇄ a live ShipStream instance;
+//! - [`drift`]: spec ⇄ a live ShipStream instance, and ([`drift::vendor`]) spec ⇄ the
+//!   vendor's own OpenAPI description, multi-file ones [bundled](bundle) into one document;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
@@ -16,6 +17,7 @@
 //! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
 
 pub mod bench;
+pub mod bundle;
 pub mod changelog;
 pub mod check;
 pub mod contract;

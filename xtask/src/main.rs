@@ -5,7 +5,8 @@
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
 //! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
-//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance.
+//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance; `drift --vendor DIR`:
+//!   spec ⇄ the vendor's own OpenAPI description.
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
 //! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
 //!   everything, and every test and check stays green.
@@ -24,7 +25,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use xtask::{
     bench, check, contract, drift, drill, fuzz, generate, package, root, run, step, tools,
 };
@@ -92,22 +93,38 @@ enum Cmd {
         #[arg(long)]
         deny_breaking: bool,
     },
-    /// Compare the spec with a live ShipStream instance and report, by JSON path, every
-    /// field, type or enum value the spec lacks or contradicts.
+    /// Compare the spec with a live ShipStream instance (--live), or with the vendor's own
+    /// OpenAPI description (--vendor).
     ///
-    /// Reads SHIPSTREAM_URL (https://<instance>.shipstream.app), SHIPSTREAM_TOKEN (a Global
-    /// API bearer token, never printed) and optionally SHIPSTREAM_API_VERSION (YYYY-MM),
-    /// then fetches one page of total inventory levels with limit=5, fields=all and
-    /// fields:product=all. Exits non-zero when the API drifted from the spec. Offline drift
-    /// (examples, recorded responses) is checked by `cargo xtask check`.
+    /// --live reads SHIPSTREAM_URL (https://<instance>.shipstream.app), SHIPSTREAM_TOKEN (a
+    /// Global API bearer token, never printed) and optionally SHIPSTREAM_API_VERSION
+    /// (YYYY-MM), then fetches one page of total inventory levels with limit=5, fields=all
+    /// and fields:product=all, and reports by JSON path every field, type or enum value the
+    /// spec lacks or contradicts. Exits non-zero when the API drifted from the spec. Offline
+    /// drift (examples, recorded responses) is checked by `cargo xtask check`.
+    ///
+    /// --vendor reads the vendor's description from local files (the release's files from
+    /// https://openapi.shipstream.io/global/release-YYYY-MM/, kept in their folder layout),
+    /// bundles them into one document, joins its paths with the path of its server URL, keeps
+    /// only our operation and lists, through the spec-diff engine that `cargo xtask check`
+    /// uses, every difference as breaking, warning, deprecation or addition. Ours is the old
+    /// revision and the vendor's the new one: each change is what our users would see if we
+    /// adopted the vendor's description. Exit status: 0 when there is no difference, 1 when
+    /// there is any (whatever its class), 2 when a document cannot be read or bundled.
+    #[command(group(ArgGroup::new("source").required(true).args(["live", "vendor"])))]
     Drift {
-        /// Query the live instance (required: it is the only mode).
-        #[arg(long, required = true)]
+        /// Query the live instance.
+        #[arg(long)]
         live: bool,
+        /// Compare with the vendor's OpenAPI description: its root file (YAML or JSON), or
+        /// the folder holding its files (the root is openapi.yaml, openapi.json or
+        /// index.yaml, else the one file with both `openapi:` and `paths:`).
+        #[arg(long, value_name = "FILE|DIR")]
+        vendor: Option<PathBuf>,
         /// Save the response as a recorded fixture, with the token replaced by
         /// `<redacted>` and the instance's host by example.shipstream.app (e.g.
-        /// fixtures/recorded/200-live-2025-08-28.json).
-        #[arg(long, value_name = "FILE")]
+        /// fixtures/recorded/200-live-2025-08-28.json). Only with --live.
+        #[arg(long, value_name = "FILE", conflicts_with = "vendor")]
         record: Option<PathBuf>,
     },
     /// Check the spec, the client and the mock against each other with independent tools:
@@ -193,7 +210,11 @@ fn main() -> ExitCode {
             deny_breaking,
             ..check::Options::new(&root)
         }),
-        Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
+        Cmd::Drift {
+            vendor: Some(vendor),
+            ..
+        } => return vendor_drift(&spec, &vendor),
+        Cmd::Drift { record, .. } => drift::run(&spec, record.as_deref()),
         Cmd::Drill { breaking: false } => drill::run_drill(&root, &drill::own_target_dir(&root)),
         Cmd::Drill { breaking: true } => drill::run_breaking(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
@@ -214,6 +235,19 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("\nxtask: error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask drift --vendor`: 0 without differences, 1 with any, 2 when a document
+/// cannot be read or bundled.
+fn vendor_drift(spec: &Path, vendor: &Path) -> ExitCode {
+    match drift::vendor::run(spec, vendor) {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("\nxtask: error: {e:#}");
+            ExitCode::from(2)
         }
     }
 }

@@ -12,12 +12,15 @@
 //! a removed enum value, a lowered maximum or raised minimum, a changed pattern. In a
 //! *response*, removing breaks (a field or status code the client reads is gone, a field
 //! may now be missing or null, a type changed); a removed response enum value is only a
-//! warning, because this client's response enums are open and decode any value. Added
-//! optional parameters, properties, status codes and enum values are listed as
-//! non-breaking additions. The workspace's own extensions are compared by meaning:
+//! warning, because this client's response enums are open and decode any value. A changed
+//! `default` is a warning either way (the server fills a request's in, the client a
+//! response's). Added optional parameters, properties, status codes and enum values are
+//! listed as non-breaking additions. The workspace's own extensions are compared by meaning:
 //! `info.version` (the version every request sends), the sort keys of the `sort`
-//! pattern, `x-filterable-fields`, and deprecations (`deprecated: true`,
-//! `x-deprecated-values`).
+//! pattern, `x-filterable-fields`, and deprecations (`deprecated: true` on an operation,
+//! parameter, property or response header, `x-deprecated-values`). Response headers are
+//! compared by name (case aside): a removed header, or one no longer always sent, breaks
+//! clients that read it; its schema is compared like a response body's.
 //!
 //! Each change also carries the [`Bump`] the *Rust* API needs for it, which can differ from
 //! its effect on the wire: a response property that becomes required is harmless to an
@@ -303,6 +306,14 @@ impl<'a> Cx<'a> {
 
     fn operation(&mut self, o: &Operation<'a>, n: &Operation<'a>) {
         let label = n.label();
+        extensions::deprecation(
+            self,
+            &label,
+            Subject::Other,
+            o.op.get("deprecated"),
+            n.op.get("deprecated"),
+            n.op.get(extensions::DEPRECATION_NOTE),
+        );
         let old_params = spec::parameters(self.old, o);
         let new_params = spec::parameters(self.new, n);
         for ((location, name), op) in &old_params {
@@ -369,6 +380,7 @@ impl<'a> Cx<'a> {
                     let or = spec::resolve(self.old, or).0;
                     let nr = spec::resolve(self.new, nr).0;
                     self.content(&at, or, nr, Dir::Response);
+                    self.response_headers(&at, or, nr);
                 }
             }
         }
@@ -378,6 +390,56 @@ impl<'a> Cx<'a> {
                     Severity::Addition,
                     &format!("{label} response {status}"),
                     "new response status",
+                );
+            }
+        }
+    }
+
+    /// The headers of one response, matched by name without regard to case: a header
+    /// clients read may disappear, stop being always sent, or change its schema.
+    fn response_headers(&mut self, at: &str, o: &'a Value, n: &'a Value) {
+        let (old, new) = (headers_of(self.old, o), headers_of(self.new, n));
+        for (key, (name, oh)) in &old {
+            let here = format!("{at} header `{name}`");
+            let Some((_, nh)) = new.get(key) else {
+                self.push(
+                    Severity::Breaking,
+                    &here,
+                    "response header removed (clients reading it no longer get it)",
+                );
+                continue;
+            };
+            match (is_required(oh), is_required(nh)) {
+                (true, false) => {
+                    self.push(
+                        Severity::Breaking,
+                        &here,
+                        "no longer required: the header may be missing",
+                    );
+                }
+                (false, true) => {
+                    self.push(Severity::Addition, &here, "now always sent (required)");
+                }
+                _ => {}
+            }
+            extensions::deprecation(
+                self,
+                &here,
+                Subject::Other,
+                oh.get("deprecated"),
+                nh.get("deprecated"),
+                nh.get(extensions::DEPRECATION_NOTE),
+            );
+            if let (Some(os), Some(ns)) = (oh.get("schema"), nh.get("schema")) {
+                self.schema(&here, os, ns, Dir::Response, 0);
+            }
+        }
+        for (key, (name, _)) in &new {
+            if !old.contains_key(key) {
+                self.push(
+                    Severity::Addition,
+                    &format!("{at} header `{name}`"),
+                    "new response header",
                 );
             }
         }
@@ -839,21 +901,24 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        if dir == Dir::Request {
-            let (od, nd) = (ov.keyword("default"), nv.keyword("default"));
-            if od != nd {
-                let show =
-                    |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
-                self.push(
-                    Severity::Warning,
-                    at,
-                    format!(
-                        "default changed from {} to {} (callers relying on it get other results)",
-                        show(od),
-                        show(nd)
-                    ),
-                );
-            }
+        let (od, nd) = (ov.keyword("default"), nv.keyword("default"));
+        if od != nd {
+            let show = |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+            // In a request the server fills the default in; in a response the client does,
+            // when the member is missing (the generated types decode it so).
+            let effect = match dir {
+                Dir::Request => "callers relying on it get other results",
+                Dir::Response => "a missing value now reads differently",
+            };
+            self.push(
+                Severity::Warning,
+                at,
+                format!(
+                    "default changed from {} to {} ({effect})",
+                    show(od),
+                    show(nd)
+                ),
+            );
         }
     }
 
@@ -879,6 +944,23 @@ impl<'a> Cx<'a> {
                 .subject = Subject::Schema(name.clone());
         }
     }
+}
+
+/// The headers of a response object, resolved, keyed by their lower-case name (HTTP header
+/// names ignore case) with the name as written.
+fn headers_of<'v>(spec: &'v Value, response: &'v Value) -> BTreeMap<String, (&'v str, &'v Value)> {
+    response
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, h)| {
+            (
+                name.to_ascii_lowercase(),
+                (name.as_str(), spec::resolve(spec, h).0),
+            )
+        })
+        .collect()
 }
 
 fn is_ref(v: &Value) -> bool {
@@ -1342,6 +1424,92 @@ mod tests {
             [
                 "GoodsType: new value \"HAZMAT\" of enum GoodsType may now be sent (older clients decode it as Unknown)",
                 "TotalLevel.qty_damaged: new property",
+            ]
+        );
+    }
+
+    #[test]
+    fn response_headers_and_operation_deprecation() {
+        let old = spec();
+        let mut new = spec();
+        let op = &mut new["paths"]["/api/global/v1/inventory/levels/total"]["get"];
+        op["deprecated"] = json!(true);
+        let headers = op["responses"]["200"]["headers"].as_object_mut().unwrap();
+        headers.remove("Date");
+        headers.insert("X-Request-Id".into(), json!({"schema": {"type": "string"}}));
+        // Header names ignore case: a respelt name is the same header.
+        let limit = headers.remove("RateLimit-Limit").unwrap();
+        headers.insert("ratelimit-limit".into(), limit);
+        let components = &mut new["components"]["headers"];
+        components["ApiVersion"]["required"] = json!(false);
+        components["RateLimitRemaining"]["deprecated"] = json!(true);
+        components["ConcurrencyLimit"]["schema"]["type"] = json!("string");
+        let report = compare(&old, &new);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        let at = |status: &str| format!("{op} response {status} header");
+        // The 409 and 429 responses share the rate-limit headers: each says so.
+        let concurrency = |status: &str| {
+            format!(
+                "{} `X-Concurrency-Limit`: type changed from integer to string",
+                at(status)
+            )
+        };
+        assert_eq!(
+            messages(&report, Severity::Breaking),
+            [
+                format!(
+                    "{} `Date`: response header removed (clients reading it no longer get it)",
+                    at("200")
+                ),
+                concurrency("200"),
+                format!(
+                    "{} `X-ShipStream-API-Version`: no longer required: the header may be missing",
+                    at("200")
+                ),
+                concurrency("409"),
+                concurrency("429"),
+            ]
+        );
+        let remaining = |status: &str| {
+            format!(
+                "{} `RateLimit-Remaining`: deprecated: deprecated by the API",
+                at(status)
+            )
+        };
+        assert_eq!(
+            messages(&report, Severity::Deprecation),
+            [
+                format!("{op}: deprecated: deprecated by the API"),
+                remaining("200"),
+                remaining("409"),
+                remaining("429"),
+            ]
+        );
+        assert_eq!(
+            messages(&report, Severity::Addition),
+            [format!("{} `X-Request-Id`: new response header", at("200"))]
+        );
+        assert!(messages(&report, Severity::Warning).is_empty());
+    }
+
+    #[test]
+    fn defaults_are_compared_in_both_directions() {
+        let old = spec();
+        let mut new = spec();
+        new["components"]["parameters"]["Limit"]["schema"]["default"] = json!(50);
+        new["components"]["schemas"]["TotalLevel"]["properties"]["qty_on_hand"]["default"] =
+            json!(0);
+        let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+        assert_eq!(
+            messages(&compare(&old, &new), Severity::Warning),
+            [
+                format!(
+                    "{op} parameter query `limit`: default changed from 100 to 50 (callers \
+                     relying on it get other results)"
+                ),
+                "TotalLevel.qty_on_hand: default changed from none to 0 (a missing value now \
+                 reads differently)"
+                    .to_owned(),
             ]
         );
     }
