@@ -220,7 +220,7 @@ mod server;
 mod synth;
 mod time;
 
-pub use config::{MockConfig, MockError, NextStyle};
+pub use config::{LastPageNext, MockConfig, MockError, NextStyle};
 pub use dataset::{Dataset, DatasetError, DatasetStats};
 pub use faults::{Fault, FaultCounts, FaultKind, FaultParseError, Faults, Trigger};
 pub use limits::{LimitCounts, documented_limits};
