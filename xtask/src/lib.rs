@@ -5,6 +5,8 @@
 //! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
 //!   previous revision ([`specdiff`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance;
+//! - [`probe`]: the spec's `x-assumed` notes ⇄ a live instance, each confirmed, refuted or
+//!   not testable;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
@@ -24,6 +26,7 @@ pub mod drill;
 pub mod fuzz;
 pub mod generate;
 pub mod package;
+pub mod probe;
 pub mod process;
 pub mod semver_judge;
 pub mod spec;

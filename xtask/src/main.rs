@@ -5,7 +5,8 @@
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
 //! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
-//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance.
+//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
+//!   `x-assumed` notes, each confirmed, refuted or not testable).
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
 //! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
 //!   everything, and every test and check stays green.
@@ -100,14 +101,25 @@ enum Cmd {
     /// then fetches one page of total inventory levels with limit=5, fields=all and
     /// fields:product=all. Exits non-zero when the API drifted from the spec. Offline drift
     /// (examples, recorded responses) is checked by `cargo xtask check`.
+    ///
+    /// With --probe, instead: every `x-assumed` note of openapi.yaml that read-only GET
+    /// requests can settle is probed (at most 60 requests, one at a time, a 429's
+    /// Retry-After honoured) and reported by its id as confirmed, refuted (with the request
+    /// and the part of the answer that refutes it) or not testable (with the reason).
+    /// Exits non-zero when a note is refuted.
     Drift {
         /// Query the live instance (required: it is the only mode).
         #[arg(long, required = true)]
         live: bool,
-        /// Save the response as a recorded fixture, with the token replaced by
-        /// `<redacted>` and the instance's host by example.shipstream.app (e.g.
-        /// fixtures/recorded/200-live-2025-08-28.json).
-        #[arg(long, value_name = "FILE")]
+        /// Probe the spec's `x-assumed` notes instead of diffing one page.
+        #[arg(long)]
+        probe: bool,
+        /// Without --probe: save the response as a recorded fixture, with the token replaced
+        /// by `<redacted>` and the instance's host by example.shipstream.app (e.g.
+        /// fixtures/recorded/200-live-2025-08-28.json). With --probe: a folder that gets
+        /// one scrubbed `<note id>.json` of evidence per probed note (not under
+        /// fixtures/recorded/, which holds responses).
+        #[arg(long, value_name = "FILE|DIR")]
         record: Option<PathBuf>,
     },
     /// Check the spec, the client and the mock against each other with independent tools:
@@ -193,7 +205,16 @@ fn main() -> ExitCode {
             deny_breaking,
             ..check::Options::new(&root)
         }),
-        Cmd::Drift { live: _, record } => drift::run(&spec, record.as_deref()),
+        Cmd::Drift {
+            live: _,
+            probe: false,
+            record,
+        } => drift::run(&spec, record.as_deref()),
+        Cmd::Drift {
+            live: _,
+            probe: true,
+            record,
+        } => xtask::probe::run(&spec, record.as_deref()),
         Cmd::Drill { breaking: false } => drill::run_drill(&root, &drill::own_target_dir(&root)),
         Cmd::Drill { breaking: true } => drill::run_breaking(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
