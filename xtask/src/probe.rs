@@ -70,6 +70,10 @@ pub const PROBED: &[&str] = &[
     "version-header-wins",
     "warehouse-field-stub",
     "object-ref-id-int64",
+    "product-basic-fields",
+    "product-basic-fields-param",
+    "included-object-type-id",
+    "product-id-int64",
 ];
 
 /// What a probe found out about a note.
@@ -210,6 +214,7 @@ impl Exchange {
 }
 
 /// The judgement of one probe.
+#[derive(Clone)]
 struct Judged {
     verdict: Verdict,
     reason: String,
@@ -985,6 +990,29 @@ async fn run_probes(p: &mut Prober<'_>, spec: &Value) -> Result<BTreeMap<&'stati
         }
     }
 
+    // 11. Included products with their basic fields.
+    {
+        let page = p
+            .get(
+                &[
+                    ("sort", "product_id"),
+                    ("limit", PAGE),
+                    ("fields:product", "basic"),
+                ],
+                None,
+            )
+            .await?;
+        let basic = judge_basic_fields(&page, spec);
+        out.insert("product-basic-fields-param", basic.clone());
+        out.insert("product-basic-fields", basic);
+        let (typed, ids) = judge_included(&page);
+        out.insert("included-object-type-id", typed);
+        out.insert("product-id-int64", ids);
+        if page.ok() {
+            pages.push(page);
+        }
+    }
+
     // Scans of every page fetched.
     out.insert("has-more-always", judge_has_more(&pages));
     out.insert(
@@ -1131,6 +1159,136 @@ fn judge_warehouse(page: &Exchange) -> (Judged, Judged) {
             (stub, int64)
         }
     }
+}
+
+/// The included products of the page.
+fn included_products(page: &Exchange) -> Option<&Vec<Value>> {
+    page.body
+        .pointer("/included/Product")
+        .and_then(Value::as_array)
+}
+
+/// `product-basic-fields`: with `fields:product=basic` no field the spec lists as optional
+/// (`x-optional-fields` of `Product`) comes, and every other field comes in at least one
+/// product (a single product may leave out a field it has no value for).
+fn judge_basic_fields(page: &Exchange, spec: &Value) -> Judged {
+    let product = spec.pointer("/components/schemas/Product");
+    let optional: Vec<&str> = product
+        .and_then(|p| p.get("x-optional-fields"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let basic: Vec<&str> = product
+        .and_then(|p| p.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| {
+            p.keys()
+                .map(String::as_str)
+                .filter(|k| !optional.contains(k))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !page.ok() {
+        return refuted(
+            format!("`fields:product=basic` was refused with {}", page.status),
+            vec![page.evidence(format!("status {}", page.status), page.error_excerpt())],
+        );
+    }
+    let Some(products) = included_products(page).filter(|p| !p.is_empty()) else {
+        return untestable("the answer to `fields:product=basic` had no `included.Product`");
+    };
+    for (i, product) in products.iter().enumerate() {
+        if let Some(extra) = optional.iter().find(|o| product.get(**o).is_some()) {
+            let found = format!("$.included.Product[{i}].{extra} is present");
+            return refuted(
+                format!("`basic` brought `{extra}`, which the spec lists as optional: {found}"),
+                vec![page.evidence(found, product.clone())],
+            );
+        }
+    }
+    let never: Vec<&str> = basic
+        .iter()
+        .copied()
+        .filter(|b| products.iter().all(|p| p.get(*b).is_none()))
+        .collect();
+    if !never.is_empty() {
+        let found = format!("$.included.Product[*] never has {}", never.join(", "));
+        return refuted(
+            format!("`basic` left out fields the spec counts as basic: {found}"),
+            vec![page.evidence(found, products[0].clone())],
+        );
+    }
+    confirmed(
+        format!(
+            "`fields:product=basic` gave {} product(s) with the {} basic fields and none of the \
+             {} optional ones",
+            products.len(),
+            basic.len(),
+            optional.len()
+        ),
+        vec![page.evidence("basic fields only", products[0].clone())],
+    )
+}
+
+/// `included-object-type-id` (every included object has `type` and a 64-bit `id`) and
+/// `product-id-int64` (every included product's id fits 64 bits).
+fn judge_included(page: &Exchange) -> (Judged, Judged) {
+    let Some(included) = page.body.get("included").and_then(Value::as_object) else {
+        let why = format!("{} answered no `included`", page.request);
+        return (untestable(why.clone()), untestable(why));
+    };
+    let mut typed = None;
+    let mut ids = None;
+    let mut seen = 0usize;
+    for (kind, objects) in included {
+        for (i, o) in objects.as_array().into_iter().flatten().enumerate() {
+            seen += 1;
+            let path = format!("$.included.{kind}[{i}]");
+            if typed.is_none()
+                && (o.get("type").and_then(Value::as_str).is_none() || o.get("id").is_none())
+            {
+                let found = format!("{path} has no `type` or no `id`");
+                typed = Some(refuted(
+                    format!("an included object without `type` and `id`: {found}"),
+                    vec![page.evidence(found, o.clone())],
+                ));
+            }
+            if let Some(id) = o.get("id").filter(|id| !fits_int64(id)) {
+                let found = format!("{path}.id = {id}");
+                let j = refuted(
+                    format!("an included id that is not a 64-bit integer: {found}"),
+                    vec![page.evidence(found, o.clone())],
+                );
+                if typed.is_none() {
+                    typed = Some(j.clone());
+                }
+                if kind == "Product" && ids.is_none() {
+                    ids = Some(j);
+                }
+            }
+        }
+    }
+    if seen == 0 {
+        let why = "`included` held no objects".to_owned();
+        return (untestable(why.clone()), untestable(why));
+    }
+    (
+        typed.unwrap_or_else(|| {
+            confirmed(
+                format!("{seen} included object(s), each with `type` and a 64-bit `id`"),
+                Vec::new(),
+            )
+        }),
+        ids.unwrap_or_else(|| {
+            confirmed(
+                format!(
+                    "{} included product id(s), each a 64-bit integer",
+                    included_products(page).map_or(0, Vec::len)
+                ),
+                Vec::new(),
+            )
+        }),
+    )
 }
 
 fn judge_has_more(pages: &[Exchange]) -> Judged {
@@ -1328,12 +1486,6 @@ pub fn untestable_reason(id: &str) -> &'static str {
         }
         "error-type-openapi" => {
             "the type stays open and either value is read: no answer can contradict the note"
-        }
-        "product-basic-fields"
-        | "product-basic-fields-param"
-        | "included-object-type-id"
-        | "product-id-int64" => {
-            "about included products (`fields:product`), which the probe does not ask for"
         }
         _ => {
             "says a value may be null or missing: answers can show that it is, never that it \
@@ -1620,6 +1772,73 @@ mod tests {
             Some("null")
         );
         assert_eq!(no_link_spelling(&json!({"next": "/x"}), "next"), None);
+    }
+
+    #[test]
+    fn included_products_are_judged_against_the_specs_basic_fields() {
+        let spec = spec::parse(include_str!("../../openapi.yaml")).unwrap();
+        let optional = [
+            "lot_type",
+            "weight",
+            "dimensions",
+            "volume",
+            "inventory",
+            "export",
+            "regulated_goods",
+            "packaging",
+            "custom_fields",
+        ];
+        let basic: serde_json::Map<String, Value> = spec
+            .pointer("/components/schemas/Product/properties")
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| !optional.contains(&k.as_str()))
+            .map(|k| (k.clone(), json!(1)))
+            .collect();
+        let mut basic = basic;
+        basic.insert("type".into(), json!("Product"));
+        let with = |product: Value| {
+            page(json!({"collection": [], "has_more": false,
+            "included": {"Product": [product]}}))
+        };
+        let good = with(Value::Object(basic.clone()));
+        assert_eq!(judge_basic_fields(&good, &spec).verdict, Verdict::Confirmed);
+        let (typed, ids) = judge_included(&good);
+        assert_eq!(
+            (typed.verdict, ids.verdict),
+            (Verdict::Confirmed, Verdict::Confirmed)
+        );
+
+        let mut extra = basic.clone();
+        extra.insert("weight".into(), json!({"value": 1, "unit": "lb"}));
+        let j = judge_basic_fields(&with(Value::Object(extra)), &spec);
+        assert_eq!(
+            (j.verdict, j.evidence[0].found.as_str()),
+            (Verdict::Refuted, "$.included.Product[0].weight is present")
+        );
+        let mut missing = basic.clone();
+        missing.remove("barcodes");
+        let j = judge_basic_fields(&with(Value::Object(missing)), &spec);
+        assert_eq!(
+            (j.verdict, j.evidence[0].found.as_str()),
+            (Verdict::Refuted, "$.included.Product[*] never has barcodes")
+        );
+        let mut huge = basic.clone();
+        huge.insert("id".into(), json!(1e30));
+        let (typed, ids) = judge_included(&with(Value::Object(huge)));
+        assert_eq!(
+            (typed.verdict, ids.verdict),
+            (Verdict::Refuted, Verdict::Refuted)
+        );
+        let mut untyped = basic;
+        untyped.remove("type");
+        let (typed, ids) = judge_included(&with(Value::Object(untyped)));
+        assert_eq!(
+            (typed.verdict, ids.verdict),
+            (Verdict::Refuted, Verdict::Confirmed)
+        );
     }
 
     #[test]

@@ -90,8 +90,8 @@ async fn the_default_mock_confirms_every_probed_note_and_refutes_none() {
         let started = std::time::Instant::now();
         let report = probe_mock(config(), None).await;
         assert_eq!(report.verdicts(), expected(&[]));
-        assert_eq!(report.requests, 14);
-        assert!(started.elapsed() >= PAUSE * 13, "requests are paced");
+        assert_eq!(report.requests, 15);
+        assert!(started.elapsed() >= PAUSE * 14, "requests are paced");
         let next = outcome(&report, "next-link-form");
         assert!(
             next.reason
