@@ -559,7 +559,7 @@ fn assumptions_check(spec_text: &str, spec: &Value, failures: &mut Vec<String>) 
         .context("cannot read the spec's facts")?;
     println!(
         "\n==> assumptions: {} statement(s) of the spec are marked `x-assumed` (not documented by \
-         the vendor; confirm them with `cargo xtask drift --live`)",
+         the vendor; `cargo xtask drift --live --probe` confirms or refutes them by id)",
         facts.assumptions.len()
     );
     for a in &facts.assumptions {
