@@ -277,3 +277,17 @@ async fn the_record_folder_gets_one_scrubbed_file_per_probed_note() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_instance_is_waited_out_and_the_retries_are_counted() {
+    within(async {
+        let report = probe_mock(config().rate_limit(4.0, 4), None).await;
+        assert_eq!(report.verdicts(), expected(&[]));
+        assert!(
+            report.requests > 15,
+            "some requests got a 429 and were sent again: {}",
+            report.requests
+        );
+    })
+    .await;
+}
