@@ -522,7 +522,7 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-/// The probes. `notes` are the spec's; `base` the instance's URL.
+/// Sends the probes through `p` and judges each probed note of `spec`, keyed by id.
 async fn run_probes(p: &mut Prober<'_>, spec: &Value) -> Result<BTreeMap<&'static str, Judged>> {
     let mut out: BTreeMap<&'static str, Judged> = BTreeMap::new();
     let base = p.cfg.url("/")?;
