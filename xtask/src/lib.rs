@@ -6,6 +6,8 @@
 //!   previous revision ([`specdiff`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance, and ([`drift::vendor`]) spec ⇄ the
 //!   vendor's own OpenAPI description, multi-file ones [bundled](bundle) into one document;
+//! - [`probe`]: the spec's `x-assumed` notes ⇄ a live instance, each confirmed, refuted or
+//!   not testable;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
 //! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
@@ -26,6 +28,7 @@ pub mod drill;
 pub mod fuzz;
 pub mod generate;
 pub mod package;
+pub mod probe;
 pub mod process;
 pub mod semver_judge;
 pub mod spec;

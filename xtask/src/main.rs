@@ -5,7 +5,8 @@
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
 //! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
-//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance; `drift --vendor DIR`:
+//! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
+//!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor DIR`:
 //!   spec ⇄ the vendor's own OpenAPI description.
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
 //! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
@@ -111,6 +112,12 @@ enum Cmd {
     /// revision and the vendor's the new one: each change is what our users would see if we
     /// adopted the vendor's description. Exit status: 0 when there is no difference, 1 when
     /// there is any (whatever its class), 2 when a document cannot be read or bundled.
+    /// With --live --probe, instead: every `x-assumed` note of openapi.yaml that read-only
+    /// GET requests can settle is probed (at most 60 requests, one at a time, a 429's
+    /// Retry-After honoured) and reported by its id as confirmed, refuted (with the request
+    /// and the part of the answer that refutes it) or not testable (with the reason).
+    /// Exits non-zero when a note is refuted.
+    ///
     #[command(group(ArgGroup::new("source").required(true).args(["live", "vendor"])))]
     Drift {
         /// Query the live instance.
@@ -121,10 +128,15 @@ enum Cmd {
         /// index.yaml, else the one file with both `openapi:` and `paths:`).
         #[arg(long, value_name = "FILE|DIR")]
         vendor: Option<PathBuf>,
-        /// Save the response as a recorded fixture, with the token replaced by
-        /// `<redacted>` and the instance's host by example.shipstream.app (e.g.
-        /// fixtures/recorded/200-live-2025-08-28.json). Only with --live.
-        #[arg(long, value_name = "FILE", conflicts_with = "vendor")]
+        /// With --live: probe the spec's `x-assumed` notes instead of diffing one page.
+        #[arg(long, requires = "live")]
+        probe: bool,
+        /// With --live: save the response as a recorded fixture, with the token replaced
+        /// by `<redacted>` and the instance's host by example.shipstream.app (e.g.
+        /// fixtures/recorded/200-live-2025-08-28.json). With --probe: a folder that gets
+        /// one scrubbed `<note id>.json` of evidence per probed note (not under
+        /// fixtures/recorded/, which holds responses).
+        #[arg(long, value_name = "FILE|DIR", conflicts_with = "vendor")]
         record: Option<PathBuf>,
     },
     /// Check the spec, the client and the mock against each other with independent tools:
@@ -214,7 +226,16 @@ fn main() -> ExitCode {
             vendor: Some(vendor),
             ..
         } => return vendor_drift(&spec, &vendor),
-        Cmd::Drift { record, .. } => drift::run(&spec, record.as_deref()),
+        Cmd::Drift {
+            probe: false,
+            record,
+            ..
+        } => drift::run(&spec, record.as_deref()),
+        Cmd::Drift {
+            probe: true,
+            record,
+            ..
+        } => xtask::probe::run(&spec, record.as_deref()),
         Cmd::Drill { breaking: false } => drill::run_drill(&root, &drill::own_target_dir(&root)),
         Cmd::Drill { breaking: true } => drill::run_breaking(&root, &drill::own_target_dir(&root)),
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),

@@ -1,4 +1,5 @@
-//! How the mock server behaves: [`MockConfig`], [`NextStyle`], [`MockError`].
+//! How the mock server behaves: [`MockConfig`], [`NextStyle`], [`LastPageNext`],
+//! [`MockError`].
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +19,27 @@ pub enum NextStyle {
     /// `http://HOST:PORT/api/global/v1/...`, the host taken from the request's `Host`
     /// header (else the bound address).
     Absolute,
+}
+
+/// How the last page of a listing (no page follows) spells its `next`.
+///
+/// The spec lets a client read a missing, null or empty `next` as "no further page"
+/// (its note `no-next-page-spelling`); every variant but [`LastPageNext::SelfLink`] is one
+/// of those. The knob lets tests of `cargo xtask drift --live --probe` see each spelling
+/// confirmed and the contrary one refuted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LastPageNext {
+    /// `"next": null` (the default).
+    #[default]
+    Null,
+    /// No `next` member at all.
+    Absent,
+    /// `"next": ""`.
+    Empty,
+    /// `next` holds the URI of the last page itself, as an API that always links onwards
+    /// might send: what the spec says a last page never does.
+    SelfLink,
 }
 
 /// How the mock server behaves.
@@ -86,6 +108,24 @@ pub struct MockConfig {
     /// Time added per level on the page (default 0), so that page size matters as it
     /// does on a real server: a page of `n` levels takes `latency + n x latency_per_level`.
     pub latency_per_level: Duration,
+    /// How the last page spells its `next` (default [`LastPageNext::Null`]).
+    pub last_page_next: LastPageNext,
+    /// Whether a `sort` that names a key twice is accepted, the later occurrence ignored
+    /// (default false: refused with 400, as the spec's `sort-key-once` note says).
+    pub repeated_sort_keys: bool,
+    /// Filter operators (`neq`, `gteq`, ...) the mock refuses with 400 as unknown, as a
+    /// server that lacks them would (default none: every operator of the filter crate is
+    /// served).
+    pub refused_operators: Vec<String>,
+    /// Filterable fields the mock refuses with 400 in a `filter`, as a server that cannot
+    /// filter on them (or not with the spec's value format) would (default none).
+    pub refused_filter_fields: Vec<String>,
+    /// Whether every quantity of every level is sent as `null` (default false), against
+    /// the spec's `quantities-never-null` note; such pages do not validate against the spec.
+    pub null_quantities: bool,
+    /// Whether pages leave out `has_more` (default false), against the spec's
+    /// `has-more-always` note; such pages do not validate against the spec.
+    pub omit_has_more: bool,
 }
 
 impl Default for MockConfig {
@@ -109,6 +149,12 @@ impl Default for MockConfig {
             max_concurrent: None,
             latency: Duration::ZERO,
             latency_per_level: Duration::ZERO,
+            last_page_next: LastPageNext::Null,
+            repeated_sort_keys: false,
+            refused_operators: Vec::new(),
+            refused_filter_fields: Vec::new(),
+            null_quantities: false,
+            omit_has_more: false,
         }
     }
 }
@@ -134,6 +180,12 @@ impl fmt::Debug for MockConfig {
             .field("max_concurrent", &self.max_concurrent)
             .field("latency", &self.latency)
             .field("latency_per_level", &self.latency_per_level)
+            .field("last_page_next", &self.last_page_next)
+            .field("repeated_sort_keys", &self.repeated_sort_keys)
+            .field("refused_operators", &self.refused_operators)
+            .field("refused_filter_fields", &self.refused_filter_fields)
+            .field("null_quantities", &self.null_quantities)
+            .field("omit_has_more", &self.omit_has_more)
             .finish()
     }
 }
@@ -259,6 +311,42 @@ impl MockConfig {
     /// Sets [`MockConfig::clock_skew_secs`].
     pub fn clock_skew_secs(mut self, secs: i64) -> Self {
         self.clock_skew_secs = secs;
+        self
+    }
+
+    /// Sets [`MockConfig::last_page_next`].
+    pub fn last_page_next(mut self, spelling: LastPageNext) -> Self {
+        self.last_page_next = spelling;
+        self
+    }
+
+    /// Sets [`MockConfig::repeated_sort_keys`].
+    pub fn repeated_sort_keys(mut self, accepted: bool) -> Self {
+        self.repeated_sort_keys = accepted;
+        self
+    }
+
+    /// Refuses one more filter operator ([`MockConfig::refused_operators`]).
+    pub fn refuse_operator(mut self, op: impl Into<String>) -> Self {
+        self.refused_operators.push(op.into());
+        self
+    }
+
+    /// Refuses filters on one more field ([`MockConfig::refused_filter_fields`]).
+    pub fn refuse_filter_field(mut self, field: impl Into<String>) -> Self {
+        self.refused_filter_fields.push(field.into());
+        self
+    }
+
+    /// Sets [`MockConfig::null_quantities`].
+    pub fn null_quantities(mut self, yes: bool) -> Self {
+        self.null_quantities = yes;
+        self
+    }
+
+    /// Sets [`MockConfig::omit_has_more`].
+    pub fn omit_has_more(mut self, yes: bool) -> Self {
+        self.omit_has_more = yes;
         self
     }
 }

@@ -7,10 +7,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use shipstream_filter::Expr;
 
 use shipstream_inventory_generated::{api, types};
 
-use crate::config::{MockConfig, NextStyle};
+use crate::config::{LastPageNext, MockConfig, NextStyle};
 use crate::faults::{Plan, deliver, fault_status_response};
 use crate::query::{self, Detail, Kind, ListQuery};
 use crate::render::{Mutation, PageOut, ProductFields, Style};
@@ -167,6 +168,39 @@ fn negotiate_version(
     Ok(v.to_owned())
 }
 
+/// The 400 details of filters that name a field or an operator the configuration refuses
+/// ([`MockConfig::refused_filter_fields`], [`MockConfig::refused_operators`]), if any.
+fn refusals(q: &ListQuery, config: &MockConfig) -> Option<Vec<Detail>> {
+    let mut details = Vec::new();
+    for (_, f) in &q.filters {
+        if config.refused_filter_fields.contains(&f.field) {
+            details.push(Detail::meaning(
+                "filter",
+                format!(
+                    "unknown filter field `{}` at column 1",
+                    query::clip(&f.field)
+                ),
+            ));
+            continue;
+        }
+        let ops: Vec<&str> = match &f.expr {
+            Expr::Equals(_) => Vec::new(),
+            Expr::All(conds) => conds.iter().map(|c| c.op.as_str()).collect(),
+            Expr::Any(alts) => alts.iter().flatten().map(|c| c.op.as_str()).collect(),
+        };
+        if let Some(op) = ops
+            .into_iter()
+            .find(|op| config.refused_operators.iter().any(|r| r == op))
+        {
+            details.push(Detail::meaning(
+                "filter",
+                format!("unknown condition `{op}` in the filter on `{}`", f.field),
+            ));
+        }
+    }
+    (!details.is_empty()).then_some(details)
+}
+
 fn host_origin(headers: &HeaderMap, config: &MockConfig) -> String {
     let host = headers
         .get(header::HOST)
@@ -227,7 +261,14 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
             .insert(version_header_name(), version_header.clone());
         r
     };
-    let q = match ListQuery::from_pairs(&pairs) {
+    let pairs = if inner.config.repeated_sort_keys {
+        query::first_sort_keys(pairs)
+    } else {
+        pairs
+    };
+    let q = match ListQuery::from_pairs(&pairs)
+        .and_then(|q| refusals(&q, &inner.config).map_or(Ok(q), Err))
+    {
         Ok(q) => q,
         Err(details) => {
             return with_version(error_response(
@@ -337,12 +378,23 @@ fn build_page(
         applied.offorigin_next = true;
     }
     let previous = result.prev_end.map(|id| styled(link("cursor_end", id)));
+    // How the last page says that no page follows (`MockConfig::last_page_next`).
+    let mut omit_next = false;
+    if !follows {
+        match inner.config.last_page_next {
+            LastPageNext::Absent => omit_next = true,
+            LastPageNext::Empty => next = Some(String::new()),
+            LastPageNext::SelfLink => next = Some(styled(this_uri.to_owned())),
+            _ => {}
+        }
+    }
 
     let mut style = Style {
         mutation: Mutation::None,
         forbidden_type: false,
         extra: plan.extra_field && !result.items.is_empty(),
         bad_qty: false,
+        null_qty: inner.config.null_quantities,
     };
     applied.extra_field = style.extra;
     let bad_record =
@@ -376,7 +428,9 @@ fn build_page(
         level_fields: q.level_fields,
         product_fields: q.product_fields,
         has_more,
+        omit_has_more: inner.config.omit_has_more,
         next: next.as_deref(),
+        omit_next,
         previous: previous.as_deref(),
         processing_time: started.elapsed().as_secs_f64(),
         cursor_start: result.next_start,

@@ -66,6 +66,12 @@
 //!   a 400 otherwise.
 //! * Other methods on the path: 405 with `Allow: GET`; other paths: 404. All errors carry
 //!   `{"errors":[{"type","message","details"?}]}`.
+//! * **Contradicting the spec on purpose**: [`MockConfig::last_page_next`],
+//!   [`MockConfig::repeated_sort_keys`], [`MockConfig::refused_operators`],
+//!   [`MockConfig::refused_filter_fields`], [`MockConfig::null_quantities`] and
+//!   [`MockConfig::omit_has_more`] each break one `x-assumed` note of `openapi.yaml` (all
+//!   off by default), so a tool that checks the notes against an instance (`cargo xtask
+//!   drift --live --probe`) can be shown to notice.
 //!
 //! # The dataset
 //!
@@ -220,7 +226,7 @@ mod server;
 mod synth;
 mod time;
 
-pub use config::{MockConfig, MockError, NextStyle};
+pub use config::{LastPageNext, MockConfig, MockError, NextStyle};
 pub use dataset::{Dataset, DatasetError, DatasetStats};
 pub use faults::{Fault, FaultCounts, FaultKind, FaultParseError, Faults, Trigger};
 pub use limits::{LimitCounts, documented_limits};

@@ -102,6 +102,31 @@ impl Detail {
     }
 }
 
+/// The query pairs with every `sort` value cut to the first occurrence of each key
+/// (`sku,-sku,product_id` becomes `sku,product_id`): how a server that accepts repeated
+/// sort keys reads them ([`MockConfig::repeated_sort_keys`](crate::MockConfig)).
+pub(crate) fn first_sort_keys(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| {
+            if k != "sort" {
+                return (k, v);
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            let mut kept: Vec<&str> = Vec::new();
+            for part in v.split(',') {
+                let name = part.strip_prefix('-').unwrap_or(part);
+                if !seen.contains(&name) {
+                    seen.push(name);
+                    kept.push(part);
+                }
+            }
+            let kept = kept.join(",");
+            (k, kept)
+        })
+        .collect()
+}
+
 /// A field `filter=` or `sort=` can name, resolved once per request: one the dataset
 /// models, a level or product property the mock makes values up for ([`synth`]), or a
 /// field of the spec it knows nothing else about (values made up from its kind).
@@ -701,7 +726,7 @@ mod tests {
                 .unwrap();
         assert!(!d.enabled_only && d.count && d.level_fields.has("warehouse"));
         assert_eq!(d.product_fields, Some(ProductFields::basic()));
-        let e = q("limit=0&count=2&cursor_start=x&sort=name&fields=colour&fields%3Aproduct=colour&filter=nope:1")
+        let e = q("limit=0&count=2&cursor_start=x&sort=name&fields=colour&fields%3Aproduct=sku,sku&filter=nope:1")
             .unwrap_err();
         let keys: Vec<_> = e.iter().map(|d| d.key.as_str()).collect();
         for k in [

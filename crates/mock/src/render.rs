@@ -113,6 +113,8 @@ pub(crate) struct Style {
     /// This level's `qty_on_hand` is [`BAD_QTY`] (set per record by the `bad-record`
     /// fault, never for a whole page).
     pub(crate) bad_qty: bool,
+    /// Every quantity is `null` ([`MockConfig::null_quantities`](crate::MockConfig)).
+    pub(crate) null_qty: bool,
 }
 
 /// One `TotalLevel`. With `product: Some(fields)` the `product` member is the full product
@@ -222,6 +224,7 @@ impl Serialize for LevelOut<'_> {
                         let _ = q;
                         m.serialize_entry(name, BAD_QTY)?
                     }
+                    Some(_) if self.style.null_qty => m.serialize_entry(name, &())?,
                     Some(q) => m.serialize_entry(name, &p.qty[q])?,
                     None => m.serialize_entry(name, &synth::property(prop, p.id))?,
                 },
@@ -631,7 +634,11 @@ pub(crate) struct PageOut<'a> {
     pub(crate) level_fields: LevelFields,
     pub(crate) product_fields: Option<ProductFields>,
     pub(crate) has_more: bool,
+    /// Leave `has_more` out ([`MockConfig::omit_has_more`](crate::MockConfig)).
+    pub(crate) omit_has_more: bool,
     pub(crate) next: Option<&'a str>,
+    /// Leave `next` out rather than send it null.
+    pub(crate) omit_next: bool,
     pub(crate) previous: Option<&'a str>,
     pub(crate) processing_time: f64,
     pub(crate) cursor_start: Option<u32>,
@@ -714,8 +721,12 @@ impl Serialize for PageOut<'_> {
         if let Some(f) = self.product_fields {
             m.serialize_entry("included", &Included(self, f))?;
         }
-        m.serialize_entry("has_more", &self.has_more)?;
-        m.serialize_entry("next", &self.next)?;
+        if !self.omit_has_more {
+            m.serialize_entry("has_more", &self.has_more)?;
+        }
+        if !(self.omit_next && self.next.is_none()) {
+            m.serialize_entry("next", &self.next)?;
+        }
         m.serialize_entry("previous", &self.previous)?;
         m.serialize_entry("meta", &Meta(self))?;
         m.end()

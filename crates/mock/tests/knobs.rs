@@ -1,0 +1,158 @@
+//! The knobs that make the mock contradict one assumption of the spec each
+//! (`MockConfig::last_page_next`, `repeated_sort_keys`, `refused_operators`,
+//! `refused_filter_fields`, `null_quantities`, `omit_has_more`): each does what it says,
+//! and only when set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Check, PATH, get_with, send, start, url, within};
+use reqwest::Method;
+use serde_json::Value;
+use shipstream_inventory_mock::{Dataset, LastPageNext, MockConfig};
+
+fn config() -> MockConfig {
+    MockConfig::default().dataset(Dataset::generate(30, 5))
+}
+
+/// A GET whose body is not held to the schema (the knobs break it on purpose).
+async fn get_raw(
+    server: &shipstream_inventory_mock::MockServer,
+    params: &[(&str, &str)],
+) -> common::Resp {
+    send(
+        server,
+        Method::GET,
+        &url(params),
+        Some(server.token()),
+        &[],
+        Check::Unchecked,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_last_page_spells_no_next_page_as_configured() {
+    within(async {
+        let one = [("filter", "product_id:1"), ("sort", "product_id")];
+        let default = start(config()).await;
+        let r = get_with(&default, &one).await;
+        assert_eq!(
+            (r.body["has_more"].clone(), r.body.get("next")),
+            (Value::Bool(false), Some(&Value::Null))
+        );
+        // A page that is not the last keeps its link whatever the knob says.
+        for (spelling, next) in [
+            (LastPageNext::Absent, None),
+            (LastPageNext::Empty, Some(Value::from(""))),
+            (LastPageNext::SelfLink, Some(Value::from(url(&one)))),
+        ] {
+            let server = start(config().last_page_next(spelling)).await;
+            let last = get_raw(&server, &one).await;
+            assert_eq!(last.body.get("next").cloned(), next, "{spelling:?}");
+            let first = get_raw(&server, &[("limit", "2")]).await;
+            assert!(
+                first.body["next"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(PATH) && n.contains("cursor_start=")),
+                "{spelling:?}: {}",
+                first.text
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_sort_keys_refused_operators_and_fields_follow_the_knobs() {
+    within(async {
+        let default = start(config()).await;
+        assert_eq!(
+            get_with(&default, &[("sort", "sku,-sku")]).await.status,
+            400
+        );
+        assert_eq!(
+            get_with(&default, &[("filter", "product_id{gteq:3}")])
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            get_with(
+                &default,
+                &[("filter", "updated_at{gt:\"2020-01-01T00:00:00Z\"}")]
+            )
+            .await
+            .status,
+            200
+        );
+
+        let server = start(
+            config()
+                .repeated_sort_keys(true)
+                .refuse_operator("gteq")
+                .refuse_filter_field("updated_at"),
+        )
+        .await;
+        let twice = get_with(&server, &[("sort", "sku,-sku"), ("limit", "50")]).await;
+        let once = get_with(&server, &[("sort", "sku"), ("limit", "50")]).await;
+        assert_eq!(
+            (twice.status, twice.ids()),
+            (200, once.ids()),
+            "the first occurrence counts"
+        );
+        let refused = get_with(&server, &[("filter", "product_id[{lt:2},{gteq:3}]")]).await;
+        assert_eq!(
+            (refused.status, refused.detail("filter")),
+            (
+                400,
+                "unknown condition `gteq` in the filter on `product_id`".to_owned()
+            )
+        );
+        assert_eq!(
+            get_with(&server, &[("filter", "product_id{lteq:3}")])
+                .await
+                .status,
+            200
+        );
+        let refused = get_with(
+            &server,
+            &[("filter", "updated_at{gt:\"2020-01-01T00:00:00Z\"}")],
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.detail("filter")),
+            (
+                400,
+                "unknown filter field `updated_at` at column 1".to_owned()
+            )
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn null_quantities_and_a_missing_has_more_follow_the_knobs() {
+    within(async {
+        let server = start(config().null_quantities(true).omit_has_more(true)).await;
+        let r = get_raw(&server, &[("limit", "3")]).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.get("has_more").is_none(), "{}", r.text);
+        for level in r.levels() {
+            let qty: Vec<(&String, &Value)> = level
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.starts_with("qty_"))
+                .collect();
+            assert_eq!(qty.len(), 10, "{level}");
+            assert!(qty.iter().all(|(_, v)| v.is_null()), "{level}");
+        }
+        // Off by default: the strict schema check of `get_with` holds.
+        let default = start(config()).await;
+        let r = get_with(&default, &[("limit", "3")]).await;
+        assert_eq!(r.body["has_more"], Value::Bool(true));
+    })
+    .await;
+}
