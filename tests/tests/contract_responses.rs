@@ -507,6 +507,46 @@ async fn the_limits_answers_match_the_spec() {
     server.shutdown().await;
 }
 
+/// A mock that keeps its limits to itself (`limit_headers(false)`, as the Global API may:
+/// it documents none) refuses the same way, with no rate-limit header but 429's
+/// `Retry-After`.
+#[tokio::test]
+async fn limits_without_headers_refuse_the_same_and_tell_nothing() {
+    use shipstream_inventory_generated::api::limits;
+    let server = MockServer::start(
+        MockConfig::default()
+            .dataset(Dataset::generate(40, 1))
+            .rate_limit(1.0, 2)
+            .max_concurrent(1)
+            .limit_headers(false)
+            .latency(
+                std::time::Duration::from_millis(300),
+                std::time::Duration::ZERO,
+            ),
+    )
+    .await
+    .unwrap();
+    let path = format!("{LEVELS_PATH}?limit=5");
+    let (a, b) = tokio::join!(get(&server, &path), get(&server, &path));
+    let (ok, conflict) = if a.status == 200 { (a, b) } else { (b, a) };
+    assert_eq!((ok.status, conflict.status), (200, 409));
+    let limited = get(&server, &path).await;
+    assert_eq!(limited.status, 429);
+    for r in [&ok, &conflict, &limited] {
+        assert_contract(r, &format!("limits {}", r.status));
+        for h in [
+            limits::LIMIT_HEADER,
+            limits::REMAINING_HEADER,
+            limits::CONCURRENCY_LIMIT_HEADER,
+            limits::CONCURRENCY_CURRENT_HEADER,
+        ] {
+            assert_eq!(r.header(h), None, "{} has {h}", r.status);
+        }
+    }
+    assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
+    server.shutdown().await;
+}
+
 /// The facade reads the mock's error bodies as the spec's `ErrorBody`.
 #[tokio::test]
 async fn the_facade_reads_error_bodies() {

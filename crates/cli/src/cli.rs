@@ -448,6 +448,12 @@ pub struct MockArgs {
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<u32>,
 
+    /// Send no rate-limit headers (RateLimit-Limit, RateLimit-Remaining,
+    /// X-Concurrency-Limit, X-Concurrency-Current): a server that keeps its limits to
+    /// itself. 429 still carries Retry-After
+    #[arg(long)]
+    pub no_limit_headers: bool,
+
     /// Live mode: change RATE levels a second (quantities, products disabled and enabled
     /// again, new products, deleted ones with --delete-share), drawn from --seed and
     /// stamped with the server's clock

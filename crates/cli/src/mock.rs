@@ -85,6 +85,7 @@ pub async fn run(args: MockArgs) -> Result<Code, Failure> {
     if let Some(max) = args.max_concurrent {
         config = config.max_concurrent(max);
     }
+    config = config.limit_headers(!args.no_limit_headers);
     let limited = config.rate_limit.is_some() || config.max_concurrent.is_some();
     let state = MockState::new(config)
         .map_err(|e| Failure::usage(format!("invalid mock settings: {e}")))?;

@@ -103,6 +103,12 @@ pub struct MockConfig {
     pub burst: u32,
     /// Requests that may run at once (default `None`: no limit); beyond it, 409.
     pub max_concurrent: Option<u32>,
+    /// Whether answers carry the rate-limit headers the vendor documents for every
+    /// response (`RateLimit-Limit` a minute, `RateLimit-Remaining`, `X-Concurrency-Limit`,
+    /// `X-Concurrency-Current`) when a limit is set (default `true`). `false` plays a
+    /// server that tells nothing: the Global API documents no limits at all, so a client
+    /// must also cope with limits it is not told.
+    pub limit_headers: bool,
     /// Time every answer of the endpoint takes at least (default 0).
     pub latency: Duration,
     /// Time added per level on the page (default 0), so that page size matters as it
@@ -147,6 +153,7 @@ impl Default for MockConfig {
             rate_limit: None,
             burst: api::limits::BURST,
             max_concurrent: None,
+            limit_headers: true,
             latency: Duration::ZERO,
             latency_per_level: Duration::ZERO,
             last_page_next: LastPageNext::Null,
@@ -178,6 +185,7 @@ impl fmt::Debug for MockConfig {
             .field("rate_limit", &self.rate_limit)
             .field("burst", &self.burst)
             .field("max_concurrent", &self.max_concurrent)
+            .field("limit_headers", &self.limit_headers)
             .field("latency", &self.latency)
             .field("latency_per_level", &self.latency_per_level)
             .field("last_page_next", &self.last_page_next)
@@ -291,6 +299,12 @@ impl MockConfig {
     /// Sets [`MockConfig::max_concurrent`].
     pub fn max_concurrent(mut self, max: u32) -> Self {
         self.max_concurrent = Some(max);
+        self
+    }
+
+    /// Sets [`MockConfig::limit_headers`].
+    pub fn limit_headers(mut self, send: bool) -> Self {
+        self.limit_headers = send;
         self
     }
 

@@ -75,6 +75,8 @@ impl Bucket {
 pub(crate) struct Limits {
     bucket: Option<Bucket>,
     max_concurrent: Option<u32>,
+    /// Whether answers carry the rate-limit headers.
+    send_headers: bool,
     running: AtomicU32,
     admitted: AtomicU64,
     rate_limited: AtomicU64,
@@ -90,6 +92,7 @@ impl Limits {
                 state: Mutex::new((f64::from(config.burst.max(1)), Instant::now())),
             }),
             max_concurrent: config.max_concurrent,
+            send_headers: config.limit_headers,
             running: AtomicU32::new(0),
             admitted: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -111,6 +114,9 @@ impl Limits {
 
     /// Adds the rate-limit headers that apply.
     fn headers(&self, response: &mut Response, remaining: Option<f64>, current: u32) {
+        if !self.send_headers {
+            return;
+        }
         let h = response.headers_mut();
         let mut put = |name: &str, value: u64| {
             if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
