@@ -49,6 +49,7 @@ mod cli_ndjson;
 mod memory;
 mod openapi;
 mod parallel;
+mod polite;
 mod report;
 mod sync;
 mod throughput;
@@ -57,6 +58,7 @@ use cli_ndjson::*;
 use memory::*;
 use openapi::*;
 use parallel::*;
+use polite::*;
 pub use report::update_markdown;
 use report::*;
 use sync::*;
@@ -72,6 +74,7 @@ pub const SUITES: &[&str] = &[
     "prefetch",
     "mock",
     "parallel",
+    "polite",
     "sync",
     "build",
 ];
@@ -95,7 +98,7 @@ const SEED: u64 = 8;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Run only these suites (comma-separated): decode, export, openapi-generator, cli,
-    /// memory, prefetch, mock, parallel, sync, build.
+    /// memory, prefetch, mock, parallel, polite, sync, build.
     #[arg(long, value_delimiter = ',', value_name = "SUITES")]
     pub only: Vec<String>,
     /// Shorter runs: criterion's --quick, fewer openapi-generator rounds, no build suite
@@ -145,6 +148,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
                 "prefetch" => prefetch(&ctx)?,
                 "mock" => mock(&ctx)?,
                 "parallel" => parallel(&mut ctx)?,
+                "polite" => polite(&mut ctx)?,
                 "sync" => sync_suite(&mut ctx)?,
                 "build" => build(&ctx)?,
                 other => bail!("unknown suite {other}"),

@@ -203,7 +203,7 @@ impl Client {
 
     async fn attempt(&self, url: &Url) -> Result<Decoded, Failure> {
         // Held until the body is read: the server counts the request as running until then.
-        let _slot = match &self.inner.limiter {
+        let slot = match &self.inner.limiter {
             Some(l) => Some(l.acquire().await),
             None => None,
         };
@@ -217,8 +217,8 @@ impl Client {
             .map_err(Failure::Transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        if let Some(l) = &self.inner.limiter {
-            l.observe(status, &headers, retry_after(&headers));
+        if let Some(slot) = &slot {
+            slot.observe(status, &headers, retry_after(&headers));
         }
         self.check_served_version(&headers);
         let body = response.bytes().await.map_err(Failure::Transport)?;

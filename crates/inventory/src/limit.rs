@@ -4,19 +4,32 @@
 //! storm of 429 and 409 answers.
 //!
 //! The rate is a GCRA token bucket from `governor`; the concurrency a Tokio semaphore.
-//! Both adapt (additive increase, multiplicative decrease, as TCP and aws-sdk's adaptive
-//! retry mode do):
-//! - a 429 halves the rate (a second, burst-free bucket below the configured one) and
-//!   holds every request until its `Retry-After`; each answer that is not refused adds
-//!   back about one request a second per second, up to the configured rate;
-//! - a 409 halves the number of requests allowed at once; each answer that is not
-//!   refused adds 1/window, up to the configured number;
-//! - `RateLimit-Remaining: 0` holds requests for one token's time, and a server that
-//!   reports lower limits (`RateLimit-Limit`, `X-Concurrency-Limit`) than configured lowers
-//!   them. `RateLimit-Limit` counts requests per window of the spec's
-//!   [`LIMIT_WINDOW_SECONDS`](shipstream_inventory_generated::api::limits::LIMIT_WINDOW_SECONDS)
-//!   (a minute), so it is divided by the window for a rate a second.
+//! The Global API documents no limits, so the configured ones (the spec's guess) are only
+//! a ceiling, and the limiter learns the server's from its answers (as TCP's congestion
+//! control and aws-sdk's adaptive retry mode do, with a memory of where refusals began):
+//! - **Slow start.** One request runs at a time until an answer comes; then each answer
+//!   that is not refused adds one (the window doubles each round trip) until the first
+//!   refusal, and 1/window after it, up to the configured number at once.
+//! - **A 409** means more requests ran at once than the server takes: the number that
+//!   were running, less one, becomes a learned ceiling of requests at once.
+//! - **A 429** holds every request until its `Retry-After`, and lowers the rate from the
+//!   rate the client was really sending (measured over its latest requests, not the
+//!   configured one): to half of it at once, and to a learned ceiling of 0.7 times it, up
+//!   to which later answers bring the rate back quickly. Refusals of requests sent before
+//!   a decrease belong to it and do not lower the rate again, nor does a 429 whose
+//!   `Retry-After` is 0 (a retry at once is asked for: not a rate the server enforces).
+//! - **Probing.** After 100 answers in a row without a refusal, each learned ceiling is
+//!   raised a step (one more at once, a tenth more a second), so a server that raised its
+//!   limits is found again.
+//! - **The server's figures are hard ceilings.** `RateLimit-Limit` (requests per window of
+//!   the spec's
+//!   [`LIMIT_WINDOW_SECONDS`](shipstream_inventory_generated::api::limits::LIMIT_WINDOW_SECONDS),
+//!   a minute, so divided by it) caps the rate, `X-Concurrency-Limit` the requests at once,
+//!   and `RateLimit-Remaining: 0` holds requests for one token's time. A server that sends
+//!   them refuses nothing the client could have known about: the first answer tells them,
+//!   and slow start sends only one request before it.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +44,8 @@ use crate::Error;
 
 /// The limits a [`Client`](crate::Client) keeps to, shared by all its requests and
 /// clones. The default is the limits the spec assumes (`x-rate-limits`: 10 requests a
-/// second, bursts of 60, 5 at once), adapting to what the server answers.
+/// second, 5 at once) as a ceiling, below which the limiter learns the server's own from
+/// its answers ([`RateLimits::adaptive`]).
 ///
 /// ```
 /// use shipstream_inventory::{Client, RateLimits};
@@ -81,7 +95,8 @@ impl RateLimits {
         self
     }
 
-    /// Requests that may go out at once before the rate applies (default 60).
+    /// Requests that may go out at once before the rate applies (default 60), when the
+    /// limits do not [adapt](Self::adaptive): adaptive limits pace requests evenly.
     pub fn burst(mut self, n: u32) -> Self {
         self.burst = n;
         self
@@ -93,8 +108,13 @@ impl RateLimits {
         self
     }
 
-    /// Whether the limits adapt to the server's answers (default on): see the
-    /// [`Client`](crate::Client) docs.
+    /// Whether the limits adapt to the server's answers (default on): one request at a
+    /// time until the first answer, then more up to the configured number at once;
+    /// requests paced evenly; the server's `RateLimit-Limit` and `X-Concurrency-Limit`
+    /// cap them; a 409 sets a ceiling of requests at once (the number that ran, less one),
+    /// a 429 holds every request until its `Retry-After` and lowers the rate from the rate
+    /// really sent, to a ceiling probed again after 100 answers in a row without a refusal.
+    /// Off, the configured rate, burst and concurrency apply as they are.
     pub fn adaptive(mut self, adaptive: bool) -> Self {
         self.adaptive = adaptive;
         self
@@ -133,7 +153,8 @@ pub struct LimiterStats {
     pub over_concurrency: u64,
     /// The requests a second allowed now (lower than configured after a 429).
     pub current_rate: f64,
-    /// The requests allowed at once now (lower than configured after a 409).
+    /// The requests allowed at once now: 1 until the first answer (slow start), lower than
+    /// configured after a 409.
     pub current_concurrency: u32,
 }
 
@@ -146,10 +167,61 @@ struct State {
     debt: u32,
     /// The adapted rate, below the configured one after a 429.
     rate: f64,
-    /// The rate `adapted` was built for.
-    installed: f64,
-    adapted: Option<Arc<DefaultDirectRateLimiter>>,
+    /// When adaptive, the earliest time the next request may go: requests are spaced
+    /// 1/rate apart, without a burst (on Tokio's clock).
+    next_send: Option<Instant>,
     paused_until: Option<Instant>,
+    /// When the latest hold (a `Retry-After`) ended or ends.
+    hold_end: Option<Instant>,
+    /// Requests at once learned from 409s (the most the server took).
+    window_ceiling: Option<f64>,
+    /// Requests a second learned from 429s (below a rate the server refused).
+    rate_ceiling: Option<f64>,
+    /// The server's own figures, from its headers.
+    server_rate: Option<f64>,
+    server_window: Option<f64>,
+    /// Answers without a refusal since the last refusal or probe.
+    calm: u32,
+    /// When the rate was last lowered (refusals soon after belong to that decrease).
+    last_decrease: Option<Instant>,
+    /// When the latest requests were sent, oldest first.
+    sent: VecDeque<Instant>,
+    /// Answers let through since the last 429 (or the start).
+    admitted_since_hold: u32,
+}
+
+/// Requests whose send times measure the rate really sent.
+const SENT_SAMPLES: usize = 8;
+/// Only sends this recent count towards that rate.
+const SENT_HORIZON: Duration = Duration::from_secs(5);
+/// After a 429 the rate drops to this share of the rate really sent...
+const RATE_BACKOFF: f64 = 0.5;
+/// ...and may come back quickly up to this share of it, no higher until a probe.
+const RATE_CEILING_SHARE: f64 = 0.7;
+/// Refusals within this long of a decrease belong to it.
+const DECREASE_EPISODE: Duration = Duration::from_secs(1);
+/// Answers in a row without a refusal before a learned ceiling is raised a step.
+const PROBE_AFTER: u32 = 100;
+/// The share of the rate a server announces that the client paces at.
+const SERVER_RATE_SHARE: f64 = 0.97;
+/// The lowest rate the limiter goes down to, requests a second.
+const MIN_RATE: f64 = 0.2;
+
+/// Requests a second over the sends in `sent` within [`SENT_HORIZON`] of `now` and since
+/// `since` (the end of the last hold: a hold is not a rate the client chose), when there
+/// are at least three of them.
+fn sent_rate(sent: &VecDeque<Instant>, now: Instant, since: Option<Instant>) -> Option<f64> {
+    let recent: Vec<Instant> = sent
+        .iter()
+        .copied()
+        .filter(|t| now.saturating_duration_since(*t) <= SENT_HORIZON)
+        .filter(|t| since.is_none_or(|s| *t >= s))
+        .collect();
+    let (first, last) = (recent.first()?, recent.last()?);
+    let span = last.saturating_duration_since(*first).as_secs_f64();
+    // A span under half a second (requests let go together) says little: count it as half
+    // a second rather than read a burst as a rate.
+    (recent.len() >= 3).then(|| (recent.len() - 1) as f64 / span.max(0.5))
 }
 
 pub(crate) struct Limiter {
@@ -161,6 +233,8 @@ pub(crate) struct Limiter {
     slots: Arc<Semaphore>,
     state: Mutex<State>,
     requests: AtomicU64,
+    /// Requests sent and not yet answered in full (their slot not yet returned).
+    in_flight: std::sync::atomic::AtomicU32,
     rate_limited: AtomicU64,
     over_concurrency: AtomicU64,
 }
@@ -169,10 +243,26 @@ pub(crate) struct Limiter {
 pub(crate) struct Slot {
     permit: Option<OwnedSemaphorePermit>,
     limiter: Arc<Limiter>,
+    /// When the request went.
+    sent_at: Instant,
+}
+
+impl Slot {
+    /// Lets the limiter learn from the answer to this slot's request.
+    pub(crate) fn observe(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        retry_after: Option<Duration>,
+    ) {
+        self.limiter
+            .observe_sent(status, headers, retry_after, Some(self.sent_at));
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        self.limiter.in_flight.fetch_sub(1, Ordering::AcqRel);
         let Some(permit) = self.permit.take() else {
             return;
         };
@@ -201,21 +291,36 @@ impl Limiter {
             return None;
         }
         let rate = f64::from(limits.per_second);
+        // Slow start: one request at a time until an answer comes.
+        let start = if limits.adaptive {
+            1
+        } else {
+            limits.concurrent
+        };
         Some(Arc::new(Limiter {
             ceiling: limiter(rate, limits.burst),
-            slots: Arc::new(Semaphore::new(limits.concurrent as usize)),
+            slots: Arc::new(Semaphore::new(start as usize)),
             state: Mutex::new(State {
-                window: f64::from(limits.concurrent),
-                permits: limits.concurrent,
+                window: f64::from(start),
+                permits: start,
                 debt: 0,
                 rate,
-                installed: rate,
-                adapted: None,
+                next_send: None,
                 paused_until: None,
+                hold_end: None,
+                window_ceiling: None,
+                rate_ceiling: None,
+                server_rate: None,
+                server_window: None,
+                calm: 0,
+                last_decrease: None,
+                sent: VecDeque::with_capacity(SENT_SAMPLES),
+                admitted_since_hold: 0,
             }),
             limits: limits.clone(),
             max_pause,
             requests: AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicU32::new(0),
             rate_limited: AtomicU64::new(0),
             over_concurrency: AtomicU64::new(0),
         }))
@@ -241,24 +346,78 @@ impl Limiter {
         // The semaphore is never closed.
         let permit = self.slots.clone().acquire_owned().await.ok();
         self.ceiling.until_ready().await;
-        let adapted = self.lock().adapted.clone();
-        if let Some(a) = adapted {
-            a.until_ready().await;
+        loop {
+            // Adaptive: requests are paced evenly at the current rate, 1/rate apart and not
+            // before a hold ends, without a burst: a burst is what a server that keeps its
+            // limits to itself refuses first, several requests at once before the first
+            // refusal can hold the rest (the configured burst applies only when the limits
+            // do not adapt).
+            let at = {
+                let mut s = self.lock();
+                if self.limits.adaptive {
+                    let now = Instant::now();
+                    let at = [s.next_send, s.paused_until]
+                        .into_iter()
+                        .flatten()
+                        .fold(now, Instant::max);
+                    s.next_send =
+                        at.checked_add(Duration::from_secs_f64(1.0 / s.rate.max(MIN_RATE)));
+                    Some(at)
+                } else {
+                    None
+                }
+            };
+            if let Some(at) = at {
+                tokio::time::sleep_until(at).await;
+            }
+            // A hold that began while this request waited for its time: wait it out and
+            // take a new time after it, so the requests held do not all go when it ends.
+            let held = self.lock().paused_until.is_some_and(|t| t > Instant::now());
+            if !held {
+                break;
+            }
+            self.wait_pause().await;
+            if !self.limits.adaptive {
+                break;
+            }
         }
-        self.wait_pause().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        {
+            let mut s = self.lock();
+            if s.sent.len() == SENT_SAMPLES {
+                s.sent.pop_front();
+            }
+            s.sent.push_back(Instant::now());
+        }
         Slot {
             permit,
             limiter: self.clone(),
+            sent_at: Instant::now(),
         }
     }
 
-    /// Learns from an answer: its status, `Retry-After` and the rate-limit headers.
+    /// Learns from an answer: its status, `Retry-After` and the rate-limit headers (for a
+    /// request whose send time is unknown).
+    #[cfg(test)]
     pub(crate) fn observe(
         &self,
         status: u16,
         headers: &reqwest::header::HeaderMap,
         retry_after: Option<Duration>,
+    ) {
+        self.observe_sent(status, headers, retry_after, None);
+    }
+
+    /// Learns from an answer to a request sent at `sent_at`: its status, `Retry-After`
+    /// and the rate-limit headers. A refusal of a request sent before the last decrease
+    /// belongs to that decrease (without `sent_at`: one within a second of it).
+    pub(crate) fn observe_sent(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        retry_after: Option<Duration>,
+        sent_at: Option<Instant>,
     ) {
         let number = |name: &str| {
             headers
@@ -283,49 +442,116 @@ impl Limiter {
         }
         let mut s = self.lock();
         let now = Instant::now();
+        // The end of the hold before any this answer starts.
+        let previous_hold_end = s.hold_end.filter(|t| *t <= now);
         let max_pause = self.max_pause;
-        let pause = |s: &mut State, d: Duration| {
-            let Some(until) = now.checked_add(d.min(max_pause)) else {
+        let pause_from = |s: &mut State, from: Instant, d: Duration| {
+            let Some(until) = from.checked_add(d.min(max_pause)) else {
                 return;
             };
             if s.paused_until.is_none_or(|t| t < until) {
                 s.paused_until = Some(until);
+                s.hold_end = Some(until);
             }
         };
         if status == 429 {
-            pause(&mut s, retry_after.unwrap_or(Duration::from_secs(1)));
+            pause_from(&mut s, now, retry_after.unwrap_or(Duration::from_secs(1)));
         }
         if remaining == Some(0) {
+            // The server's bucket emptied when it took the request: a token comes back
+            // one token's time after that (about when it was sent), not after the answer.
             let per_second = server_rate.unwrap_or(f64::from(self.limits.per_second));
-            pause(&mut s, Duration::from_secs_f64(1.0 / per_second.max(0.1)));
+            let token = Duration::from_secs_f64(1.0 / per_second.max(0.1));
+            pause_from(&mut s, sent_at.unwrap_or(now).min(now), token);
         }
         if !self.limits.adaptive {
             return;
         }
         let ceiling_rate = f64::from(self.limits.per_second);
         let max_window = f64::from(self.limits.concurrent);
-        match status {
-            429 => s.rate = (s.rate / 2.0).max(0.5),
-            409 => s.window = (s.window / 2.0).floor().max(1.0),
-            _ => {
-                s.rate = (s.rate + 1.0 / s.rate.max(0.5)).min(ceiling_rate);
-                s.window = (s.window + 1.0 / s.window.max(1.0)).min(max_window);
-            }
-        }
-        // The server's own figures cap ours.
         if let Some(r) = server_rate {
-            s.rate = s.rate.min(r);
+            s.server_rate = Some(r);
         }
         if let Some(c) = server_concurrency {
-            s.window = s.window.min(c as f64).max(1.0);
+            s.server_window = Some((c as f64).max(1.0));
         }
-        // Install the rate: burst-free below the configured rate.
-        if s.rate >= ceiling_rate {
-            s.adapted = None;
-            s.installed = ceiling_rate;
-        } else if s.adapted.is_none() || s.rate < s.installed || s.rate >= s.installed + 1.0 {
-            s.adapted = Some(Arc::new(limiter(s.rate, 1)));
-            s.installed = s.rate;
+        match status {
+            429 => {
+                s.calm = 0;
+                // `Retry-After: 0` asks for the retry at once: a refusal that is not about
+                // the rate (a busy proxy, say), which lowers nothing.
+                let immediate = retry_after == Some(Duration::ZERO);
+                let episode = immediate
+                    || s.last_decrease.is_some_and(|t| match sent_at {
+                        Some(sent) => sent <= t,
+                        None => now.saturating_duration_since(t) < DECREASE_EPISODE,
+                    });
+                if !episode {
+                    let really_sent = sent_rate(&s.sent, now, previous_hold_end)
+                        .map_or(s.rate, |r| r.min(s.rate));
+                    // Refused with at most one answer let through since the last hold
+                    // (or the start): the rate is far over the server's, cut deeper.
+                    let deep = s.admitted_since_hold <= 1;
+                    let (backoff, share) = if deep {
+                        (RATE_BACKOFF / 2.0, RATE_CEILING_SHARE / 2.0)
+                    } else {
+                        (RATE_BACKOFF, RATE_CEILING_SHARE)
+                    };
+                    // A server whose Retry-After is the time to its next free request
+                    // refills at least one request per Retry-After: no lower than that.
+                    let floor = retry_after
+                        .filter(|d| *d >= Duration::from_secs(1))
+                        .map_or(MIN_RATE, |d| (0.9 / d.as_secs_f64()).max(MIN_RATE));
+                    s.rate = (really_sent * backoff).max(floor);
+                    let learned = (really_sent * share).max(floor);
+                    s.rate_ceiling = Some(s.rate_ceiling.map_or(learned, |c| c.min(learned)));
+                    s.last_decrease = Some(now);
+                }
+                s.admitted_since_hold = 0;
+            }
+            409 => {
+                s.calm = 0;
+                // The requests sent and running when it was refused, this one included
+                // (not those holding a slot while they wait for their time to go).
+                let running = self.in_flight.load(Ordering::Acquire);
+                let learned = f64::from(running.saturating_sub(1).max(1));
+                s.window_ceiling = Some(s.window_ceiling.map_or(learned, |c| c.min(learned)));
+                s.window = s.window.min(learned);
+            }
+            _ => {
+                s.calm += 1;
+                s.admitted_since_hold = s.admitted_since_hold.saturating_add(1);
+                if s.calm >= PROBE_AFTER {
+                    s.calm = 0;
+                    s.window_ceiling = s.window_ceiling.map(|c| c + 1.0);
+                    s.rate_ceiling = s.rate_ceiling.map(|c| c * 1.1);
+                }
+                let window_cap = s.window_ceiling.unwrap_or(max_window).min(max_window);
+                if s.window < window_cap {
+                    // Slow start doubles the window each round trip until the first
+                    // refusal; then it grows by one a round trip.
+                    let refused_before = s.window_ceiling.is_some() || s.last_decrease.is_some();
+                    let step = if refused_before {
+                        1.0 / s.window.max(1.0)
+                    } else {
+                        1.0
+                    };
+                    s.window = (s.window + step).min(window_cap);
+                }
+                let rate_cap = s.rate_ceiling.unwrap_or(ceiling_rate).min(ceiling_rate);
+                if s.rate < rate_cap {
+                    s.rate = (s.rate + ((rate_cap - s.rate) * 0.25).max(0.1)).min(rate_cap);
+                }
+            }
+        }
+        // The server's own figures cap ours; its rate with a margin for the jitter
+        // between our clock and its (paced exactly at a burst-free server's rate, one
+        // request in a few would arrive a little early).
+        if let Some(r) = s.server_rate {
+            s.rate = s.rate.min(r * SERVER_RATE_SHARE);
+        }
+        if let Some(c) = s.server_window {
+            s.window = s.window.min(c).max(1.0);
         }
         // Resize the window: forget permits as they come back, or add them.
         let target = s.window.floor().max(1.0) as u32;
@@ -381,25 +607,68 @@ mod tests {
         h
     }
 
-    #[test]
-    fn refusals_decrease_multiplicatively_and_answers_increase_additively() {
-        let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
-        let none = headers(&[]);
-        l.observe(429, &none, Some(Duration::ZERO));
-        assert_eq!(l.stats().current_rate, 5.0);
-        l.observe(429, &none, Some(Duration::ZERO));
-        assert_eq!(l.stats().current_rate, 2.5);
-        l.observe(409, &none, None);
-        assert_eq!(l.stats().current_concurrency, 2);
-        l.observe(409, &none, None);
-        l.observe(409, &none, None);
-        assert_eq!(l.stats().current_concurrency, 1, "never below one");
-        for _ in 0..200 {
-            l.observe(200, &none, None);
+    /// Answers `n` requests without a refusal.
+    fn answer(l: &Limiter, n: usize) {
+        for _ in 0..n {
+            l.observe(200, &headers(&[]), None);
         }
-        let s = l.stats();
-        assert_eq!((s.current_rate, s.current_concurrency), (10.0, 5));
-        assert_eq!((s.rate_limited, s.over_concurrency), (2, 3));
+    }
+
+    #[test]
+    fn the_window_opens_one_at_a_time_and_a_409_sets_a_ceiling_until_a_probe() {
+        let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
+        assert_eq!(l.stats().current_concurrency, 1, "slow start");
+        answer(&l, 1);
+        assert_eq!(l.stats().current_concurrency, 2);
+        answer(&l, 20);
+        assert_eq!(
+            l.stats().current_concurrency,
+            5,
+            "up to the configured number"
+        );
+        // Three running when the server refused one: it takes two.
+        let running: Vec<_> = (0..3)
+            .map(|_| l.slots.clone().try_acquire_owned())
+            .collect();
+        assert!(running.iter().all(Result::is_ok));
+        l.in_flight.store(3, Ordering::Release);
+        l.observe(409, &headers(&[]), None);
+        l.in_flight.store(0, Ordering::Release);
+        drop(running);
+        assert_eq!(l.stats().current_concurrency, 2);
+        answer(&l, (PROBE_AFTER - 1) as usize);
+        assert_eq!(l.stats().current_concurrency, 2, "no higher before a probe");
+        answer(&l, 3);
+        assert_eq!(l.stats().current_concurrency, 3, "the probe tries one more");
+        assert_eq!(l.stats().over_concurrency, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_lowers_the_rate_from_the_rate_really_sent() {
+        within(async {
+            let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
+            answer(&l, 10);
+            // Sequential requests every 200 ms: 5 a second, half the configured 10.
+            for _ in 0..5 {
+                drop(l.acquire().await);
+                tokio::time::advance(Duration::from_millis(200)).await;
+            }
+            // A 429 whose Retry-After is 0 asks for a retry at once: it lowers nothing.
+            l.observe(429, &headers(&[]), Some(Duration::ZERO));
+            assert_eq!(l.stats().current_rate, 10.0);
+            l.observe(429, &headers(&[]), Some(Duration::from_secs(1)));
+            let halved = l.stats().current_rate;
+            assert!((halved - 2.5).abs() < 0.2, "{halved}");
+            // A second refusal of the same episode does not lower it again.
+            l.observe(429, &headers(&[]), Some(Duration::from_secs(1)));
+            assert_eq!(l.stats().current_rate, halved);
+            // Answers bring it back to 0.7 of what was refused, no higher.
+            answer(&l, 50);
+            let back = l.stats().current_rate;
+            assert!((back - 3.5).abs() < 0.3, "{back}");
+            assert_eq!(l.stats().rate_limited, 3);
+        })
+        .await
     }
 
     #[test]
@@ -416,7 +685,12 @@ mod tests {
             None,
         );
         let s = l.stats();
-        assert_eq!((s.current_rate, s.current_concurrency), (4.0, 2));
+        assert_eq!(s.current_concurrency, 2);
+        assert!(
+            (s.current_rate - 4.0 * SERVER_RATE_SHARE).abs() < 1e-9,
+            "{}",
+            s.current_rate
+        );
     }
 
     #[test]
@@ -426,7 +700,7 @@ mod tests {
         // but 180 a minute (3 a second) must lower the rate to 3.
         let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
         l.observe(200, &headers(&[(spec::LIMIT_HEADER, "180")]), None);
-        assert_eq!(l.stats().current_rate, 3.0);
+        assert!((l.stats().current_rate - 3.0 * SERVER_RATE_SHARE).abs() < 1e-9);
     }
 
     /// Fails a test that has not finished within 120 s of Tokio's clock: on the paused
@@ -488,13 +762,17 @@ mod tests {
                 Duration::from_secs(60),
             )
             .unwrap();
+            answer(&l, 10);
+            assert_eq!(l.stats().current_concurrency, 4);
+            let _other = l.acquire().await;
             let busy = l.acquire().await;
+            let _third = l.acquire().await;
+            // Three running, one refused: the server takes two. The free slot goes at
+            // once, and a request must wait (for ever: the paused clock reaches the
+            // timeout as soon as nothing else can run).
             l.observe(409, &headers(&[]), None);
-            // The window is 2: one busy, one free; a third must wait (for ever: the
-            // paused clock reaches the timeout as soon as nothing else can run).
-            let _second = l.acquire().await;
-            let third = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
-            assert!(third.is_err(), "a third request got a slot");
+            let fourth = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
+            assert!(fourth.is_err(), "a request got a slot over the ceiling");
             drop(busy);
             assert_eq!(l.stats().current_concurrency, 2);
         })
@@ -509,12 +787,21 @@ mod tests {
                 Duration::from_secs(60),
             )
             .unwrap();
+            // Slow start: one at a time until an answer comes.
+            let first = l.acquire().await;
+            let second = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
+            assert!(second.is_err(), "a second request before any answer");
+            l.observe(200, &headers(&[]), None);
+            drop(first);
             let a = l.acquire().await;
             let _b = l.acquire().await;
             let third = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
             assert!(third.is_err(), "a third request got a slot");
             drop(a);
             // A slot came back: the third goes at once.
+            // Requests are paced 1/rate apart (100 ms at 10 a second): past that, the third goes
+            // at once.
+            tokio::time::advance(Duration::from_millis(100)).await;
             assert_eq!(hold(&l).await, Duration::ZERO);
         })
         .await

@@ -256,13 +256,13 @@ impl shipstream_inventory_generated::Exec for RetryingExec {
             };
             let attempt = || async {
                 let req = template.try_clone().ok_or(Attempt::Unclonable)?;
-                let _slot = match &self.limiter {
+                let slot = match &self.limiter {
                     Some(l) => Some(l.acquire().await),
                     None => None,
                 };
                 let sent = client.execute(req).await;
-                if let (Some(l), Ok(resp)) = (&self.limiter, &sent) {
-                    l.observe(
+                if let (Some(slot), Ok(resp)) = (&slot, &sent) {
+                    slot.observe(
                         resp.status().as_u16(),
                         resp.headers(),
                         retry_after(resp.headers()),

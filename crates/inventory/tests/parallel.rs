@@ -357,6 +357,48 @@ async fn what_cannot_be_sharded_is_refused_before_sending() {
     .await
 }
 
+/// A server that tells its limits (the vendor's headers on every answer) is refused
+/// nothing: slow start sends one request before the first answer, which caps the rate and
+/// the requests at once.
+#[tokio::test]
+async fn a_server_that_tells_its_limits_is_refused_nothing() {
+    support::within(async {
+        let limited = MockServer::start(
+            MockConfig::default()
+                .dataset(Dataset::generate(600, 7))
+                .rate_limit(20.0, 2)
+                .max_concurrent(2)
+                .latency(
+                    std::time::Duration::from_millis(20),
+                    std::time::Duration::ZERO,
+                ),
+        )
+        .await
+        .unwrap();
+        let want = sequential(&client(&server(600).await), 30, None).await;
+        // The client's defaults (10 a second, 5 at once) with a rate above the server's,
+        // and 5 workers.
+        let c = client_with(
+            &limited,
+            RateLimits::default().per_second(100).concurrent(5),
+            RetryPolicy::default(),
+        );
+        let got = parallel(&c, 5, 30, None).await;
+        assert_eq!(got, want);
+        let counts = limited.limit_counts();
+        assert_eq!(
+            (counts.rate_limited, counts.over_concurrency),
+            (0, 0),
+            "{counts}"
+        );
+        let stats = c.limiter_stats().unwrap();
+        assert_eq!(stats.current_concurrency, 2, "{stats:?}");
+        assert!(stats.current_rate <= 20.0, "{stats:?}");
+        limited.shutdown().await;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn the_limiter_keeps_a_parallel_export_within_the_servers_limits() {
     support::within(async {

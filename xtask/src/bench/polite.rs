@@ -1,0 +1,204 @@
+//! The polite suite: an export against limits the client is not told. The Global API
+//! documents no limits, so the client's (the spec's guess: 10 a second, 5 at once) may be
+//! far above the server's. Each run is a new user's `levels` export, sequential and
+//! `--parallel 5`, against its own mock process that allows 3 requests a second (burst 3)
+//! and 2 at once, or 1 a second (burst 1) and 1 at once, 200 ms a page, with the vendor's
+//! rate-limit headers on every answer or none at all. 429 carries `Retry-After`, 409 does
+//! not, as the vendor documents.
+
+use super::parallel::limits_line;
+use super::*;
+
+/// Page size: the CLI's default.
+const PAGE: u64 = 100;
+/// Generated products: about 4,000 enabled levels, 40 pages of 100.
+const PRODUCTS: u64 = 4_100;
+/// Time per page.
+const PAGE_MS: f64 = 200.0;
+/// Workers of the parallel runs.
+const WORKERS: u32 = 5;
+/// Goals: refused share without and with headers, wall time against the ideal.
+const GOAL_REFUSED_BLIND: f64 = 10.0;
+const GOAL_REFUSED_TOLD: f64 = 2.0;
+const GOAL_OF_IDEAL: f64 = 1.3;
+
+/// Limits a mock enforces.
+#[derive(Clone, Copy)]
+struct Limits {
+    rate: u32,
+    burst: u32,
+    concurrent: u32,
+}
+
+const LIMITS: [Limits; 2] = [
+    Limits {
+        rate: 3,
+        burst: 3,
+        concurrent: 2,
+    },
+    Limits {
+        rate: 1,
+        burst: 1,
+        concurrent: 1,
+    },
+];
+
+struct Run {
+    wall: Duration,
+    bytes: Vec<u8>,
+    /// `(admitted, refused with 429, refused with 409)` as the mock printed them (none
+    /// from a mock without limits).
+    limits: (u64, u64, u64),
+}
+
+fn export(ctx: &Ctx, cli: &Path, mock: &[String], extra: &[&str]) -> Result<Run> {
+    let id = format!("{}-{}", std::process::id(), extra.join("_"));
+    let stderr_path = ctx.target.join(format!("bench-polite-mock-{id}.txt"));
+    let args: Vec<&str> = mock.iter().map(String::as_str).collect();
+    let server = MockProcess::start_with(
+        cli,
+        PRODUCTS,
+        &args,
+        Stdio::from(fs::File::create(&stderr_path)?),
+    )?;
+    let out = ctx.target.join(format!("bench-polite-{id}.ndjson"));
+    let started = Instant::now();
+    sh(Command::new(cli)
+        .args(["levels", "--url", &server.0.url, "--format", "ndjson"])
+        .args(["--page-size", &PAGE.to_string(), "--output"])
+        .arg(&out)
+        .args(extra)
+        .env("SHIPSTREAM_TOKEN", "bench-token"))?;
+    let wall = started.elapsed();
+    server.0.stop()?;
+    let limits = if mock.is_empty() {
+        (0, 0, 0)
+    } else {
+        limits_line(&fs::read_to_string(&stderr_path)?)?
+    };
+    let bytes = fs::read(&out)?;
+    let _ = fs::remove_file(&out);
+    let _ = fs::remove_file(&stderr_path);
+    Ok(Run {
+        wall,
+        bytes,
+        limits,
+    })
+}
+
+/// The mock's arguments for `limits`, with or without the rate-limit headers.
+fn mock_args(l: Limits, headers: bool) -> Vec<String> {
+    let mut args: Vec<String> = [
+        ("--rate-limit", l.rate.to_string()),
+        ("--burst", l.burst.to_string()),
+        ("--max-concurrent", l.concurrent.to_string()),
+        ("--latency", PAGE_MS.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value])
+    .collect();
+    if !headers {
+        args.push("--no-limit-headers".to_owned());
+    }
+    args
+}
+
+pub(super) fn polite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
+    let cli = cli(ctx)?;
+    // The reference: a sequential export from an unlimited mock.
+    let reference = export(ctx, &cli, &[], &["--sort", "product_id"])?;
+    let levels = reference.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    let pages = levels.div_ceil(PAGE);
+    let page_s = PAGE_MS / 1000.0;
+
+    let mut md = String::new();
+    writeln!(
+        md,
+        "Release `shipstream-inventory levels --url URL --format ndjson --page-size {PAGE} \
+         --output FILE`, sequential with `--sort product_id` and parallel with `--parallel \
+         {WORKERS}`, with the client's default limits (the spec's guess: 10 a second, 5 at \
+         once, adaptive). Each run has its own `shipstream-inventory mock --products \
+         {PRODUCTS} --seed {SEED} --rate-limit R --burst B --max-concurrent C --latency \
+         {PAGE_MS}` process ({levels} levels, {pages} pages of {PAGE}), with the vendor's \
+         rate-limit headers on every answer (`RateLimit-Limit` a minute, \
+         `RateLimit-Remaining`, `X-Concurrency-Limit`, `X-Concurrency-Current`) or none \
+         (`--no-limit-headers`); 429 carries `Retry-After`, 409 does not. Requests and \
+         refusals are the mock's own counters. Ideal = max(requests / min(C, workers) x \
+         {page_s} s, (requests - B) / R s) + {page_s} s, for the requests the run needed \
+         (those let through: a parallel run adds its bounds and range requests). Output is \
+         compared with a sequential export from an unlimited mock.\n"
+    )?;
+    writeln!(
+        md,
+        "| server | headers | run | wall | ideal | of ideal | requests | 429 | 409 | refused | \
+         output |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )?;
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let mut verdicts = Vec::new();
+    let mut differs = Vec::new();
+    for l in LIMITS {
+        for headers in [false, true] {
+            let args = mock_args(l, headers);
+            for (name, extra, workers) in [
+                ("sequential", vec!["--sort", "product_id"], 1),
+                ("parallel 5", vec!["--parallel", "5"], WORKERS),
+            ] {
+                println!(
+                    "{}/s, burst {}, {} at once, {}: {name} ...",
+                    l.rate,
+                    l.burst,
+                    l.concurrent,
+                    if headers { "headers" } else { "no headers" }
+                );
+                let run = export(ctx, &cli, &args, &extra)?;
+                let (admitted, r429, r409) = run.limits;
+                let all = admitted + r429 + r409;
+                let refused = 100.0 * (r429 + r409) as f64 / all.max(1) as f64;
+                let at_once = f64::from(l.concurrent.min(workers));
+                let ideal = f64::max(
+                    admitted as f64 / at_once * page_s,
+                    (admitted as f64 - f64::from(l.burst)) / f64::from(l.rate),
+                ) + page_s;
+                let wall = run.wall.as_secs_f64();
+                let of_ideal = wall / ideal;
+                let same = run.bytes == reference.bytes;
+                let server = format!("{}/s, burst {}, {} at once", l.rate, l.burst, l.concurrent);
+                let told = if headers { "yes" } else { "no" };
+                writeln!(
+                    md,
+                    "| {server} | {told} | {name} | {wall:.1} s | {ideal:.1} s | \
+                     {of_ideal:.2}x | {all} | {r429} | {r409} | {refused:.1} % | {} |",
+                    if same { "identical bytes" } else { "DIFFERS" }
+                )?;
+                let goal = if headers {
+                    GOAL_REFUSED_TOLD
+                } else {
+                    GOAL_REFUSED_BLIND
+                };
+                verdicts.push(format!(
+                    "polite, {server}, headers {told}, {name}: {refused:.1} % refused (goal <= \
+                     {goal} %): {}; {of_ideal:.2}x the ideal {ideal:.1} s (goal <= \
+                     {GOAL_OF_IDEAL}x): {}",
+                    verdict(refused <= goal),
+                    verdict(of_ideal <= GOAL_OF_IDEAL)
+                ));
+                if !same {
+                    differs.push(format!("{server}, headers {told}, {name}"));
+                }
+            }
+        }
+    }
+    writeln!(
+        md,
+        "\nGoals: at most {GOAL_REFUSED_BLIND} % of requests refused without headers, at most \
+         {GOAL_REFUSED_TOLD} % with them, every run within {GOAL_OF_IDEAL}x of its ideal, \
+         and the bytes of a sequential export.\n"
+    )?;
+    if !differs.is_empty() {
+        bail!(
+            "these exports' output differs from the sequential one: {}\n{md}",
+            differs.join("; ")
+        );
+    }
+    Ok((md, verdicts))
+}
