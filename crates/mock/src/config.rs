@@ -126,7 +126,7 @@ pub struct MockConfig {
     /// Filterable fields the mock refuses with 400 in a `filter`, as a server that cannot
     /// filter on them (or not with the spec's value format) would (default none).
     pub refused_filter_fields: Vec<String>,
-    /// Whether every quantity of every level is sent as `null` (default false), against
+    /// Whether every quantity (`qty_` member) of every level is sent as `null` (default false), against
     /// the spec's `quantities-never-null` note; such pages do not validate against the spec.
     pub null_quantities: bool,
     /// Whether pages leave out `has_more` (default false), against the spec's

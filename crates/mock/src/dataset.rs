@@ -32,6 +32,9 @@ pub(crate) const QTY_NAMES: [&str; 10] = [
     "qty_on_hand",
     "qty_advertised",
 ];
+/// How every quantity's name starts, those the dataset models and any other the spec
+/// lists (a property added to the spec is a quantity by this name too).
+pub(crate) const QTY_PREFIX: &str = "qty_";
 pub(crate) const Q_ALLOCATED: usize = 0;
 pub(crate) const Q_BACKORDERED: usize = 1;
 pub(crate) const Q_RESERVED: usize = 2;

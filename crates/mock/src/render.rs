@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use shipstream_inventory_generated::api;
 
-use crate::dataset::{CfValue, Data, NONE, Product, QTY_NAMES, Span, flag, pack};
+use crate::dataset::{CfValue, Data, NONE, Product, QTY_NAMES, QTY_PREFIX, Span, flag, pack};
 use crate::{synth, time};
 
 /// A set of properties of an object, as bits over its generated property table (bit `i`
@@ -220,11 +220,13 @@ impl Serialize for LevelOut<'_> {
                 )?,
                 "updated_at" => m.serialize_entry("updated_at", &Ts(p.level_updated_at))?,
                 name => match QTY_NAMES.iter().position(|q| *q == name) {
-                    Some(q) if self.style.bad_qty && name == "qty_on_hand" => {
-                        let _ = q;
+                    Some(_) if self.style.bad_qty && name == "qty_on_hand" => {
                         m.serialize_entry(name, BAD_QTY)?
                     }
-                    Some(_) if self.style.null_qty => m.serialize_entry(name, &())?,
+                    // Every quantity the spec lists, the dataset's and any other.
+                    _ if self.style.null_qty && name.starts_with(QTY_PREFIX) => {
+                        m.serialize_entry(name, &())?
+                    }
                     Some(q) => m.serialize_entry(name, &p.qty[q])?,
                     None => m.serialize_entry(name, &synth::property(prop, p.id))?,
                 },
