@@ -10,6 +10,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::within;
+
 use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -445,77 +448,80 @@ fn the_spec_filter_examples_are_reachable() {
 /// reaches the server.
 #[tokio::test]
 async fn invalid_builder_inputs_are_refused_before_sending() {
-    let server = MockServer::start(MockConfig::default()).await.unwrap();
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()
-        .unwrap();
-    // The limits themselves are accepted...
-    for ok in [1, 1000] {
-        let uri = client.total_levels().page_size(ok).uri().unwrap();
-        let url = url::Url::parse(&uri).unwrap();
-        assert!(spec().validate_query(url.query().unwrap()).is_ok());
-    }
-    // ...what lies outside them is not.
-    let refused: Vec<(&str, shipstream_inventory::TotalLevelsRequest)> = vec![
-        ("page size 0", client.total_levels().page_size(0)),
-        ("page size 1001", client.total_levels().page_size(1001)),
-        (
-            "page size u32::MAX",
-            client.total_levels().page_size(u32::MAX),
-        ),
-        ("max items 0", client.total_levels().max_items(0)),
-        (
-            "unknown field",
-            client.total_levels().filter_raw("colour:red"),
-        ),
-        (
-            "bad grammar",
-            client.total_levels().filter_raw("qty_available{lt:"),
-        ),
-        (
-            "operator the kind lacks",
-            client
-                .total_levels()
-                .filter(Filter::all("qty_available", [Condition::start("1")])),
-        ),
-        (
-            "empty alternatives",
-            client
-                .total_levels()
-                .filter(fields::QTY_ON_HAND.any(Vec::<Vec<Condition>>::new())),
-        ),
-        (
-            "repeated sort key",
-            client
-                .total_levels()
-                .sort(Sort::asc(SortField::Sku).then_desc(SortField::Sku)),
-        ),
-    ];
-    for (what, req) in refused {
-        let e = req.clone().uri().unwrap_err();
-        assert!(e.is_invalid_request(), "{what}: {e}");
-        let e = req.clone().send().await.unwrap_err();
-        assert!(e.is_invalid_request(), "{what}: {e}");
-        let mut pages = std::pin::pin!(req.pages());
-        let first = futures::StreamExt::next(&mut pages).await.unwrap();
-        assert!(first.unwrap_err().is_invalid_request(), "{what}");
+    within(async {
+        let server = MockServer::start(MockConfig::default()).await.unwrap();
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .build()
+            .unwrap();
+        // The limits themselves are accepted...
+        for ok in [1, 1000] {
+            let uri = client.total_levels().page_size(ok).uri().unwrap();
+            let url = url::Url::parse(&uri).unwrap();
+            assert!(spec().validate_query(url.query().unwrap()).is_ok());
+        }
+        // ...what lies outside them is not.
+        let refused: Vec<(&str, shipstream_inventory::TotalLevelsRequest)> = vec![
+            ("page size 0", client.total_levels().page_size(0)),
+            ("page size 1001", client.total_levels().page_size(1001)),
+            (
+                "page size u32::MAX",
+                client.total_levels().page_size(u32::MAX),
+            ),
+            ("max items 0", client.total_levels().max_items(0)),
+            (
+                "unknown field",
+                client.total_levels().filter_raw("colour:red"),
+            ),
+            (
+                "bad grammar",
+                client.total_levels().filter_raw("qty_available{lt:"),
+            ),
+            (
+                "operator the kind lacks",
+                client
+                    .total_levels()
+                    .filter(Filter::all("qty_available", [Condition::start("1")])),
+            ),
+            (
+                "empty alternatives",
+                client
+                    .total_levels()
+                    .filter(fields::QTY_ON_HAND.any(Vec::<Vec<Condition>>::new())),
+            ),
+            (
+                "repeated sort key",
+                client
+                    .total_levels()
+                    .sort(Sort::asc(SortField::Sku).then_desc(SortField::Sku)),
+            ),
+        ];
+        for (what, req) in refused {
+            let e = req.clone().uri().unwrap_err();
+            assert!(e.is_invalid_request(), "{what}: {e}");
+            let e = req.clone().send().await.unwrap_err();
+            assert!(e.is_invalid_request(), "{what}: {e}");
+            let mut pages = std::pin::pin!(req.pages());
+            let first = futures::StreamExt::next(&mut pages).await.unwrap();
+            assert!(first.unwrap_err().is_invalid_request(), "{what}");
+            assert!(
+                futures::StreamExt::next(&mut pages).await.is_none(),
+                "{what}"
+            );
+        }
         assert!(
-            futures::StreamExt::next(&mut pages).await.is_none(),
-            "{what}"
+            "sku,sku".parse::<Sort>().is_err(),
+            "the sort parser refuses what the spec's pattern refuses"
         );
-    }
-    assert!(
-        "sku,sku".parse::<Sort>().is_err(),
-        "the sort parser refuses what the spec's pattern refuses"
-    );
-    assert!(
-        server.requests().is_empty(),
-        "nothing may be sent: {:?}",
-        server.requests()
-    );
-    server.shutdown().await;
+        assert!(
+            server.requests().is_empty(),
+            "nothing may be sent: {:?}",
+            server.requests()
+        );
+        server.shutdown().await;
+    })
+    .await;
 }
 
 /// The check can fail: against copies of the spec with a planted difference, the same

@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::within;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -133,60 +136,63 @@ async fn mock_pages() -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn derived_schemas_accept_examples_recordings_and_mock_pages() {
-    let page = validator(&derived_schema::<TotalLevelsPage>());
-    let error = validator(&derived_schema::<ErrorBody>());
-    let spec = spec();
+    within(async {
+        let page = validator(&derived_schema::<TotalLevelsPage>());
+        let error = validator(&derived_schema::<ErrorBody>());
+        let spec = spec();
 
-    let mut checked = 0;
-    for status in spec.response_statuses().unwrap() {
-        for example in spec.response_examples(&status).unwrap_or_default() {
-            let result = if status == "200" {
-                accepts(&page, page_decodes, &example)
+        let mut checked = 0;
+        for status in spec.response_statuses().unwrap() {
+            for example in spec.response_examples(&status).unwrap_or_default() {
+                let result = if status == "200" {
+                    accepts(&page, page_decodes, &example)
+                } else {
+                    accepts(&error, error_decodes, &example)
+                };
+                result.unwrap_or_else(|e| panic!("example of {status}: {e}"));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "only {checked} examples");
+
+        let recordings = recorded();
+        assert!(!recordings.is_empty());
+        for (name, status, body) in &recordings {
+            let result = if (200..300).contains(status) {
+                accepts(&page, page_decodes, body)
             } else {
-                accepts(&error, error_decodes, &example)
+                accepts(&error, error_decodes, body)
             };
-            result.unwrap_or_else(|e| panic!("example of {status}: {e}"));
-            checked += 1;
+            result.unwrap_or_else(|e| panic!("{name}: {e}"));
         }
-    }
-    assert!(checked >= 3, "only {checked} examples");
 
-    let recordings = recorded();
-    assert!(!recordings.is_empty());
-    for (name, status, body) in &recordings {
-        let result = if (200..300).contains(status) {
-            accepts(&page, page_decodes, body)
-        } else {
-            accepts(&error, error_decodes, body)
-        };
-        result.unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
-
-    let pages = mock_pages().await;
-    assert!(pages.len() > 100);
-    for (what, body) in &pages {
-        accepts(&page, page_decodes, body).unwrap_or_else(|e| panic!("{what}: {e}"));
-    }
-
-    // Error bodies of every kind the mock sends.
-    let server = MockServer::start(MockConfig::default()).await.unwrap();
-    let http = reqwest::Client::new();
-    for (path, auth) in [
-        (
-            format!("{LEVELS_PATH}?limit=0&sort=name&filter=nope%3A1"),
-            true,
-        ),
-        (LEVELS_PATH.to_owned(), false),
-        ("/nope".to_owned(), true),
-    ] {
-        let mut req = http.get(format!("{}{path}", server.base_url()));
-        if auth {
-            req = req.bearer_auth(server.token());
+        let pages = mock_pages().await;
+        assert!(pages.len() > 100);
+        for (what, body) in &pages {
+            accepts(&page, page_decodes, body).unwrap_or_else(|e| panic!("{what}: {e}"));
         }
-        let body: Value = req.send().await.unwrap().json().await.unwrap();
-        accepts(&error, error_decodes, &body).unwrap_or_else(|e| panic!("{path}: {e}"));
-    }
-    server.shutdown().await;
+
+        // Error bodies of every kind the mock sends.
+        let server = MockServer::start(MockConfig::default()).await.unwrap();
+        let http = reqwest::Client::new();
+        for (path, auth) in [
+            (
+                format!("{LEVELS_PATH}?limit=0&sort=name&filter=nope%3A1"),
+                true,
+            ),
+            (LEVELS_PATH.to_owned(), false),
+            ("/nope".to_owned(), true),
+        ] {
+            let mut req = http.get(format!("{}{path}", server.base_url()));
+            if auth {
+                req = req.bearer_auth(server.token());
+            }
+            let body: Value = req.send().await.unwrap().json().await.unwrap();
+            accepts(&error, error_decodes, &body).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        server.shutdown().await;
+    })
+    .await;
 }
 
 /// The check can fail: documents with a planted wrong type are rejected by the derived

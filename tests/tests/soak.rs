@@ -14,6 +14,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::within;
+
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt as _;
@@ -201,22 +204,28 @@ async fn soak(s: Soak) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_100k_levels_through_faults_exactly_once_in_order() {
-    soak(Soak {
-        levels: env_u64("SOAK_LEVELS", 100_000),
-        seed: env_u64("SOAK_SEED", 2025),
-        prefetch: false,
-        next_style: NextStyle::Relative,
+    within(async {
+        soak(Soak {
+            levels: env_u64("SOAK_LEVELS", 100_000),
+            seed: env_u64("SOAK_SEED", 2025),
+            prefetch: false,
+            next_style: NextStyle::Relative,
+        })
+        .await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_with_prefetch_and_absolute_links() {
-    soak(Soak {
-        levels: env_u64("SOAK_LEVELS", 100_000) / 5,
-        seed: env_u64("SOAK_SEED", 2025) + 1,
-        prefetch: true,
-        next_style: NextStyle::Absolute,
+    within(async {
+        soak(Soak {
+            levels: env_u64("SOAK_LEVELS", 100_000) / 5,
+            seed: env_u64("SOAK_SEED", 2025) + 1,
+            prefetch: true,
+            next_style: NextStyle::Absolute,
+        })
+        .await;
     })
     .await;
 }

@@ -83,21 +83,27 @@ use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
 
 #[tokio::test]
 async fn the_low_stock_report_matches_the_full_export() {
-    let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(600, 7)))
-        .await
-        .expect("the mock starts");
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()
-        .expect("a client for the mock");
-    let all = everything(&client).await.expect("the full export");
-    let low = low_stock(&client, 10).await.expect("the report");
-    let expected: Vec<_> = all.iter().copied().filter(|(_, qty)| *qty < 10).collect();
-    assert!(all.len() > 100, "the mock served {} levels", all.len());
-    assert!(!low.is_empty(), "no low stock among {} levels", all.len());
-    assert_eq!(low, expected, "the server-side filter and a local one agree");
-    server.shutdown().await;
+    // A timeout, so that a test that would wait forever fails instead.
+    let limit = std::time::Duration::from_secs(300);
+    tokio::time::timeout(limit, async {
+        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(600, 7)))
+            .await
+            .expect("the mock starts");
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .token(server.token())
+            .build()
+            .expect("a client for the mock");
+        let all = everything(&client).await.expect("the full export");
+        let low = low_stock(&client, 10).await.expect("the report");
+        let expected: Vec<_> = all.iter().copied().filter(|(_, qty)| *qty < 10).collect();
+        assert!(all.len() > 100, "the mock served {} levels", all.len());
+        assert!(!low.is_empty(), "no low stock among {} levels", all.len());
+        assert_eq!(low, expected, "the server-side filter and a local one agree");
+        server.shutdown().await;
+    })
+    .await
+    .expect("the test finished within 300 s");
 }
 "#;
 
@@ -358,7 +364,7 @@ fn sdk_manifest(version: &str) -> String {
         "[package]\nname = \"shipstream-consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
          publish = false\n\n[dependencies]\nshipstream-inventory = \"={version}\"\n\
          futures = \"0.3\"\ntokio = {{ version = \"1\", features = [\"macros\", \
-         \"rt-multi-thread\"] }}\n\n[dev-dependencies]\nshipstream-inventory-mock = \
+         \"rt-multi-thread\", \"time\"] }}\n\n[dev-dependencies]\nshipstream-inventory-mock = \
          \"={version}\"\n\n[workspace]\n"
     )
 }

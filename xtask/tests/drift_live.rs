@@ -71,103 +71,122 @@ fn the_spec() -> Value {
     spec::load(&root().join("openapi.yaml")).unwrap()
 }
 
+/// Runs a test's body under a timeout, so that a test that would wait forever fails
+/// instead (a generous bound: no assertion depends on speed).
+async fn within<F: std::future::Future>(test: F) -> F::Output {
+    let limit = std::time::Duration::from_secs(300);
+    match tokio::time::timeout(limit, test).await {
+        Ok(out) => out,
+        Err(_) => panic!("the test did not finish within {limit:?}"),
+    }
+}
+
 #[tokio::test]
 async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {
-    let server = serve("200 OK", DRIFT_PAGE).await;
-    let dir = tempfile::tempdir().unwrap();
-    let record = dir.path().join("200-live.json");
+    within(async {
+        let server = serve("200 OK", DRIFT_PAGE).await;
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("200-live.json");
 
-    let findings = drift::live(&config(&server), &the_spec(), Some(&record))
-        .await
-        .unwrap();
-    let got: Vec<String> = findings.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        got,
-        [
-            "$.collection[0].qty_on_hand: spec says integer, API sent string \"5\"",
-            "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
-            "$.included.Product[0].goods_type: value \"HAZMAT\" is new to the spec's open enum GoodsType (valid; add it to the known values)",
-            "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
-        ]
-    );
+        let findings = drift::live(&config(&server), &the_spec(), Some(&record))
+            .await
+            .unwrap();
+        let got: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "$.collection[0].qty_on_hand: spec says integer, API sent string \"5\"",
+                "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
+                "$.included.Product[0].goods_type: value \"HAZMAT\" is new to the spec's open enum GoodsType (valid; add it to the known values)",
+                "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
+            ]
+        );
 
-    // The request: the documented path and query, the bearer token, the pinned version.
-    let requests = server.requests.lock().unwrap().clone();
-    assert_eq!(requests.len(), 1);
-    let head = requests[0].to_ascii_lowercase();
-    assert!(
-        head.starts_with(
-            "get /api/global/v1/inventory/levels/total?limit=5&fields=all&fields%3aproduct=all http/1.1\r\n"
-        ),
-        "{head}"
-    );
-    assert!(head.contains(&format!(
-        "authorization: bearer {}",
-        TOKEN.to_ascii_lowercase()
-    )));
-    assert!(head.contains("x-shipstream-api-version: 2025-08"));
-
-    // The recording: no token, no host, same drift.
-    let recorded = std::fs::read_to_string(&record).unwrap();
-    assert!(!recorded.contains(TOKEN), "{recorded}");
-    assert!(!recorded.contains("127.0.0.1"), "{recorded}");
-    assert!(recorded.contains("token was <redacted>"));
-    assert!(recorded.contains(
-        "\"http://example.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=124&limit=5\""
-    ));
-    // `cargo xtask check` then holds the spec to the recording.
-    let findings = check::recorded(&the_spec(), dir.path()).unwrap();
-    assert_eq!(findings.checked, 1);
-    for want in [
-        "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
-        "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
-        "$.collection[0].qty_on_hand: ",
-    ] {
+        // The request: the documented path and query, the bearer token, the pinned version.
+        let requests = server.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 1);
+        let head = requests[0].to_ascii_lowercase();
         assert!(
-            findings.problems.iter().any(|p| p.contains(want)),
-            "missing {want:?} in {:#?}",
+            head.starts_with(
+                "get /api/global/v1/inventory/levels/total?limit=5&fields=all&fields%3aproduct=all http/1.1\r\n"
+            ),
+            "{head}"
+        );
+        assert!(head.contains(&format!(
+            "authorization: bearer {}",
+            TOKEN.to_ascii_lowercase()
+        )));
+        assert!(head.contains("x-shipstream-api-version: 2025-08"));
+
+        // The recording: no token, no host, same drift.
+        let recorded = std::fs::read_to_string(&record).unwrap();
+        assert!(!recorded.contains(TOKEN), "{recorded}");
+        assert!(!recorded.contains("127.0.0.1"), "{recorded}");
+        assert!(recorded.contains("token was <redacted>"));
+        assert!(recorded.contains(
+            "\"http://example.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=124&limit=5\""
+        ));
+        // `cargo xtask check` then holds the spec to the recording.
+        let findings = check::recorded(&the_spec(), dir.path()).unwrap();
+        assert_eq!(findings.checked, 1);
+        for want in [
+            "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
+            "$.included.Product[0].shiny_field: the API sends a field the spec lacks",
+            "$.collection[0].qty_on_hand: ",
+        ] {
+            assert!(
+                findings.problems.iter().any(|p| p.contains(want)),
+                "missing {want:?} in {:#?}",
+                findings.problems
+            );
+        }
+        // A new value of an open enum is valid: a note, not a problem.
+        assert!(
+            !findings.problems.iter().any(|p| p.contains("goods_type")),
+            "{:#?}",
             findings.problems
         );
-    }
-    // A new value of an open enum is valid: a note, not a problem.
-    assert!(
-        !findings.problems.iter().any(|p| p.contains("goods_type")),
-        "{:#?}",
-        findings.problems
-    );
-    assert!(
-        findings
-            .notes
-            .iter()
-            .any(|n| n.contains("$.included.Product[0].goods_type: value \"HAZMAT\" is new")),
-        "{:#?}",
-        findings.notes
-    );
+        assert!(
+            findings
+                .notes
+                .iter()
+                .any(|n| n.contains("$.included.Product[0].goods_type: value \"HAZMAT\" is new")),
+            "{:#?}",
+            findings.notes
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_reference_page_has_no_drift() {
-    let reference =
-        std::fs::read_to_string(root().join("fixtures/recorded/reference-page.json")).unwrap();
-    let server = serve("200 OK", &reference).await;
-    let findings = drift::live(&config(&server), &the_spec(), None)
-        .await
-        .unwrap();
-    assert!(findings.is_empty(), "{findings:#?}");
+    within(async {
+        let reference =
+            std::fs::read_to_string(root().join("fixtures/recorded/reference-page.json")).unwrap();
+        let server = serve("200 OK", &reference).await;
+        let findings = drift::live(&config(&server), &the_spec(), None)
+            .await
+            .unwrap();
+        assert!(findings.is_empty(), "{findings:#?}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn an_error_status_fails_without_showing_the_token() {
-    let server = serve(
-        "401 Unauthorized",
-        r#"{"errors":[{"type":"application","message":"Invalid token {{TOKEN}}"}]}"#,
-    )
+    within(async {
+        let server = serve(
+            "401 Unauthorized",
+            r#"{"errors":[{"type":"application","message":"Invalid token {{TOKEN}}"}]}"#,
+        )
+        .await;
+        let err = drift::live(&config(&server), &the_spec(), None)
+            .await
+            .unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(shown.contains("401"), "{shown}");
+        assert!(shown.contains("Invalid token <redacted>"), "{shown}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+    })
     .await;
-    let err = drift::live(&config(&server), &the_spec(), None)
-        .await
-        .unwrap_err();
-    let shown = format!("{err:#}");
-    assert!(shown.contains("401"), "{shown}");
-    assert!(shown.contains("Invalid token <redacted>"), "{shown}");
-    assert!(!shown.contains(TOKEN), "{shown}");
 }

@@ -48,61 +48,77 @@ fn request_target(head: &str) -> &str {
         .expect("request line")
 }
 
+/// Runs a test's body under a timeout, so that a test that would wait forever fails
+/// instead (a generous bound: no assertion depends on speed).
+async fn within<F: std::future::Future>(test: F) -> F::Output {
+    let limit = std::time::Duration::from_secs(300);
+    match tokio::time::timeout(limit, test).await {
+        Ok(out) => out,
+        Err(_) => panic!("the test did not finish within {limit:?}"),
+    }
+}
+
 #[tokio::test]
 async fn query_string_matches_the_documented_wire_format() {
-    let (base, server) = capture_one().await;
-    let client = Client::new(&base, Hooks::new());
-    let page = client
-        .list_total_inventory_levels()
-        .filter(vec![
-            ListTotalInventoryLevelsFilterItem::try_from("sku:ABC123").unwrap(),
-            ListTotalInventoryLevelsFilterItem::try_from("qty_available{lt:10}").unwrap(),
-        ])
-        .sort("-updated_at,sku")
-        .fields(vec![F::QtyOnHand, F::UpdatedAt])
-        .fields_product(vec![P::Sku, P::Name])
-        .count(1)
-        .limit(NonZeroU64::new(1000).unwrap())
-        .x_ship_stream_api_version("2025-08")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.collection.len(), 1);
+    within(async {
+        let (base, server) = capture_one().await;
+        let client = Client::new(&base, Hooks::new());
+        let page = client
+            .list_total_inventory_levels()
+            .filter(vec![
+                ListTotalInventoryLevelsFilterItem::try_from("sku:ABC123").unwrap(),
+                ListTotalInventoryLevelsFilterItem::try_from("qty_available{lt:10}").unwrap(),
+            ])
+            .sort("-updated_at,sku")
+            .fields(vec![F::QtyOnHand, F::UpdatedAt])
+            .fields_product(vec![P::Sku, P::Name])
+            .count(1)
+            .limit(NonZeroU64::new(1000).unwrap())
+            .x_ship_stream_api_version("2025-08")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.collection.len(), 1);
 
-    let head = server.await.unwrap();
-    assert_eq!(
-        request_target(&head),
-        "/api/global/v1/inventory/levels/total?count=1\
-         &fields=qty_on_hand,updated_at\
-         &fields:product=sku,name\
-         &filter=sku%3AABC123\
-         &filter=qty_available%7Blt%3A10%7D\
-         &limit=1000\
-         &sort=-updated_at%2Csku"
-    );
-    let lower = head.to_ascii_lowercase();
-    assert!(
-        lower.contains("\r\nx-shipstream-api-version: 2025-08\r\n"),
-        "{head}"
-    );
-    assert!(lower.contains("\r\naccept: application/json\r\n"), "{head}");
+        let head = server.await.unwrap();
+        assert_eq!(
+            request_target(&head),
+            "/api/global/v1/inventory/levels/total?count=1\
+             &fields=qty_on_hand,updated_at\
+             &fields:product=sku,name\
+             &filter=sku%3AABC123\
+             &filter=qty_available%7Blt%3A10%7D\
+             &limit=1000\
+             &sort=-updated_at%2Csku"
+        );
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            lower.contains("\r\nx-shipstream-api-version: 2025-08\r\n"),
+            "{head}"
+        );
+        assert!(lower.contains("\r\naccept: application/json\r\n"), "{head}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_single_field_is_sent_once_and_no_parameter_is_invented() {
-    let (base, server) = capture_one().await;
-    let client = Client::new(&base, Hooks::new());
-    client
-        .list_total_inventory_levels()
-        .fields(vec![F::All])
-        .send()
-        .await
-        .unwrap();
-    let head = server.await.unwrap();
-    assert_eq!(
-        request_target(&head),
-        "/api/global/v1/inventory/levels/total?fields=all"
-    );
+    within(async {
+        let (base, server) = capture_one().await;
+        let client = Client::new(&base, Hooks::new());
+        client
+            .list_total_inventory_levels()
+            .fields(vec![F::All])
+            .send()
+            .await
+            .unwrap();
+        let head = server.await.unwrap();
+        assert_eq!(
+            request_target(&head),
+            "/api/global/v1/inventory/levels/total?fields=all"
+        );
+    })
+    .await;
 }
 
 #[test]
@@ -123,21 +139,24 @@ fn parameter_bounds_are_enforced_before_sending() {
 
 #[tokio::test]
 async fn https_urls_get_a_tls_handshake() {
-    // Without a TLS backend reqwest refuses `https://` before connecting; with rustls the
-    // listener sees a TLS ClientHello (record type 0x16).
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut first = [0u8; 1];
-        socket.read_exact(&mut first).await.unwrap();
-        first[0]
-    });
-    let client = Client::new(&format!("https://127.0.0.1:{port}"), Hooks::new());
-    let result = client.list_total_inventory_levels().send().await;
-    assert!(
-        result.is_err(),
-        "the fake server never completes the handshake"
-    );
-    assert_eq!(server.await.unwrap(), 0x16, "no TLS ClientHello was sent");
+    within(async {
+        // Without a TLS backend reqwest refuses `https://` before connecting; with rustls the
+        // listener sees a TLS ClientHello (record type 0x16).
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 1];
+            socket.read_exact(&mut first).await.unwrap();
+            first[0]
+        });
+        let client = Client::new(&format!("https://127.0.0.1:{port}"), Hooks::new());
+        let result = client.list_total_inventory_levels().send().await;
+        assert!(
+            result.is_err(),
+            "the fake server never completes the handshake"
+        );
+        assert_eq!(server.await.unwrap(), 0x16, "no TLS ClientHello was sent");
+    })
+    .await;
 }
