@@ -17,11 +17,14 @@ pub(super) const WORKERS: u32 = 5;
 /// The fault soak's faults (`tests/tests/soak.rs`, `crates/cli/tests/soak_resume.rs`).
 const SOAK_FAULTS: &str = "status=500|502|503:rate=0.1;status=429:rate=0.05:retry-after=0;drop:rate=0.02;truncate:rate=0.01";
 
-struct Run {
-    wall: Duration,
-    bytes: Vec<u8>,
-    /// `(admitted, refused with 429, refused with 409)` as the mock printed them.
-    limits: (u64, u64, u64),
+/// One export against its own mock process.
+pub(super) struct Run {
+    pub(super) wall: Duration,
+    /// What the export wrote.
+    pub(super) bytes: Vec<u8>,
+    /// `(admitted, refused with 429, refused with 409)` as the mock printed them (none
+    /// from a mock without limits).
+    pub(super) limits: (u64, u64, u64),
 }
 
 pub(super) fn limits_line(stderr: &str) -> Result<(u64, u64, u64)> {
@@ -54,34 +57,41 @@ pub(super) fn limited_mock_args() -> Vec<String> {
     .collect()
 }
 
-fn export(ctx: &Ctx, cli: &Path, faults: Option<&str>, extra: &[&str]) -> Result<Run> {
-    let stderr_path = ctx
-        .target
-        .join(format!("bench-parallel-mock-{}.txt", std::process::id()));
-    let limited = limited_mock_args();
-    let mut args: Vec<&str> = limited.iter().map(String::as_str).collect();
-    if let Some(f) = faults {
-        args.extend(["--fault", f]);
-    }
+/// `levels --format ndjson --page-size {page}` with `extra` against a fresh `mock` process
+/// of `products` products started with `mock_args`; `label` names its scratch files.
+pub(super) fn export_run(
+    ctx: &Ctx,
+    cli: &Path,
+    products: u64,
+    page: u64,
+    mock_args: &[&str],
+    extra: &[&str],
+    label: &str,
+) -> Result<Run> {
+    let id = format!("{label}-{}-{}", std::process::id(), extra.join("_"));
+    let stderr_path = ctx.target.join(format!("bench-mock-{id}.txt"));
     let server = MockProcess::start_with(
         cli,
-        OPENAPI_PRODUCTS,
-        &args,
+        products,
+        mock_args,
         Stdio::from(fs::File::create(&stderr_path)?),
     )?;
-    let out = ctx
-        .target
-        .join(format!("bench-parallel-{}.ndjson", std::process::id()));
+    let out = ctx.target.join(format!("bench-{id}.ndjson"));
     let started = Instant::now();
     sh(Command::new(cli)
         .args(["levels", "--url", &server.0.url, "--format", "ndjson"])
-        .args(["--page-size", &PAGE.to_string(), "--output"])
+        .args(["--page-size", &page.to_string(), "--output"])
         .arg(&out)
         .args(extra)
         .env("SHIPSTREAM_TOKEN", "bench-token"))?;
     let wall = started.elapsed();
     server.0.stop()?;
-    let limits = limits_line(&fs::read_to_string(&stderr_path)?)?;
+    let limited = mock_args.contains(&"--rate-limit");
+    let limits = if limited {
+        limits_line(&fs::read_to_string(&stderr_path)?)?
+    } else {
+        (0, 0, 0)
+    };
     let bytes = fs::read(&out)?;
     let _ = fs::remove_file(&out);
     let _ = fs::remove_file(&stderr_path);
@@ -92,17 +102,27 @@ fn export(ctx: &Ctx, cli: &Path, faults: Option<&str>, extra: &[&str]) -> Result
     })
 }
 
+/// An export against the limited mock of this suite, with `faults` if any.
+fn limited_export(ctx: &Ctx, cli: &Path, faults: Option<&str>, extra: &[&str]) -> Result<Run> {
+    let limited = limited_mock_args();
+    let mut args: Vec<&str> = limited.iter().map(String::as_str).collect();
+    if let Some(f) = faults {
+        args.extend(["--fault", f]);
+    }
+    export_run(ctx, cli, OPENAPI_PRODUCTS, PAGE, &args, extra, "parallel")
+}
+
 pub(super) fn parallel(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
     let cli = cli(ctx)?;
     let levels = MockProcess::start(&cli, OPENAPI_PRODUCTS, &[])?.count()?;
     let pages = levels.div_ceil(PAGE);
     let workers = WORKERS.to_string();
     println!("sequential export of {levels} levels ({pages} pages) ...");
-    let seq = export(ctx, &cli, None, &["--sort", "product_id"])?;
+    let seq = limited_export(ctx, &cli, None, &["--sort", "product_id"])?;
     println!("sequential: {:.1?}; parallel ...", seq.wall);
-    let par = export(ctx, &cli, None, &["--parallel", &workers])?;
+    let par = limited_export(ctx, &cli, None, &["--parallel", &workers])?;
     println!("parallel: {:.1?}; parallel under faults ...", par.wall);
-    let soak = export(ctx, &cli, Some(SOAK_FAULTS), &["--parallel", &workers])?;
+    let soak = limited_export(ctx, &cli, Some(SOAK_FAULTS), &["--parallel", &workers])?;
     println!("parallel under faults: {:.1?}", soak.wall);
 
     let lines = seq.bytes.iter().filter(|b| **b == b'\n').count() as u64;

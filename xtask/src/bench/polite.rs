@@ -6,7 +6,7 @@
 //! rate-limit headers on every answer or none at all. 429 carries `Retry-After`, 409 does
 //! not, as the vendor documents.
 
-use super::parallel::limits_line;
+use super::parallel::{self, Run};
 use super::*;
 
 /// Page size: the CLI's default.
@@ -43,47 +43,10 @@ const LIMITS: [Limits; 2] = [
     },
 ];
 
-struct Run {
-    wall: Duration,
-    bytes: Vec<u8>,
-    /// `(admitted, refused with 429, refused with 409)` as the mock printed them (none
-    /// from a mock without limits).
-    limits: (u64, u64, u64),
-}
-
+/// An export against a fresh mock process started with `mock` (no limits when empty).
 fn export(ctx: &Ctx, cli: &Path, mock: &[String], extra: &[&str]) -> Result<Run> {
-    let id = format!("{}-{}", std::process::id(), extra.join("_"));
-    let stderr_path = ctx.target.join(format!("bench-polite-mock-{id}.txt"));
     let args: Vec<&str> = mock.iter().map(String::as_str).collect();
-    let server = MockProcess::start_with(
-        cli,
-        PRODUCTS,
-        &args,
-        Stdio::from(fs::File::create(&stderr_path)?),
-    )?;
-    let out = ctx.target.join(format!("bench-polite-{id}.ndjson"));
-    let started = Instant::now();
-    sh(Command::new(cli)
-        .args(["levels", "--url", &server.0.url, "--format", "ndjson"])
-        .args(["--page-size", &PAGE.to_string(), "--output"])
-        .arg(&out)
-        .args(extra)
-        .env("SHIPSTREAM_TOKEN", "bench-token"))?;
-    let wall = started.elapsed();
-    server.0.stop()?;
-    let limits = if mock.is_empty() {
-        (0, 0, 0)
-    } else {
-        limits_line(&fs::read_to_string(&stderr_path)?)?
-    };
-    let bytes = fs::read(&out)?;
-    let _ = fs::remove_file(&out);
-    let _ = fs::remove_file(&stderr_path);
-    Ok(Run {
-        wall,
-        bytes,
-        limits,
-    })
+    parallel::export_run(ctx, cli, PRODUCTS, PAGE, &args, extra, "polite")
 }
 
 /// The mock's arguments for `limits`, with or without the rate-limit headers.
