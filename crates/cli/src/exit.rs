@@ -92,8 +92,15 @@ impl fmt::Display for Failure {
 }
 
 impl From<Error> for Failure {
+    /// The error's message followed by its causes (`source()`), each once.
     fn from(e: Error) -> Self {
-        Self::new(code_of(&e), e.to_string())
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        Self::new(code_of(&e), message)
     }
 }
 

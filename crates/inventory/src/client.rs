@@ -339,19 +339,15 @@ impl Failure {
                 .with_attempts(attempts),
             Self::Decode(DecodeError::Corrupt(e)) => Error::new(
                 ErrorKind::Decode,
-                format!(
-                    "the response body was damaged or cut short ({e}) even after retrying; \
-                     check the network or try again later"
-                ),
+                "the response body was damaged or cut short even after retrying; check the \
+                 network or try again later",
             )
             .with_attempts(attempts)
             .with_source(e),
             Self::Decode(DecodeError::NotAPage(e)) => Error::new(
                 ErrorKind::Decode,
-                format!(
-                    "the response is JSON but not a page of levels ({e}); the API may have \
-                     changed: run `cargo xtask drift --live` to see how"
-                ),
+                "the response is JSON but not a page of levels; the API may have changed \
+                 since this release: look for a newer shipstream-inventory release",
             )
             .with_attempts(attempts)
             .with_source(e),

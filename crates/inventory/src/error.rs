@@ -4,10 +4,9 @@ use std::{fmt, time::Duration};
 
 use shipstream_inventory_generated::types::ErrorBody;
 
-/// What kind of failure an [`Error`] is. Prefer the `is_*` predicates of [`Error`].
+/// What kind of failure an [`Error`] is; private: callers ask with the `is_*` predicates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// The client configuration is wrong (URL, token, version, retry policy).
     Config,
     /// The request was refused before sending (bad page size, bad filter, ...).
@@ -69,13 +68,15 @@ impl fmt::Display for RecordError {
     }
 }
 
-/// Everything that can go wrong. Opaque: ask it with the `is_*` predicates, [`kind`],
-/// [`status`], [`api_error`].
+/// Everything that can go wrong. Opaque: ask it with the `is_*` predicates, [`status`],
+/// [`api_error`].
 ///
-/// Messages say what went wrong and what to do. No message, `Debug` output or log line
-/// of this crate contains the token.
+/// The message (`Display`) says what went wrong and what to do; the underlying error
+/// (from the HTTP stack or the JSON decoder), when there is one, comes only through
+/// [`source()`](std::error::Error::source), so a report that prints the chain (`{:#}` with
+/// anyhow, tracing) shows it once. No message, `Debug` output or log line of this crate
+/// contains the token.
 ///
-/// [`kind`]: Error::kind
 /// [`status`]: Error::status
 /// [`api_error`]: Error::api_error
 pub struct Error(Box<Inner>);
@@ -263,11 +264,6 @@ impl Error {
         e
     }
 
-    /// The kind of failure.
-    pub fn kind(&self) -> ErrorKind {
-        self.0.kind
-    }
-
     /// The HTTP status, when the API answered.
     pub fn status(&self) -> Option<u16> {
         self.0.status
@@ -288,7 +284,7 @@ impl Error {
         self.0.attempts
     }
 
-    /// The record that did not decode, for [`ErrorKind::Record`].
+    /// The record that did not decode, when [`is_record`](Error::is_record).
     pub fn record_error(&self) -> Option<&RecordError> {
         self.0.record.as_ref()
     }
@@ -361,8 +357,8 @@ impl Error {
         self.0.kind == ErrorKind::ApiVersion
     }
 
-    /// The server's `X-ShipStream-API-Version-Error` header, for
-    /// [`ErrorKind::ApiVersion`].
+    /// The server's `X-ShipStream-API-Version-Error` header, when
+    /// [`is_api_version`](Error::is_api_version).
     pub fn api_version_error(&self) -> Option<&str> {
         self.0.version_error.as_deref()
     }
@@ -412,7 +408,8 @@ impl std::error::Error for Error {
     }
 }
 
-/// Turns a reqwest error into ours. reqwest's messages carry the URL (never the token).
+/// Turns a reqwest error into ours; reqwest's error (its message carries the URL, never
+/// the token) is the source.
 pub(crate) fn from_reqwest(e: reqwest::Error, attempts: u32) -> Error {
     let (kind, advice) = if e.is_timeout() {
         (
@@ -427,7 +424,46 @@ pub(crate) fn from_reqwest(e: reqwest::Error, attempts: u32) -> Error {
             "could not talk to the instance even after retrying; check the URL and the network",
         )
     };
-    Error::new(kind, format!("{advice}: {e}"))
+    Error::new(kind, advice)
         .with_attempts(attempts)
         .with_source(e)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The chain `{:#}`-style reporters print: the message, then each source.
+    fn chain(e: &Error) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push(c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn the_cause_shows_once_through_source_only() {
+        let cause = serde_json::from_str::<u32>("\"five\"").unwrap_err();
+        let cause_text = cause.to_string();
+        let e = Error::new(ErrorKind::Decode, "not a page of inventory levels").with_source(cause);
+        let shown = chain(&e);
+        assert_eq!(
+            shown,
+            vec![
+                "not a page of inventory levels".to_owned(),
+                cause_text.clone()
+            ]
+        );
+        assert_eq!(
+            shown.join(": ").matches(cause_text.as_str()).count(),
+            1,
+            "{shown:?}"
+        );
+    }
 }

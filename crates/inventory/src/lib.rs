@@ -71,7 +71,7 @@ mod sync;
 
 pub use client::{Client, ENDPOINT_PATH};
 pub use config::{ApiVersion, ClientBuilder, ENV_API_VERSION, ENV_TOKEN, ENV_URL, Token};
-pub use error::{Error, ErrorKind, RecordError};
+pub use error::{Error, RecordError};
 pub use limit::{LimiterStats, RateLimits};
 pub use page::{Checkpoint, Included, IncludedRef, Item, Page};
 pub use query::{

@@ -359,15 +359,15 @@ impl Page {
     /// ```
     pub fn from_json(body: &[u8]) -> Result<Page, crate::Error> {
         let decoded = decode(body).map_err(|e| {
-            let error = |message: String| {
+            let error = || {
                 crate::Error::new(
-                    crate::ErrorKind::Decode,
-                    format!("not a page of inventory levels: {message}"),
+                    crate::error::ErrorKind::Decode,
+                    "not a page of inventory levels",
                 )
             };
             match e {
-                DecodeError::Corrupt(e) => error(e.to_string()).with_source(e),
-                DecodeError::NotAPage(e) => error(e.to_string()).with_source(e),
+                DecodeError::Corrupt(e) => error().with_source(e),
+                DecodeError::NotAPage(e) => error().with_source(e),
             }
         })?;
         let items = decoded.entries.iter().filter(|e| e.is_ok()).count() as u64;
@@ -657,9 +657,12 @@ mod tests {
             "{e}"
         );
         let err = Page::from_json(br#"{"collection":{"a":1},"has_more":false}"#).unwrap_err();
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
         assert!(
-            err.to_string().contains("at `collection`: invalid type"),
-            "{err}"
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("at `collection`: invalid type")),
+            "{err}: {cause:?}"
         );
     }
 

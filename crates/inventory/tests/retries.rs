@@ -303,7 +303,12 @@ async fn damaged_bodies_are_retried_but_wrong_shapes_are_not() {
             .await
             .unwrap_err();
         assert!(err.is_decode());
-        assert!(err.to_string().contains("drift"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("newer shipstream-inventory release"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("xtask"), "{err}");
         assert_eq!(requests(&server).await, 1);
     })
     .await
