@@ -17,9 +17,14 @@
 //! [`wire`] reads query strings back by the description's `style`/`explode` rules and
 //! checks them and response headers against the declared schemas.
 //!
+//! [`within`] is the timeout every async test of the workspace runs under.
+//!
 //! Cross-crate contract tests live in `tests/tests/`.
 
 #![deny(missing_docs)]
 
 pub mod spec;
+pub mod timeout;
 pub mod wire;
+
+pub use timeout::within;

@@ -71,15 +71,7 @@ fn the_spec() -> Value {
     spec::load(&root().join("openapi.yaml")).unwrap()
 }
 
-/// Runs a test's body under a timeout, so that a test that would wait forever fails
-/// instead (a generous bound: no assertion depends on speed).
-async fn within<F: std::future::Future>(test: F) -> F::Output {
-    let limit = std::time::Duration::from_secs(300);
-    match tokio::time::timeout(limit, test).await {
-        Ok(out) => out,
-        Err(_) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+use shipstream_inventory_contract_tests::within;
 
 #[tokio::test]
 async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {

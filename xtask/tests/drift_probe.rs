@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{collections::BTreeMap, future::Future, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use shipstream_inventory_mock::{Dataset, Fault, LastPageNext, MockConfig, MockServer, NextStyle};
 use xtask::{
@@ -22,11 +22,7 @@ fn spec_text() -> String {
     std::fs::read_to_string(root().join("openapi.yaml")).unwrap()
 }
 
-async fn within<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), f)
-        .await
-        .expect("the probe run took over 60 s")
-}
+use shipstream_inventory_contract_tests::within;
 
 fn config() -> MockConfig {
     MockConfig::default()

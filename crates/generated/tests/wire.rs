@@ -48,15 +48,7 @@ fn request_target(head: &str) -> &str {
         .expect("request line")
 }
 
-/// Runs a test's body under a timeout, so that a test that would wait forever fails
-/// instead (a generous bound: no assertion depends on speed).
-async fn within<F: std::future::Future>(test: F) -> F::Output {
-    let limit = std::time::Duration::from_secs(300);
-    match tokio::time::timeout(limit, test).await {
-        Ok(out) => out,
-        Err(_) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+use shipstream_inventory_contract_tests::within;
 
 #[tokio::test]
 async fn query_string_matches_the_documented_wire_format() {

@@ -703,13 +703,7 @@ mod tests {
         assert!((l.stats().current_rate - 3.0 * SERVER_RATE_SHARE).abs() < 1e-9);
     }
 
-    /// Fails a test that has not finished within 120 s of Tokio's clock: on the paused
-    /// clock a hang that waits on a timer jumps there at once.
-    async fn within<F: std::future::Future>(body: F) -> F::Output {
-        tokio::time::timeout(Duration::from_secs(120), body)
-            .await
-            .unwrap_or_else(|_| panic!("the test did not finish within 120 s: a hang"))
-    }
+    use shipstream_inventory_contract_tests::within;
 
     /// The time `acquire` waits, exactly (Tokio's paused clock only moves when every
     /// task waits on a timer).

@@ -3,15 +3,12 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::Value;
 use shipstream_inventory_contract_tests::spec;
 use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 pub const PATH: &str = shipstream_inventory_generated::api::PATH;
 
@@ -73,18 +70,7 @@ impl Resp {
     }
 }
 
-/// How long any one test may run: a generous bound for a slow, busy machine, there only so
-/// that a test that would wait forever fails instead (no assertion depends on speed).
-pub const TEST_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// Runs a test's body under [`TEST_TIMEOUT`]: `#[tokio::test] async fn t() { within(async
-/// { .. }).await }`.
-pub async fn within<F: Future>(test: F) -> F::Output {
-    match tokio::time::timeout(TEST_TIMEOUT, test).await {
-        Ok(out) => out,
-        Err(_) => panic!("the test did not finish within {TEST_TIMEOUT:?}"),
-    }
-}
+pub use shipstream_inventory_contract_tests::within;
 
 pub async fn start(config: MockConfig) -> MockServer {
     MockServer::start(config).await.expect("server starts")
