@@ -106,7 +106,7 @@ enum Cmd {
     ///
     /// --vendor reads the vendor's description from local files (the release's files from
     /// https://openapi.shipstream.io/global/release-YYYY-MM/, kept in their folder layout),
-    /// bundles them into one document, joins its paths with the path of its server URL, keeps
+    /// bundles them into one document (`redocly bundle`), joins its paths with the path of its server URL, keeps
     /// only our operation and lists, through the spec-diff engine that `cargo xtask check`
     /// uses, every difference as breaking, warning, deprecation or addition. Ours is the old
     /// revision and the vendor's the new one: each change is what our users would see if we

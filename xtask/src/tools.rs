@@ -101,10 +101,9 @@ impl Tools {
     /// tool paths.
     pub fn ensure(root: &Path) -> Result<Self> {
         let dir = cache_dir(root);
-        let npm_dir = dir.join(format!("npm-{}", key(&npm_manifest()?)));
+        let npm_dir = npm_tools(root)?;
         let venv = dir.join(format!("venv-{}", key(&pip_wanted())));
         let cargo_dir = dir.join(format!("cargo-{}", key(&cargo_wanted())));
-        ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
         ensure_cargo_tools(&cargo_dir)?;
         ensure_postgres()?;
@@ -194,6 +193,14 @@ impl Tools {
         println!("redocly: 0 errors, 0 warnings");
         Ok(())
     }
+}
+
+/// Installs the pinned npm tools alone, when missing; returns their folder (executables
+/// under `node_modules/.bin`).
+pub fn npm_tools(root: &Path) -> Result<PathBuf> {
+    let dir = cache_dir(root).join(format!("npm-{}", key(&npm_manifest()?)));
+    ensure_npm(&dir)?;
+    Ok(dir)
 }
 
 /// The PostgreSQL server programs' directory: `SHIPSTREAM_PG_BIN`, else the newest of
