@@ -4,7 +4,7 @@
 //!   contract, drill).
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
-//! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
+//! - `cargo xtask check`: spec ⇄ snapshot, recorded responses, previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
 //!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor DIR`:
 //!   spec ⇄ the vendor's own OpenAPI description.
@@ -102,7 +102,8 @@ enum Cmd {
     /// (YYYY-MM), then fetches one page of total inventory levels with limit=5, fields=all
     /// and fields:product=all, and reports by JSON path every field, type or enum value the
     /// spec lacks or contradicts. Exits non-zero when the API drifted from the spec. Offline
-    /// drift (examples, recorded responses) is checked by `cargo xtask check`.
+    /// drift of recorded responses is checked by `cargo xtask check` (of the spec's
+    /// examples, by `cargo xtask lint-spec`).
     ///
     /// --vendor reads the vendor's description from local files (the release's files from
     /// https://openapi.shipstream.io/global/release-YYYY-MM/, kept in their folder layout),
