@@ -316,7 +316,6 @@ fn cargo_wanted() -> String {
 }
 
 fn ensure_npm(dir: &Path) -> Result<()> {
-    let manifest = dir.join("package.json");
     let stamp = dir.join("node_modules").join(".xtask-installed");
     let wanted_text = npm_manifest()?;
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
@@ -328,8 +327,11 @@ fn ensure_npm(dir: &Path) -> Result<()> {
              on PATH; install Node.js 20 or newer (Debian: `apt-get install nodejs npm`) and rerun"
         );
     }
-    fs::create_dir_all(dir)?;
-    fs::write(&manifest, &wanted_text)?;
+    // Installed in a folder of this process's own, then moved into place: processes that
+    // install at the same time (tests run in parallel) never share a half-installed folder.
+    let staging = dir.with_extension(format!("installing-{}", std::process::id()));
+    fs::create_dir_all(&staging)?;
+    fs::write(staging.join("package.json"), &wanted_text)?;
     println!("xtask: installing pinned npm tools into {}", dir.display());
     run(Command::new("npm")
         .args([
@@ -339,8 +341,17 @@ fn ensure_npm(dir: &Path) -> Result<()> {
             "--no-save",
             "--loglevel=error",
         ])
-        .current_dir(dir))?;
-    fs::write(&stamp, &wanted_text)?;
+        .current_dir(&staging))?;
+    fs::write(staging.join("node_modules/.xtask-installed"), &wanted_text)?;
+    if fs::rename(&staging, dir).is_err() {
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
+            // Another process was first.
+            return Ok(fs::remove_dir_all(&staging)?);
+        }
+        // An unfinished install is in the way.
+        fs::remove_dir_all(dir)?;
+        fs::rename(&staging, dir)?;
+    }
     Ok(())
 }
 
