@@ -1,7 +1,7 @@
 //! The spec keeps open what the API keeps open: a page with a `Packaging` object in
 //! `included`, a goods type and a weight unit the spec does not list validates against
 //! `openapi.yaml` (as a user's Prism proxy or jsonschema reads it), and the facade decodes
-//! it with every value kept. (`xtask`'s walker names each as drift: see its tests.)
+//! it with every value kept. (`xtask`'s conformance check names each as drift: see its tests.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

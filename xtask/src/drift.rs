@@ -18,8 +18,8 @@ pub mod vendor;
 
 use crate::{
     check::DEFAULT_OPERATION,
+    conformance::{self, Finding},
     spec,
-    walker::{self, Finding},
 };
 
 /// The host recorded responses carry instead of the instance's.
@@ -179,7 +179,7 @@ pub fn page_drift(spec: &Value, page: &Value) -> Result<Vec<Finding>> {
     let schema = spec::response(spec, &op, "200")
         .and_then(spec::json_body_schema)
         .with_context(|| format!("the spec documents no JSON body for 200 of {}", op.label()))?;
-    Ok(walker::walk(spec, schema, page))
+    conformance::check(spec, schema, page)
 }
 
 /// Fetches the page, records it (scrubbed) when asked, and returns its drift.

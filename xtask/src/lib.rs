@@ -2,7 +2,7 @@
 //! them on planted input. `src/main.rs` is only the command line.
 //!
 //! - [`generate`]: the committed snapshot of the generated client and its public surface;
-//! - [`check`]: spec ⇄ snapshot, spec ⇄ examples and recorded responses, spec ⇄ its
+//! - [`check`]: spec ⇄ snapshot, spec ⇄ recorded responses, spec ⇄ its
 //!   previous revision ([`specdiff`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance, and ([`drift::vendor`]) spec ⇄ the
 //!   vendor's own OpenAPI description, multi-file ones [bundled](bundle) into one document;
@@ -10,8 +10,8 @@
 //!   not testable;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
 //! - [`contract`]: spec ⇄ client ⇄ mock through independent peers (Prism, schemathesis);
-//! - [`walker`]: walks a JSON value alongside its schema and names, by JSON path, every
-//!   field, type or enum value the spec lacks or contradicts;
+//! - [`conformance`]: a JSON value against its schema (the `jsonschema` validator, and
+//!   what it accepts that the spec does not describe), each finding named by JSON path;
 //! - [`process`]: the mock server as a child process (contract peers, benchmarks);
 //! - [`tools`]: the pinned external linters;
 //! - [`package`]: the published crates packaged and used from outside the workspace;
@@ -22,6 +22,7 @@ pub mod bench;
 pub mod bundle;
 pub mod changelog;
 pub mod check;
+pub mod conformance;
 pub mod contract;
 pub mod drift;
 pub mod drill;
@@ -35,7 +36,6 @@ pub mod spec;
 pub mod specdiff;
 pub mod surface;
 pub mod tools;
-pub mod walker;
 
 use std::{
     cell::Cell,

@@ -4,7 +4,7 @@
 //!   contract, drill).
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
-//! - `cargo xtask check`: spec ⇄ snapshot, examples, recorded responses, previous revision.
+//! - `cargo xtask check`: spec ⇄ snapshot, recorded responses, previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
 //!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor DIR`:
 //!   spec ⇄ the vendor's own OpenAPI description.
@@ -71,10 +71,10 @@ enum Cmd {
     /// 1. spec ⇄ snapshot: the committed snapshot equals a fresh generation (fix: `cargo
     ///    xtask generate`).
     ///
-    /// 2. spec ⇄ examples and recorded responses: every example in openapi.yaml validates
-    ///    against its schema; every response under fixtures/recorded/ (named
+    /// 2. spec ⇄ recorded responses: every response under fixtures/recorded/ (named
     ///    `<status>-<name>.json`, 200 when there is no status prefix) validates against the
-    ///    schema of its status; neither has a field the spec lacks.
+    ///    schema of its status and has no field the spec lacks. (The spec's own examples
+    ///    are validated by `cargo xtask lint-spec`.)
     ///
     /// 3. spec ⇄ facade: every query parameter, filterable field, sortable field, `fields`
     ///    value and operator of the spec is reachable through the facade's typed API, and
@@ -102,11 +102,12 @@ enum Cmd {
     /// (YYYY-MM), then fetches one page of total inventory levels with limit=5, fields=all
     /// and fields:product=all, and reports by JSON path every field, type or enum value the
     /// spec lacks or contradicts. Exits non-zero when the API drifted from the spec. Offline
-    /// drift (examples, recorded responses) is checked by `cargo xtask check`.
+    /// drift of recorded responses is checked by `cargo xtask check` (of the spec's
+    /// examples, by `cargo xtask lint-spec`).
     ///
     /// --vendor reads the vendor's description from local files (the release's files from
     /// https://openapi.shipstream.io/global/release-YYYY-MM/, kept in their folder layout),
-    /// bundles them into one document, joins its paths with the path of its server URL, keeps
+    /// bundles them into one document (`redocly bundle`), joins its paths with the path of its server URL, keeps
     /// only our operation and lists, through the spec-diff engine that `cargo xtask check`
     /// uses, every difference as breaking, warning, deprecation or addition. Ours is the old
     /// revision and the vendor's the new one: each change is what our users would see if we

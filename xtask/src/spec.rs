@@ -1,6 +1,6 @@
 //! Reading `openapi.yaml` as plain JSON: loading, following local `$ref`s, listing
 //! operations and parameters, and a merged view of a schema (`allOf` folded in) that the
-//! [walker](crate::walker) and the [spec-diff engine](crate::specdiff) share.
+//! [conformance check](crate::conformance) and the [spec-diff engine](crate::specdiff) share.
 
 use std::{
     collections::{BTreeMap, BTreeSet},

@@ -101,10 +101,9 @@ impl Tools {
     /// tool paths.
     pub fn ensure(root: &Path) -> Result<Self> {
         let dir = cache_dir(root);
-        let npm_dir = dir.join(format!("npm-{}", key(&npm_manifest()?)));
+        let npm_dir = npm_tools(root)?;
         let venv = dir.join(format!("venv-{}", key(&pip_wanted())));
         let cargo_dir = dir.join(format!("cargo-{}", key(&cargo_wanted())));
-        ensure_npm(&npm_dir)?;
         ensure_pip(&venv)?;
         ensure_cargo_tools(&cargo_dir)?;
         ensure_postgres()?;
@@ -194,6 +193,14 @@ impl Tools {
         println!("redocly: 0 errors, 0 warnings");
         Ok(())
     }
+}
+
+/// Installs the pinned npm tools alone, when missing; returns their folder (executables
+/// under `node_modules/.bin`).
+pub fn npm_tools(root: &Path) -> Result<PathBuf> {
+    let dir = cache_dir(root).join(format!("npm-{}", key(&npm_manifest()?)));
+    ensure_npm(&dir)?;
+    Ok(dir)
 }
 
 /// The PostgreSQL server programs' directory: `SHIPSTREAM_PG_BIN`, else the newest of
@@ -309,7 +316,6 @@ fn cargo_wanted() -> String {
 }
 
 fn ensure_npm(dir: &Path) -> Result<()> {
-    let manifest = dir.join("package.json");
     let stamp = dir.join("node_modules").join(".xtask-installed");
     let wanted_text = npm_manifest()?;
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
@@ -321,8 +327,11 @@ fn ensure_npm(dir: &Path) -> Result<()> {
              on PATH; install Node.js 20 or newer (Debian: `apt-get install nodejs npm`) and rerun"
         );
     }
-    fs::create_dir_all(dir)?;
-    fs::write(&manifest, &wanted_text)?;
+    // Installed in a folder of this process's own, then moved into place: processes that
+    // install at the same time (tests run in parallel) never share a half-installed folder.
+    let staging = dir.with_extension(format!("installing-{}", std::process::id()));
+    fs::create_dir_all(&staging)?;
+    fs::write(staging.join("package.json"), &wanted_text)?;
     println!("xtask: installing pinned npm tools into {}", dir.display());
     run(Command::new("npm")
         .args([
@@ -332,8 +341,17 @@ fn ensure_npm(dir: &Path) -> Result<()> {
             "--no-save",
             "--loglevel=error",
         ])
-        .current_dir(dir))?;
-    fs::write(&stamp, &wanted_text)?;
+        .current_dir(&staging))?;
+    fs::write(staging.join("node_modules/.xtask-installed"), &wanted_text)?;
+    if fs::rename(&staging, dir).is_err() {
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted_text.as_str()) {
+            // Another process was first.
+            return Ok(fs::remove_dir_all(&staging)?);
+        }
+        // An unfinished install is in the way.
+        fs::remove_dir_all(dir)?;
+        fs::rename(&staging, dir)?;
+    }
     Ok(())
 }
 

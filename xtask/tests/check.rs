@@ -1,5 +1,5 @@
-//! `cargo xtask check` reports planted drift: a spec change the snapshot lacks, examples and
-//! recorded responses the spec contradicts, and breaking changes against a git base.
+//! `cargo xtask check` reports planted drift: a spec change the snapshot lacks, recorded
+//! responses the spec contradicts, and breaking changes against a git base.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -77,48 +77,13 @@ fn a_missing_snapshot_is_reported() {
     assert!(stale.iter().all(|s| s.missing) && stale.len() == 3);
 }
 
-// ---- 2. spec ⇄ examples and recorded responses --------------------------------------------
+// ---- 2. spec ⇄ recorded responses --------------------------------------------
 
 #[test]
-fn the_spec_examples_and_recorded_responses_are_clean() {
-    let spec = the_spec();
-    let ex = check::examples(&spec).unwrap();
-    assert!(ex.problems.is_empty(), "{:#?}", ex.problems);
-    assert!(ex.checked >= 5, "only {} examples found", ex.checked);
-    let rec = check::recorded(&spec, &root().join(check::RECORDED_DIR)).unwrap();
+fn the_recorded_responses_are_clean() {
+    let rec = check::recorded(&the_spec(), &root().join(check::RECORDED_DIR)).unwrap();
     assert!(rec.problems.is_empty(), "{:#?}", rec.problems);
     assert!(rec.checked >= 1);
-}
-
-#[test]
-fn broken_examples_are_reported_where_they_are() {
-    let mut spec = the_spec();
-    let page = &mut spec["components"]["examples"]["ReferencePage"]["value"];
-    page["collection"][0]["qty_on_hand"] = json!("230");
-    page["collection"][0]["shiny_field"] = json!(true);
-    spec["components"]["parameters"]["Limit"]["schema"]["example"] = json!(5000);
-    spec["components"]["responses"]["Unauthorized"]["content"]["application/json"]["example"]
-        ["errors"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("message");
-    let ex = check::examples(&spec).unwrap();
-    let page_site = format!(
-        "{OP} response 200 (application/json) example `reference` (components.examples.ReferencePage)"
-    );
-    for want in [
-        format!("{page_site}: $.collection[0].qty_on_hand: "),
-        format!("{page_site}: $.collection[0].shiny_field: the API sends a field the spec lacks"),
-        "components.parameters.Limit schema example: $: 5000 ".to_owned(),
-        "components.responses.Unauthorized (application/json) example: $.errors[0]: \"message\" is a required property".to_owned(),
-    ] {
-        assert!(
-            ex.problems.iter().any(|p| p.starts_with(&want)),
-            "missing {want:?} in {:#?}",
-            ex.problems
-        );
-    }
-    assert_eq!(ex.problems.len(), 4, "{:#?}", ex.problems);
 }
 
 #[test]

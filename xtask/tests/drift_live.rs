@@ -87,7 +87,7 @@ async fn planted_drift_is_named_by_path_and_the_recording_is_scrubbed() {
         assert_eq!(
             got,
             [
-                "$.collection[0].qty_on_hand: spec says integer, API sent string \"5\"",
+                "$.collection[0].qty_on_hand: \"5\" is not of type \"integer\"",
                 "$.collection[0].qty_quarantined: the API sends a field the spec lacks",
                 "$.included.Product[0].goods_type: value \"HAZMAT\" is new to the spec's open enum GoodsType (valid; add it to the known values)",
                 "$.included.Product[0].shiny_field: the API sends a field the spec lacks",

@@ -220,13 +220,18 @@ fn xtask(args: &[&str]) -> Output {
 fn a_faithful_vendor_layout_has_no_differences() {
     let ours = ours();
     let dir = layout(&ours);
-    // The layout really is split: the bundle reads many files and keeps no external ref.
-    let bundle = bundle::load(dir.path()).unwrap();
-    assert!(bundle.files.len() > 20, "{:?}", bundle.files);
-    let mut all = Vec::new();
-    refs(&bundle.doc, &mut all);
+    // The layout really is split, and the bundle keeps no external ref.
     assert!(
-        all.iter().all(|r| r.starts_with("#/components/")),
+        fs::read_dir(dir.path().join("components/schemas"))
+            .unwrap()
+            .count()
+            > 10
+    );
+    let doc = bundle::bundle(&bundle::root_of(dir.path()).unwrap()).unwrap();
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(
+        !all.is_empty() && all.iter().all(|r| r.starts_with("#/components/")),
         "{all:?}"
     );
     // The folder and its root file alike.
@@ -465,13 +470,13 @@ fn a_ref_to_a_missing_file_is_an_error_naming_it_and_its_referrer() {
     assert!(
         err.contains("components/schemas/PageMeta.yaml")
             && err.contains("TotalLevelsPage.yaml")
-            && err.contains("`./PageMeta.yaml`"),
+            && err.contains("$ref: ./PageMeta.yaml"),
         "{err}"
     );
 }
 
 #[test]
-fn cycles_across_files_end_at_the_component_or_fail_clearly() {
+fn cycles_across_files_end_at_the_component_or_fail() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let write = |file: &str, text: &str| {
@@ -491,9 +496,9 @@ fn cycles_across_files_end_at_the_component_or_fail_clearly() {
         "schemas/Edge.yaml",
         "type: object\nproperties:\n  to: {$ref: 'Node.yaml'}\n",
     );
-    let bundle = bundle::load(d).unwrap();
+    let doc = bundle::bundle(&bundle::root_of(d).unwrap()).unwrap();
     assert_eq!(
-        bundle.doc["components"]["schemas"],
+        doc["components"]["schemas"],
         json!({
             "Node": {"type": "object", "properties": {"edges": {
                 "type": "array", "items": {"$ref": "#/components/schemas/Edge"},
@@ -508,9 +513,36 @@ fn cycles_across_files_end_at_the_component_or_fail_clearly() {
     );
     write("paths/a.yaml", "$ref: 'b.yaml'\n");
     write("paths/b.yaml", "$ref: './a.yaml'\n");
-    let err = format!("{:#}", bundle::load(d).unwrap_err());
-    assert!(
-        err.contains("cycle") && err.contains("paths/a.yaml") && err.contains("paths/b.yaml"),
-        "{err}"
+    let err = format!(
+        "{:#}",
+        bundle::bundle(&bundle::root_of(d).unwrap()).unwrap_err()
     );
+    assert!(err.contains("circular"), "{err}");
+}
+
+#[test]
+fn a_component_name_taken_by_another_definition_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |file: &str, text: &str| {
+        let path = d.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "openapi.yaml",
+        "openapi: 3.0.4\ninfo: {title: t, version: '1'}\npaths:\n  /v1/x:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: object\n                properties:\n                  a: {$ref: 'a/Same.yaml'}\n                  b: {$ref: 'b/Same.yaml'}\n",
+    );
+    write("a/Same.yaml", "type: string\n");
+    // The same definition under another path: one component.
+    write("b/Same.yaml", "type: string\n");
+    let root = bundle::root_of(d).unwrap();
+    let doc = bundle::bundle(&root).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"],
+        json!({"Same": {"type": "string"}})
+    );
+    write("b/Same.yaml", "type: integer\n");
+    let err = format!("{:#}", bundle::bundle(&root).unwrap_err());
+    assert!(err.contains("Same"), "{err}");
 }

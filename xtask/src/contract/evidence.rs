@@ -167,7 +167,7 @@ pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 pub fn new_enum_values(spec: &serde_json::Value, page: &serde_json::Value) -> Result<Vec<String>> {
     Ok(crate::drift::page_drift(spec, page)?
         .into_iter()
-        .filter(|f| matches!(f.kind, crate::walker::Kind::NewEnumValue { .. }))
+        .filter(|f| matches!(f.kind, crate::conformance::Kind::NewEnumValue { .. }))
         .map(|f| f.to_string())
         .collect())
 }

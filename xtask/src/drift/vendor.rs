@@ -3,7 +3,8 @@
 //!
 //! ShipStream publishes its description split over several files, with
 //! `servers: [{url: https://{instance}.shipstream.app/api/global}]` and paths that start at
-//! `/v1/...`. The command [bundles](crate::bundle) the vendor's files into one document,
+//! `/v1/...`. The command [bundles](crate::bundle) the vendor's files into one document
+//! (`redocly bundle`),
 //! joins each path with the path of its server URL (so `/v1/inventory/levels/total` under
 //! `…/api/global` is our `/api/global/v1/inventory/levels/total`), keeps only our operation
 //! in both documents (the vendor's other endpoints are counted, not reported), drops the
@@ -29,8 +30,6 @@ use crate::{
 pub struct VendorDrift {
     /// The vendor's root file.
     pub root: PathBuf,
-    /// How many files the vendor's description was bundled from.
-    pub files: usize,
     /// The vendor's `info.version`, if it has one.
     pub vendor_version: Option<String>,
     /// Our operation, as the engine labels it (`GET /path (operationId)`).
@@ -51,14 +50,14 @@ impl VendorDrift {
 /// Compares our description `ours` (parsed `openapi.yaml`) with the vendor's description
 /// at `vendor` (its root file, or the folder of its files).
 pub fn compare(ours: &Value, vendor: &Path) -> Result<VendorDrift> {
-    let bundle = bundle::load(vendor)?;
-    let mut theirs = bundle.doc;
+    let root = bundle::root_of(vendor)?;
+    let mut theirs = bundle::bundle(&root)?;
     let mut ours = ours.clone();
     join_server_paths(&mut ours).context("cannot read the server URL of our openapi.yaml")?;
     join_server_paths(&mut theirs).with_context(|| {
         format!(
             "cannot read the server URL of the vendor's {}",
-            bundle.root.display()
+            root.display()
         )
     })?;
 
@@ -67,16 +66,14 @@ pub fn compare(ours: &Value, vendor: &Path) -> Result<VendorDrift> {
     let operation = op.label();
     let ignored = restrict(&mut theirs, method, &path, id.as_deref());
     restrict(&mut ours, method, &path, id.as_deref());
-    prune_components(&mut ours);
-    prune_components(&mut theirs);
+    let (ours, theirs) = (bundle::prune(&ours)?, bundle::prune(&theirs)?);
 
     Ok(VendorDrift {
         vendor_version: theirs
             .pointer("/info/version")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        root: bundle.root,
-        files: bundle.files.len(),
+        root,
         operation,
         ignored,
         report: specdiff::compare(&ours, &theirs),
@@ -207,37 +204,16 @@ fn same_template(a: &str, b: &str) -> bool {
     shape(a) == shape(b)
 }
 
-/// Removes the components that `paths` does not reach (the security schemes stay).
-pub fn prune_components(doc: &mut Value) {
-    let reachable = bundle::reachable_refs(doc, doc.get("paths").unwrap_or(&Value::Null));
-    let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for (kind, entries) in components.iter_mut() {
-        if kind == "securitySchemes" {
-            continue;
-        }
-        if let Some(entries) = entries.as_object_mut() {
-            let escape = |s: &str| s.replace('~', "~0").replace('/', "~1");
-            entries.retain(|name, _| {
-                reachable.contains(&format!("#/components/{}/{}", escape(kind), escape(name)))
-            });
-        }
-    }
-}
-
 /// Renders the outcome: a header naming both documents, the operations left out, the
 /// engine's report and what to do next.
 pub fn render(drift: &VendorDrift, ours: &Path) -> String {
     let mut out = format!(
         "xtask drift --vendor: {} (ours, the old revision) against the vendor's {} \
-         (info.version {}; {} file{} bundled), the new revision: each change is what our users \
-         would see if we adopted the vendor's description.\n",
+         (info.version {}; bundled by redocly), the new revision: each change is what our \
+         users would see if we adopted the vendor's description.\n",
         crate::display_path(ours),
         drift.root.display(),
         drift.vendor_version.as_deref().unwrap_or("none"),
-        drift.files,
-        if drift.files == 1 { "" } else { "s" },
     );
     out.push_str(&format!("compared: {}\n", drift.operation));
     out.push_str(&format!(
