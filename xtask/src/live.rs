@@ -125,8 +125,6 @@ pub struct Answer {
     pub headers: BTreeMap<String, String>,
     /// The body: its JSON, or (when it is not JSON) its start, scrubbed, as a string.
     pub body: Value,
-    /// Whether the body is JSON.
-    pub json: bool,
 }
 
 impl Answer {
@@ -245,19 +243,13 @@ impl<'a> LiveClient<'a> {
                 );
             })
             .await;
-        match outcome {
-            Ok(answer) => Ok(answer),
-            Err(Failure::Fatal(e)) => Err(e),
-            Err(Failure::TooMany(Some(asked))) if asked > MAX_RETRY_AFTER => bail!(
-                "{shown} answered 429 with Retry-After {} s; not waiting that long: run it \
-                 again later",
-                asked.as_secs()
+        outcome.map_err(|e| match e {
+            Failure::Fatal(e) => e,
+            Failure::TooMany(asked) => anyhow!(
+                "{shown} still answered 429 (Retry-After: {asked:?}) after {MAX_RETRIES} \
+                 retries of at most {MAX_RETRY_AFTER:?} each; run it again later"
             ),
-            Err(Failure::TooMany(_)) => bail!(
-                "{shown} answered 429 {} times in a row; run it again later",
-                MAX_RETRIES + 1
-            ),
-        }
+        })
     }
 
     async fn attempt(
@@ -308,27 +300,23 @@ impl<'a> LiveClient<'a> {
         self.last_answer.set(Some(Instant::now()));
         let text =
             text.map_err(|e| Failure::Fatal(anyhow!(e).context(format!("{shown}: no body"))))?;
-        let (body, json) = match serde_json::from_str(&text) {
-            Ok(body) => (body, true),
-            Err(_) => {
-                let start: String = text.chars().take(300).collect();
-                (Value::String(self.cfg.scrub_text(&start)), false)
-            }
-        };
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| {
+            let start: String = text.chars().take(300).collect();
+            Value::String(self.cfg.scrub_text(&start))
+        });
         Ok(Answer {
             request: shown.to_owned(),
             status,
             headers,
             body,
-            json,
         })
     }
 }
 
 /// `GET /path?k=v&...` with the query decoded, and the version header when sent.
 pub fn shown_request(url: &reqwest::Url, version: Option<&str>) -> String {
-    let query: Vec<String> = url
-        .query_pairs()
+    let pairs = url.query_pairs();
+    let query: Vec<String> = pairs
         .map(|(k, v)| {
             if v.is_empty() {
                 k.into_owned()
@@ -337,15 +325,13 @@ pub fn shown_request(url: &reqwest::Url, version: Option<&str>) -> String {
             }
         })
         .collect();
-    let mut out = format!("GET {}", url.path());
-    if !query.is_empty() {
-        out.push('?');
-        out.push_str(&query.join("&"));
-    }
-    if let Some(v) = version {
-        out.push_str(&format!(" ({VERSION_HEADER}: {v})"));
-    }
-    out
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    };
+    let version = version.map(|v| format!(" ({VERSION_HEADER}: {v})"));
+    format!("GET {}{query}{}", url.path(), version.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -7,61 +7,49 @@ use serde_json::{Value, json};
 
 use super::{
     Evidence, Judged,
-    Verdict::{self, Confirmed, Refuted},
-    table::{Ctx, FUTURE_VERSION, VERSION_ERROR_HEADER},
+    Verdict::{Confirmed, Refuted},
+    table::Ctx,
 };
 use crate::live::{Answer, VERSION_HEADER};
 
 /// What the judges read off an answer.
-pub(super) trait Page {
+impl Answer {
     /// The levels (`collection`).
-    fn rows(&self) -> &[Value];
+    pub(super) fn rows(&self) -> &[Value] {
+        let rows = self.body.get("collection").and_then(Value::as_array);
+        rows.map_or(&[], Vec::as_slice)
+    }
+
     /// The page's links and facts without its levels.
-    fn frame(&self) -> Value;
-    /// This answer as evidence: what was `found`, and the part of it that shows it.
-    fn evidence(&self, found: impl Into<String>, excerpt: Value) -> Evidence;
-    /// `verdict`, for what was `found` (also the reason), with this answer as evidence.
-    fn judged(&self, verdict: Verdict, found: impl Into<String>, excerpt: Value) -> Judged {
-        let found = found.into();
-        Judged::new(verdict, found.clone(), vec![self.evidence(found, excerpt)])
-    }
-    /// Refuted for `reason`: the request got this status, not the answer meant.
-    fn refused(&self, reason: impl Into<String>) -> Judged;
-}
-
-impl Page for Answer {
-    fn rows(&self) -> &[Value] {
-        self.body
-            .get("collection")
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
-    }
-
     fn frame(&self) -> Value {
         let keep = ["has_more", "next", "previous", "meta"];
         let frame = self.body.as_object().into_iter().flatten();
-        Value::Object(
-            frame
-                .filter(|(k, _)| keep.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
+        let frame = frame.filter(|(k, _)| keep.contains(&k.as_str()));
+        Value::Object(frame.map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
+    /// This answer as evidence: what was `found`, and the part of it that shows it.
     fn evidence(&self, found: impl Into<String>, excerpt: Value) -> Evidence {
+        let (request, status, found) = (self.request.clone(), self.status, found.into());
         Evidence {
-            request: self.request.clone(),
-            status: self.status,
-            found: found.into(),
+            request,
+            status,
+            found,
             excerpt,
         }
     }
 
+    /// Confirmed when `holds`, else refuted, for what was `found` (also the reason), with
+    /// this answer as the evidence.
+    fn judged(&self, holds: bool, found: impl Into<String>, excerpt: Value) -> Judged {
+        let (found, verdict) = (found.into(), if holds { Confirmed } else { Refuted });
+        Judged::new(verdict, found.clone(), vec![self.evidence(found, excerpt)])
+    }
+
+    /// Refuted for `reason`: the request got this status, not the answer meant.
     fn refused(&self, reason: impl Into<String>) -> Judged {
-        let excerpt = self
-            .body
-            .get("errors")
-            .map_or(self.body.clone(), |e| json!({ "errors": e }));
+        let errors = self.body.get("errors");
+        let excerpt = errors.map_or(self.body.clone(), |e| json!({ "errors": e }));
         let evidence = vec![self.evidence(format!("status {}", self.status), excerpt)];
         Judged::new(Refuted, reason, evidence)
     }
@@ -125,8 +113,7 @@ pub(super) fn at(
     let v = page.body.pointer(pointer);
     let found = format!("{} = {}", path(pointer), show(v));
     match holds(v) {
-        Some(true) => page.judged(Confirmed, found, page.frame()),
-        Some(false) => page.judged(Refuted, found, page.frame()),
+        Some(holds) => page.judged(holds, found, page.frame()),
         None => Judged::untestable(format!("nothing to judge: {found}")),
     }
 }
@@ -184,7 +171,7 @@ fn every<'a>(
     for (page, path, v) in items {
         if !v.as_ref().is_some_and(&holds) {
             let found = format!("{path} = {}", show(v.as_ref()));
-            return page.judged(Refuted, found, json!({ path: v }));
+            return page.judged(false, found, json!({ path: v }));
         }
         seen += 1;
     }
@@ -220,7 +207,7 @@ pub(super) fn next_form(base: &reqwest::Url, first: &Answer) -> Result<(String, 
     let Some(uri) = next.and_then(Value::as_str).filter(|s| !s.is_empty()) else {
         if first.body.get("has_more") == Some(&Value::Bool(true)) {
             let found = format!("$.has_more = true but {found}");
-            return Err(first.judged(Refuted, found, first.frame()));
+            return Err(first.judged(false, found, first.frame()));
         }
         return Err(Judged::untestable(
             "the first page has no `next` (it is the only page)",
@@ -235,7 +222,7 @@ pub(super) fn next_form(base: &reqwest::Url, first: &Answer) -> Result<(String, 
         }
         _ => {
             return Err(first.judged(
-                Refuted,
+                false,
                 format!("{found}: not a path on the instance, nor a URL on its origin"),
                 first.frame(),
             ));
@@ -263,7 +250,7 @@ pub(super) fn next_link_form(c: &Ctx<'_>, answers: &[Answer]) -> Judged {
         && b <= a
     {
         let found = format!("$.collection[0].product.id = {b}, not after {a}");
-        return second.judged(Refuted, found, second.frame());
+        return second.judged(false, found, second.frame());
     }
     let mut evidence = form.evidence;
     evidence.push(second.evidence("status 200, the following levels", second.frame()));
@@ -318,12 +305,8 @@ pub(super) fn sort_key_once(_: &Ctx<'_>, answers: &[Answer]) -> Judged {
     let Some(page) = answers.first() else {
         return Judged::untestable("no answer");
     };
-    let verdict = if (400..500).contains(&page.status) {
-        Confirmed
-    } else {
-        Refuted
-    };
-    page.judged(verdict, format!("status {}", page.status), page.frame())
+    let refused = (400..500).contains(&page.status);
+    page.judged(refused, format!("status {}", page.status), page.frame())
 }
 
 /// One assumed operator's probe: the operator, the filter on `product_id`, and what the
@@ -389,18 +372,14 @@ pub(super) fn operators(c: &Ctx<'_>, answers: &[Answer], id: &str) -> Judged {
         }
     }
     let ops: Vec<&str> = cases.iter().map(|(op, _, _)| *op).collect();
-    let why = failure
-        .clone()
-        .unwrap_or_else(|| format!("{} accepted and filtered as meant", ops.join(", ")));
-    Judged::new(
-        if failure.is_some() {
-            Refuted
-        } else {
-            Confirmed
-        },
-        why,
-        evidence,
-    )
+    match failure {
+        Some(why) => Judged::new(Refuted, why, evidence),
+        None => Judged::new(
+            Confirmed,
+            format!("{} filtered as meant", ops.join(", ")),
+            evidence,
+        ),
+    }
 }
 
 /// `refused-parameter-400`: `limit=1001` gets a 400 whose `details[].key` names `limit`.
@@ -426,51 +405,25 @@ pub(super) fn refused_parameter(_: &Ctx<'_>, answers: &[Answer]) -> Judged {
         "status {}, $.errors[*].details[*].key = {keys:?}",
         page.status
     );
-    let verdict = if page.status == 400 && keys.contains(&"limit") {
-        Confirmed
-    } else {
-        Refuted
-    };
-    page.judged(verdict, found, page.body.clone())
+    let holds = page.status == 400 && keys.contains(&"limit");
+    page.judged(holds, found, page.body.clone())
 }
 
-/// `version-echo-on-error`: an error answer carries the version header.
-pub(super) fn version_echo(_: &Ctx<'_>, answers: &[Answer]) -> Judged {
-    let Some(page) = answers.first().filter(|p| (400..500).contains(&p.status)) else {
-        return Judged::untestable("no error response to look at (`limit=1001` was not refused)");
+/// `version-echo-on-error`, `version-error-header`: the one answer, when `refusal` covers
+/// its status, carries header `name`.
+pub(super) fn header_on(answers: &[Answer], refusal: fn(u16) -> bool, name: &str) -> Judged {
+    let page = match answers {
+        [page] if refusal(page.status) => page,
+        [page] => return Judged::untestable(format!("{} answered {}", page.request, page.status)),
+        _ => return Judged::untestable("no answer"),
     };
-    let v = page.header(VERSION_HEADER);
+    let v = page.header(name);
     let found = format!(
-        "status {}, {VERSION_HEADER}: {}",
+        "status {}, {name}: {}",
         page.status,
         v.unwrap_or("(absent)")
     );
-    page.judged(
-        if v.is_some() { Confirmed } else { Refuted },
-        found,
-        json!({ VERSION_HEADER: v }),
-    )
-}
-
-/// `version-error-header`: a version in the future gets a 400 with the version-error
-/// header.
-pub(super) fn version_error_header(_: &Ctx<'_>, answers: &[Answer]) -> Judged {
-    let Some(page) = answers.first().filter(|p| p.status == 400) else {
-        return Judged::untestable(format!(
-            "version {FUTURE_VERSION} did not get the version's 400"
-        ));
-    };
-    let why = page.header(VERSION_ERROR_HEADER);
-    let found = format!(
-        "status 400, {VERSION_ERROR_HEADER}: {}",
-        why.unwrap_or("(absent)")
-    );
-    let excerpt = json!({ VERSION_ERROR_HEADER: why });
-    page.judged(
-        if why.is_some() { Confirmed } else { Refuted },
-        found,
-        excerpt,
-    )
+    page.judged(v.is_some(), found, json!({ name: v }))
 }
 
 /// The version the instance served the first page in (or the configured one).
@@ -493,11 +446,7 @@ pub(super) fn version_header_wins(c: &Ctx<'_>, answers: &[Answer]) -> Judged {
         echoed.unwrap_or("(absent)")
     );
     let wins = page.ok() && echoed.is_none_or(|e| e == v);
-    page.judged(
-        if wins { Confirmed } else { Refuted },
-        found,
-        json!({ VERSION_HEADER: echoed }),
-    )
+    page.judged(wins, found, json!({ VERSION_HEADER: echoed }))
 }
 
 /// `product-basic-fields`, `product-basic-fields-param`: with `fields:product=basic` no
@@ -534,7 +483,7 @@ pub(super) fn basic_fields(c: &Ctx<'_>, answers: &[Answer]) -> Judged {
                     .next()
             };
             if let Some((k, path)) = optional.iter().find_map(|k| Some((k, present(k)?))) {
-                return page.judged(Refuted, format!("{path}.{k} is present"), json!(k));
+                return page.judged(false, format!("{path}.{k} is present"), json!(k));
             }
             let never: Vec<&str> = basic
                 .iter()
@@ -546,7 +495,7 @@ pub(super) fn basic_fields(c: &Ctx<'_>, answers: &[Answer]) -> Judged {
             }
             if !never.is_empty() {
                 let found = format!("$.included.Product[*] never has {}", never.join(", "));
-                return page.judged(Refuted, found, json!(never));
+                return page.judged(false, found, json!(never));
             }
             let why = format!(
                 "{} product(s) with the {} basic fields and none of the {} optional ones",
@@ -680,8 +629,8 @@ mod tests {
 
     use super::*;
     use crate::probe::{
-        Verdict::NotTestable,
-        table::{How, NOTES},
+        Verdict::{self, NotTestable},
+        table::{How, NOTES, VERSION_ERROR_HEADER},
     };
 
     fn spec() -> Value {
@@ -694,7 +643,6 @@ mod tests {
             status,
             headers: BTreeMap::new(),
             body,
-            json: true,
         }
     }
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Judged, judges as j};
-use crate::live::{Answer, LiveConfig};
+use crate::live::{Answer, LiveConfig, VERSION_HEADER};
 
 /// The rows of the pages the probes read.
 const PAGE: &str = "5";
@@ -72,9 +72,14 @@ fn get(query: &[(&'static str, &str)]) -> Ask {
     Ask::Get(query, None)
 }
 
+/// `limit` levels by product id, with `key=value`.
+fn by_id(limit: &str, key: &'static str, value: &str) -> Ask {
+    get(&[("sort", "product_id"), ("limit", limit), (key, value)])
+}
+
 /// The first page: by product id, with its count.
 pub(super) fn first() -> Ask {
-    get(&[("sort", "product_id"), ("limit", PAGE), ("count", "1")])
+    by_id(PAGE, "count", "1")
 }
 
 /// The first page alone (already fetched).
@@ -99,12 +104,7 @@ fn next(c: &Ctx<'_>) -> Result<Vec<Ask>, String> {
 fn last(c: &Ctx<'_>) -> Result<Vec<Ask>, String> {
     let id = j::ids(&c.first).into_iter().next();
     let id = id.ok_or("no last page to look at: the instance lists no levels")?;
-    let filter = format!("product_id:{id}");
-    Ok(vec![get(&[
-        ("sort", "product_id"),
-        ("limit", PAGE),
-        ("filter", &filter),
-    ])])
+    Ok(vec![by_id(PAGE, "filter", &format!("product_id:{id}"))])
 }
 
 /// The levels updated after the first page's first.
@@ -120,10 +120,10 @@ fn later(c: &Ctx<'_>) -> Result<Vec<Ask>, String> {
 
 fn operators(c: &Ctx<'_>, id: &str) -> Result<Vec<Ask>, String> {
     let cases = j::operator_cases(c, id)?;
-    let ask = |(_, filter, _): &j::OperatorCase| {
-        get(&[("sort", "product_id"), ("limit", PAGE), ("filter", filter)])
-    };
-    Ok(cases.iter().map(ask).collect())
+    Ok(cases
+        .iter()
+        .map(|(_, f, _)| by_id(PAGE, "filter", f))
+        .collect())
 }
 
 /// `limit` beyond its documented maximum.
@@ -133,29 +133,35 @@ fn over_limit(_: &Ctx<'_>) -> Result<Vec<Ask>, String> {
 
 /// The first level with its warehouse.
 fn warehouse(_: &Ctx<'_>) -> Result<Vec<Ask>, String> {
-    Ok(vec![get(&[
-        ("sort", "product_id"),
-        ("limit", "1"),
-        ("fields", "warehouse"),
-    ])])
+    Ok(vec![by_id("1", "fields", "warehouse")])
 }
 
 /// The first page with its products' basic fields.
 fn basic(_: &Ctx<'_>) -> Result<Vec<Ask>, String> {
-    Ok(vec![get(&[
-        ("sort", "product_id"),
-        ("limit", PAGE),
-        ("fields:product", "basic"),
-    ])])
+    Ok(vec![by_id(PAGE, "fields:product", "basic")])
 }
 
-/// The untestable reasons several notes share.
+/// Why notes are not testable.
 const LIMITS: &str = "needs the rate or concurrency limit reached: more requests, or more at \
      once, than a polite probe of at most 60 sequential requests sends";
 const MAY_BE_NULL: &str = "says a value may be null or missing: answers can show that it is, \
      never that it cannot be";
 const NOT_OFFERED: &str = "a decision not to offer an operator: whether the server knows it \
      does not make the client wrong";
+const TOKEN: &str = "needs a token without the permission; the probe has a working one";
+const NO_404: &str = "says the docs list no 404; no request settles what the docs list";
+const CHANGES: &str = "needs a level changed while the probe watches; read-only requests \
+     change nothing";
+const UNIT: &str = "a unit cannot be read off a number";
+const NAMES: &str = "needs a field name of a packaging object to ask for, and the vendor \
+     documents none";
+const KINDS: &str = "would need a filter on each of the 26 filterable fields; not probed";
+const ORIGIN: &str = "says where the names come from; each operator is probed under \
+     operators-neq-in-nin and operators-gteq-lteq";
+const UNKNOWN: &str = "states that the behaviour is unknown and what the mock does, not a \
+     claim on the API";
+const OPEN: &str = "the type stays open and either value is read: no answer can contradict \
+     the note";
 
 /// Every note id of the spec and how it is settled. The scans come last: they read every
 /// page the probes before them fetched.
@@ -218,7 +224,9 @@ pub(super) const NOTES: &[(&str, How)] = &[
     ),
     (
         "version-echo-on-error",
-        How::Probe(over_limit, j::version_echo),
+        How::Probe(over_limit, |_, a| {
+            j::header_on(a, |s| s / 100 == 4, VERSION_HEADER)
+        }),
     ),
     (
         "version-error-header",
@@ -229,7 +237,7 @@ pub(super) const NOTES: &[(&str, How)] = &[
                     Some(FUTURE_VERSION.into()),
                 )])
             },
-            j::version_error_header,
+            |_, a| j::header_on(a, |s| s == 400, VERSION_ERROR_HEADER),
         ),
     ),
     (
@@ -288,56 +296,18 @@ pub(super) const NOTES: &[(&str, How)] = &[
     ("status-409-merchant", How::Untestable(LIMITS)),
     ("status-429-merchant", How::Untestable(LIMITS)),
     ("retry-after-form", How::Untestable(LIMITS)),
-    (
-        "status-403",
-        How::Untestable("needs a token without the permission; the probe has a working one"),
-    ),
-    (
-        "status-404",
-        How::Untestable("says the docs list no 404; no request settles what the docs list"),
-    ),
-    (
-        "date-header-clock",
-        How::Untestable(
-            "needs a level changed while the probe watches; read-only requests change nothing",
-        ),
-    ),
-    (
-        "processing-time-seconds",
-        How::Untestable("a unit cannot be read off a number"),
-    ),
-    (
-        "product-field-names-open",
-        How::Untestable(
-            "needs a field name of a packaging object to ask for, and the vendor documents none",
-        ),
-    ),
-    (
-        "filter-field-kinds",
-        How::Untestable("would need a filter on each of the 26 filterable fields; not probed"),
-    ),
-    (
-        "assumed-operators-origin",
-        How::Untestable(
-            "says where the names come from; each operator is probed under \
-             operators-neq-in-nin and operators-gteq-lteq",
-        ),
-    ),
+    ("status-403", How::Untestable(TOKEN)),
+    ("status-404", How::Untestable(NO_404)),
+    ("date-header-clock", How::Untestable(CHANGES)),
+    ("processing-time-seconds", How::Untestable(UNIT)),
+    ("product-field-names-open", How::Untestable(NAMES)),
+    ("filter-field-kinds", How::Untestable(KINDS)),
+    ("assumed-operators-origin", How::Untestable(ORIGIN)),
     ("no-operator-notnull", How::Untestable(NOT_OFFERED)),
     ("no-operators-from-to", How::Untestable(NOT_OFFERED)),
     ("no-operator-starts", How::Untestable(NOT_OFFERED)),
-    (
-        "cursor-under-other-sort",
-        How::Untestable(
-            "states that the behaviour is unknown and what the mock does, not a claim on the API",
-        ),
-    ),
-    (
-        "error-type-openapi",
-        How::Untestable(
-            "the type stays open and either value is read: no answer can contradict the note",
-        ),
-    ),
+    ("cursor-under-other-sort", How::Untestable(UNKNOWN)),
+    ("error-type-openapi", How::Untestable(OPEN)),
     ("weight-nullable", How::Untestable(MAY_BE_NULL)),
     ("dimensions-nullable", How::Untestable(MAY_BE_NULL)),
     ("volume-nullable", How::Untestable(MAY_BE_NULL)),
