@@ -9,7 +9,7 @@
 //! [`vendor`]: `cargo xtask drift --vendor FILE|DIR`, spec ⇄ the vendor's own OpenAPI
 //! description, through the spec-diff engine.
 
-use std::{fmt, fs, path::Path, time::Duration};
+use std::{fs, path::Path, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -19,156 +19,29 @@ pub mod vendor;
 use crate::{
     check::DEFAULT_OPERATION,
     conformance::{self, Finding},
+    live::{LiveClient, LiveConfig},
     spec,
 };
 
-/// The host recorded responses carry instead of the instance's.
-pub const SCRUBBED_HOST: &str = "example.shipstream.app";
-/// What replaces the token in recorded responses.
-pub const REDACTED: &str = "<redacted>";
-
 /// The query of the page that is fetched.
 pub const QUERY: &[(&str, &str)] = &[("limit", "5"), ("fields", "all"), ("fields:product", "all")];
-
-/// Where and how to reach the instance.
-#[derive(Clone)]
-pub struct LiveConfig {
-    /// The instance URL, e.g. `https://acme.shipstream.app` (`SHIPSTREAM_URL`).
-    pub base_url: String,
-    /// The bearer token (`SHIPSTREAM_TOKEN`). Never printed.
-    pub token: String,
-    /// The `X-ShipStream-API-Version` to pin, if any (`SHIPSTREAM_API_VERSION`).
-    pub api_version: Option<String>,
-}
-
-impl fmt::Debug for LiveConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LiveConfig")
-            .field("base_url", &self.base_url)
-            .field("token", &REDACTED)
-            .field("api_version", &self.api_version)
-            .finish()
-    }
-}
-
-impl LiveConfig {
-    /// Reads `SHIPSTREAM_URL`, `SHIPSTREAM_TOKEN` and `SHIPSTREAM_API_VERSION`.
-    pub fn from_env() -> Result<Self> {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let missing: Vec<_> = ["SHIPSTREAM_URL", "SHIPSTREAM_TOKEN"]
-            .into_iter()
-            .filter(|n| get(n).is_none())
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "`cargo xtask drift --live` needs {} in the environment: SHIPSTREAM_URL is the \
-                 instance URL (https://<instance>.shipstream.app) and SHIPSTREAM_TOKEN a Global \
-                 API token; SHIPSTREAM_API_VERSION (YYYY-MM) is optional",
-                missing.join(" and ")
-            );
-        }
-        Ok(Self {
-            base_url: get("SHIPSTREAM_URL").unwrap_or_default(),
-            token: get("SHIPSTREAM_TOKEN").unwrap_or_default(),
-            api_version: get("SHIPSTREAM_API_VERSION"),
-        })
-    }
-
-    /// The URL of the operation at `path` on this instance.
-    pub fn url(&self, path: &str) -> Result<reqwest::Url> {
-        let base = self.base_url.trim_end_matches('/');
-        let url = reqwest::Url::parse(&format!("{base}{path}")).with_context(|| {
-            format!(
-                "SHIPSTREAM_URL `{}` is not an absolute http(s) URL",
-                self.base_url
-            )
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            bail!("SHIPSTREAM_URL `{}` is not an http(s) URL", self.base_url);
-        }
-        Ok(url)
-    }
-
-    /// Replaces the token and the instance's host in `text`.
-    pub fn scrub_text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        if !self.token.is_empty() {
-            out = out.replace(&self.token, REDACTED);
-        }
-        if let Ok(url) = reqwest::Url::parse(&self.base_url)
-            && let Some(host) = url.host_str()
-        {
-            if let Some(port) = url.port() {
-                out = out.replace(&format!("{host}:{port}"), SCRUBBED_HOST);
-            }
-            out = out.replace(host, SCRUBBED_HOST);
-        }
-        out
-    }
-
-    /// `value` with the token and the instance's host replaced in every string (and key).
-    pub fn scrub(&self, value: &Value) -> Value {
-        match value {
-            Value::String(s) => Value::String(self.scrub_text(s)),
-            Value::Array(a) => Value::Array(a.iter().map(|v| self.scrub(v)).collect()),
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .map(|(k, v)| (self.scrub_text(k), self.scrub(v)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-}
 
 /// Fetches the page from the instance and returns its JSON body.
 pub async fn fetch_page(cfg: &LiveConfig, spec: &Value) -> Result<Value> {
     let op = spec::operation(spec, DEFAULT_OPERATION)
         .with_context(|| format!("the spec has no operation `{DEFAULT_OPERATION}`"))?;
-    let url = cfg.url(op.path)?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!(
-            "shipstream-inventory-xtask/",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .build()
-        .context("cannot build the HTTP client")?;
-    let mut request = client
-        .get(url.clone())
-        .query(QUERY)
-        .bearer_auth(&cfg.token)
-        .header(reqwest::header::ACCEPT, "application/json");
-    if let Some(v) = &cfg.api_version {
-        let header = version_header(spec).context("the spec declares no version header")?;
-        request = request.header(header, v);
+    let answer = LiveClient::new(cfg, Duration::ZERO, 4)?
+        .get(op.path, QUERY, None)
+        .await?;
+    if !(200..300).contains(&answer.status) || !answer.body.is_object() {
+        let body: String = cfg
+            .scrub_text(&answer.body.to_string())
+            .chars()
+            .take(500)
+            .collect();
+        bail!("{} answered {}: {body}", answer.request, answer.status);
     }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("GET {url} failed"))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .with_context(|| format!("GET {url}: cannot read the body"))?;
-    if !status.is_success() {
-        let shown: String = cfg.scrub_text(&body).chars().take(500).collect();
-        bail!("GET {url} answered {status}: {shown}");
-    }
-    serde_json::from_str(&body).with_context(|| {
-        let shown: String = cfg.scrub_text(&body).chars().take(200).collect();
-        format!("GET {url} answered {status} but the body is not JSON: {shown}")
-    })
-}
-
-/// The name of the operation's header parameter (the API version pin).
-fn version_header(spec: &Value) -> Option<String> {
-    let op = spec::operation(spec, DEFAULT_OPERATION)?;
-    spec::parameters(spec, &op)
-        .into_keys()
-        .find(|(location, _)| location == "header")
-        .map(|(_, name)| name)
+    Ok(answer.body)
 }
 
 /// Every field, type or enum value of `page` that the spec's 200 schema of
@@ -252,58 +125,4 @@ pub fn run(spec_path: &Path, record: Option<&Path>) -> Result<()> {
         findings.len(),
         crate::display_path(spec_path)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use serde_json::json;
-
-    use super::*;
-
-    fn cfg() -> LiveConfig {
-        LiveConfig {
-            base_url: "https://acme.shipstream.app/".into(),
-            token: "s3cr3t.jwt.token".into(),
-            api_version: None,
-        }
-    }
-
-    #[test]
-    fn the_token_never_shows_in_debug_output() {
-        assert!(!format!("{:?}", cfg()).contains("s3cr3t"));
-    }
-
-    #[test]
-    fn scrubbing_replaces_host_and_token_everywhere() {
-        let page = json!({
-            "next": "https://acme.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
-            "echo": ["Bearer s3cr3t.jwt.token"],
-            "acme.shipstream.app": 1,
-        });
-        assert_eq!(
-            cfg().scrub(&page),
-            json!({
-                "next": "https://example.shipstream.app/api/global/v1/inventory/levels/total?cursor_start=9",
-                "echo": ["Bearer <redacted>"],
-                "example.shipstream.app": 1,
-            })
-        );
-    }
-
-    #[test]
-    fn urls_join_without_double_slashes() {
-        assert_eq!(
-            cfg()
-                .url("/api/global/v1/inventory/levels/total")
-                .unwrap()
-                .as_str(),
-            "https://acme.shipstream.app/api/global/v1/inventory/levels/total"
-        );
-        let bad = LiveConfig {
-            base_url: "acme".into(),
-            ..cfg()
-        };
-        assert!(bad.url("/x").is_err());
-    }
 }

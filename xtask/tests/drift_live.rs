@@ -10,11 +10,7 @@ use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
 };
-use xtask::{
-    check,
-    drift::{self, LiveConfig},
-    root, spec,
-};
+use xtask::{check, drift, live::LiveConfig, root, spec};
 
 const DRIFT_PAGE: &str = include_str!("fixtures/drift-page.json");
 const TOKEN: &str = "test-token-9f8e7d";

@@ -123,6 +123,11 @@ pub struct MockConfig {
     /// server that lacks them would (default none: every operator of the filter crate is
     /// served).
     pub refused_operators: Vec<String>,
+    /// Filter operators the mock accepts and does not apply: a filter that uses one
+    /// answers 200 as if it were absent, as a server that parses an operator it does not
+    /// implement would (default none). Against the spec's `operators-neq-in-nin` and
+    /// `operators-gteq-lteq` notes, in their "accepted but not filtering" form.
+    pub ignored_operators: Vec<String>,
     /// Filterable fields the mock refuses with 400 in a `filter`, as a server that cannot
     /// filter on them (or not with the spec's value format) would (default none).
     pub refused_filter_fields: Vec<String>,
@@ -159,6 +164,7 @@ impl Default for MockConfig {
             last_page_next: LastPageNext::Null,
             repeated_sort_keys: false,
             refused_operators: Vec::new(),
+            ignored_operators: Vec::new(),
             refused_filter_fields: Vec::new(),
             null_quantities: false,
             omit_has_more: false,
@@ -191,6 +197,7 @@ impl fmt::Debug for MockConfig {
             .field("last_page_next", &self.last_page_next)
             .field("repeated_sort_keys", &self.repeated_sort_keys)
             .field("refused_operators", &self.refused_operators)
+            .field("ignored_operators", &self.ignored_operators)
             .field("refused_filter_fields", &self.refused_filter_fields)
             .field("null_quantities", &self.null_quantities)
             .field("omit_has_more", &self.omit_has_more)
@@ -343,6 +350,13 @@ impl MockConfig {
     /// Refuses one more filter operator ([`MockConfig::refused_operators`]).
     pub fn refuse_operator(mut self, op: impl Into<String>) -> Self {
         self.refused_operators.push(op.into());
+        self
+    }
+
+    /// Accepts one more filter operator without applying it
+    /// ([`MockConfig::ignored_operators`]).
+    pub fn ignore_operator(mut self, op: impl Into<String>) -> Self {
+        self.ignored_operators.push(op.into());
         self
     }
 

@@ -183,12 +183,7 @@ fn refusals(q: &ListQuery, config: &MockConfig) -> Option<Vec<Detail>> {
             ));
             continue;
         }
-        let ops: Vec<&str> = match &f.expr {
-            Expr::Equals(_) => Vec::new(),
-            Expr::All(conds) => conds.iter().map(|c| c.op.as_str()).collect(),
-            Expr::Any(alts) => alts.iter().flatten().map(|c| c.op.as_str()).collect(),
-        };
-        if let Some(op) = ops
+        if let Some(op) = operators(f)
             .into_iter()
             .find(|op| config.refused_operators.iter().any(|r| r == op))
         {
@@ -199,6 +194,35 @@ fn refusals(q: &ListQuery, config: &MockConfig) -> Option<Vec<Detail>> {
         }
     }
     (!details.is_empty()).then_some(details)
+}
+
+/// The condition operators of filter `f`.
+fn operators(f: &shipstream_filter::Filter) -> Vec<&str> {
+    match &f.expr {
+        Expr::Equals(_) => Vec::new(),
+        Expr::All(conds) => conds.iter().map(|c| c.op.as_str()).collect(),
+        Expr::Any(alts) => alts.iter().flatten().map(|c| c.op.as_str()).collect(),
+    }
+}
+
+/// `q` without the filters that use an operator the configuration accepts but does not
+/// apply ([`MockConfig::ignored_operators`]).
+fn ignore_operators(mut q: ListQuery, config: &MockConfig) -> ListQuery {
+    if config.ignored_operators.is_empty() {
+        return q;
+    }
+    q.filters.retain(|(_, f)| {
+        !operators(f)
+            .iter()
+            .any(|op| config.ignored_operators.iter().any(|i| i == op))
+    });
+    q.filter_key = q
+        .filters
+        .iter()
+        .map(|(_, f)| f.render())
+        .collect::<Vec<_>>()
+        .join("\u{1}");
+    q
 }
 
 fn host_origin(headers: &HeaderMap, config: &MockConfig) -> String {
@@ -269,7 +293,7 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
     let q = match ListQuery::from_pairs(&pairs)
         .and_then(|q| refusals(&q, &inner.config).map_or(Ok(q), Err))
     {
-        Ok(q) => q,
+        Ok(q) => ignore_operators(q, &inner.config),
         Err(details) => {
             return with_version(error_response(
                 StatusCode::BAD_REQUEST,

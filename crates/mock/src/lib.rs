@@ -68,7 +68,8 @@
 //!   `{"errors":[{"type","message","details"?}]}`.
 //! * **Contradicting the spec on purpose**: [`MockConfig::last_page_next`],
 //!   [`MockConfig::repeated_sort_keys`], [`MockConfig::refused_operators`],
-//!   [`MockConfig::refused_filter_fields`], [`MockConfig::null_quantities`] and
+//!   [`MockConfig::ignored_operators`], [`MockConfig::refused_filter_fields`],
+//!   [`MockConfig::null_quantities`] and
 //!   [`MockConfig::omit_has_more`] each break one `x-assumed` note of `openapi.yaml` (all
 //!   off by default), so a tool that checks the notes against an instance (`cargo xtask
 //!   drift --live --probe`) can be shown to notice.

@@ -24,6 +24,10 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The status answered (200 also for dropped and truncated bodies).
     pub status: u16,
+    /// When the server had its answer ready (before sending it). A client that waits
+    /// `d` after an answer before its next request leaves at least `d` between two
+    /// consecutive `answered_at`, whatever the network's delays.
+    pub answered_at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -80,6 +84,7 @@ pub(crate) async fn record(State(state): State<MockState>, req: Request, next: N
         query,
         headers,
         status: response.status().as_u16(),
+        answered_at: std::time::Instant::now(),
     };
     let mut requests = state.lock_requests();
     if requests.len() >= MAX_RECORDED {

@@ -1,6 +1,6 @@
 //! The knobs that make the mock contradict one assumption of the spec each
 //! (`MockConfig::last_page_next`, `repeated_sort_keys`, `refused_operators`,
-//! `refused_filter_fields`, `null_quantities`, `omit_has_more`): each does what it says,
+//! `ignored_operators`, `refused_filter_fields`, `null_quantities`, `omit_has_more`): each does what it says,
 //! and only when set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -128,6 +128,27 @@ async fn repeated_sort_keys_refused_operators_and_fields_follow_the_knobs() {
                 "unknown filter field `updated_at` at column 1".to_owned()
             )
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_ignored_operator_is_accepted_and_not_applied() {
+    within(async {
+        let query = [("sort", "product_id"), ("limit", "3")];
+        let server = start(config().ignore_operator("neq")).await;
+        let all = get_with(&server, &query).await;
+        let first = all.ids()[0];
+        let filter = format!("product_id{{neq:{first}}}");
+        let ignored = get_with(&server, &[query[0], query[1], ("filter", &filter)]).await;
+        assert_eq!((ignored.status, ignored.ids()), (200, all.ids()));
+        // The other operators still filter, and by default `neq` does.
+        let gteq = format!("product_id{{gteq:{}}}", all.ids()[1]);
+        let r = get_with(&server, &[query[0], query[1], ("filter", &gteq)]).await;
+        assert_eq!(r.ids()[0], all.ids()[1]);
+        let default = start(config()).await;
+        let r = get_with(&default, &[query[0], query[1], ("filter", &filter)]).await;
+        assert_eq!((r.status, r.ids()[0]), (200, all.ids()[1]));
     })
     .await;
 }

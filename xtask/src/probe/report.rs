@@ -1,0 +1,97 @@
+//! What a probe run found: the [`Report`], its printout, and its `--record` folder.
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::{MAX_REQUESTS, Outcome, Verdict};
+use crate::live::LiveConfig;
+
+/// What a probe run found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// One outcome per note of the spec, in the spec's order.
+    pub outcomes: Vec<Outcome>,
+    /// Requests sent (retries included).
+    pub requests: usize,
+}
+
+impl Report {
+    /// `(id, verdict)` of every note.
+    pub fn verdicts(&self) -> BTreeMap<String, Verdict> {
+        self.outcomes
+            .iter()
+            .map(|o| (o.id.clone(), o.verdict))
+            .collect()
+    }
+
+    /// The refuted notes.
+    pub fn refuted(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Refuted)
+    }
+
+    fn count(&self, v: Verdict) -> usize {
+        self.outcomes.iter().filter(|o| o.verdict == v).count()
+    }
+}
+
+/// One scrubbed `<id>.json` per probed note under `dir`.
+pub(super) fn write_record(cfg: &LiveConfig, report: &Report, dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for o in report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict != Verdict::NotTestable)
+    {
+        let value = json!({
+            "id": o.id,
+            "pointer": o.pointer,
+            "note": o.note,
+            "verdict": o.verdict.to_string().to_lowercase(),
+            "reason": o.reason,
+            "evidence": o.evidence.iter().map(|e| json!({
+                "request": e.request,
+                "status": e.status,
+                "found": e.found,
+                "excerpt": e.excerpt,
+            })).collect::<Vec<_>>(),
+        });
+        let mut text = serde_json::to_string_pretty(&cfg.scrub(&value))?;
+        text.push('\n');
+        let path = dir.join(format!("{}.json", o.id));
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Prints the report: one line per note, the evidence of each refuted one.
+pub fn print(report: &Report) {
+    println!(
+        "xtask drift --probe: {} notes, {} probed with {} request(s) (budget {MAX_REQUESTS})",
+        report.outcomes.len(),
+        report.outcomes.len() - report.count(Verdict::NotTestable),
+        report.requests
+    );
+    let mut sorted: Vec<&Outcome> = report.outcomes.iter().collect();
+    // Refuted first, then confirmed, then not testable; the spec's order within each.
+    sorted.sort_by_key(|o| (o.verdict != Verdict::Refuted, o.verdict));
+    for o in sorted {
+        println!("  {:<12} {}: {}", o.verdict.to_string(), o.id, o.reason);
+        if o.verdict == Verdict::Refuted {
+            println!("               note ({}): {}", o.pointer, o.note);
+            for e in &o.evidence {
+                println!("               {} -> {}: {}", e.request, e.status, e.found);
+            }
+        }
+    }
+    println!(
+        "{} confirmed, {} refuted, {} not testable; {} request(s) sent",
+        report.count(Verdict::Confirmed),
+        report.count(Verdict::Refuted),
+        report.count(Verdict::NotTestable),
+        report.requests
+    );
+}
