@@ -17,7 +17,8 @@
 //! [`wire`] reads query strings back by the description's `style`/`explode` rules and
 //! checks them and response headers against the declared schemas.
 //!
-//! [`within`] is the timeout every async test of the workspace runs under.
+//! [`within`] is the timeout every async test of the workspace runs under, and
+//! [`with_causes`] prints an error with its causes.
 //!
 //! Cross-crate contract tests live in `tests/tests/`.
 
@@ -28,3 +29,16 @@ pub mod timeout;
 pub mod wire;
 
 pub use timeout::within;
+
+/// An error's message followed by each of its causes (`: cause: cause`), as the facade's
+/// errors show their cause through `source()` only.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}

@@ -21,6 +21,7 @@ use serde_json::Value;
 use shipstream_filter::Filter;
 use shipstream_inventory::{Client, LevelField, ProductField, RetryPolicy, Sort, SortField};
 use shipstream_inventory_contract_tests::spec::{LEVELS_PATH, spec, validate_response};
+use shipstream_inventory_contract_tests::with_causes;
 use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
 
 /// The environment variable with the base URL of the Prism mock server.
@@ -190,10 +191,12 @@ async fn prism_dynamic_pages_decode() {
             }
             // Through the facade's first-page fetch...
             let uri = req.uri().unwrap();
-            let page = req
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("page {i}: the facade cannot read Prism's page: {e}"));
+            let page = req.send().await.unwrap_or_else(|e| {
+                panic!(
+                    "page {i}: the facade cannot read Prism's page: {}",
+                    with_causes(&e)
+                )
+            });
             let bad: Vec<String> = page.record_errors().map(|e| e.to_string()).collect();
             assert!(
                 bad.is_empty(),
@@ -212,7 +215,7 @@ async fn prism_dynamic_pages_decode() {
                 .await
                 .unwrap();
             let page = shipstream_inventory::Page::from_json(&body)
-                .unwrap_or_else(|e| panic!("page {i} by URL: {e}"));
+                .unwrap_or_else(|e| panic!("page {i} by URL: {}", with_causes(&e)));
             assert_eq!(page.record_errors().count(), 0);
             let json: Value = serde_json::from_slice(&body).unwrap();
             validate_response(200, &json).unwrap_or_else(|e| panic!("Prism's own page: {e}"));

@@ -21,6 +21,7 @@ use shipstream_inventory::{
     Client, LevelField, ProductField, ProductType, Sort, SortField, fields,
 };
 use shipstream_inventory_contract_tests::spec::{LEVELS_PATH, Spec, spec};
+use shipstream_inventory_contract_tests::with_causes;
 use shipstream_inventory_generated::api::limits;
 use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer, NextStyle};
 
@@ -264,8 +265,9 @@ async fn grid_pages_match_the_spec() {
                     let r = get(&server, &target).await;
                     assert_eq!(r.status, 200, "{target}: {}", r.text);
                     assert_contract(&r, &target);
-                    shipstream_inventory::Page::from_json(r.text.as_bytes())
-                        .unwrap_or_else(|e| panic!("{target}: the facade cannot decode: {e}"));
+                    shipstream_inventory::Page::from_json(r.text.as_bytes()).unwrap_or_else(|e| {
+                        panic!("{target}: the facade cannot decode: {}", with_causes(&e))
+                    });
                     pages += 1;
                     let body = r.body();
                     if n == 1
