@@ -592,10 +592,10 @@ pub fn copy_workspace(root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Where both drills build the rustdoc JSON of their copy's release (the same sources for
-/// both, so one folder compiles its dependencies once): `target/drill/semver-base`.
-pub fn semver_base_target(root: &Path) -> PathBuf {
-    root.join("target/drill/semver-base")
+/// Where cargo-semver-checks builds for both drills (the same sources at the release, so
+/// one folder compiles the dependencies once): `target/drill/semver`.
+pub fn semver_target(root: &Path) -> PathBuf {
+    root.join("target/drill/semver")
 }
 
 /// The drill's own target folder, `target/drill/target`.
@@ -668,11 +668,7 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
     step(
         "drill: cargo xtask semver: an additive change needs a patch bump below 1.0",
         || {
-            let targets = crate::semver_judge::Targets {
-                current: copy.target.clone(),
-                base: semver_base_target(root),
-            };
-            let outcome = crate::semver_judge::judge(&copy.root, None, &targets)?;
+            let outcome = crate::semver_judge::judge(&copy.root, None, &semver_target(root))?;
             let text = outcome.to_string();
             for line in text.lines().filter(|l| !l.starts_with("      ")) {
                 println!("   | {line}");

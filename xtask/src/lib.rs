@@ -27,6 +27,8 @@ pub mod drift;
 pub mod drill;
 pub mod fuzz;
 pub mod generate;
+pub mod git;
+pub mod metadata;
 pub mod package;
 pub mod probe;
 pub mod process;

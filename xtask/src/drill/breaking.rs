@@ -223,10 +223,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
             .env_remove("GITHUB_BASE_REF");
         c
     };
-    let targets = crate::semver_judge::Targets {
-        current: target.to_path_buf(),
-        base: super::semver_base_target(root),
-    };
+    let semver_target = super::semver_target(root);
 
     step(
         "breaking drill: copy the workspace, tag its release",
@@ -306,7 +303,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: cargo xtask semver fails until --apply",
         || {
-            let outcome = crate::semver_judge::judge(&copy, None, &targets)?;
+            let outcome = crate::semver_judge::judge(&copy, None, &semver_target)?;
             let text = outcome.to_string();
             print_indented(&text, 40);
             ensure!(
@@ -320,13 +317,23 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
             for need in [
                 "shipstream-inventory: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
                 "shipstream-inventory-generated: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
-                "cargo-semver-checks: struct_pub_field_missing: field volume of struct Product",
-                "re-exported shipstream-inventory-generated: cargo-semver-checks: struct_pub_field_missing",
+                "cargo-semver-checks: a minor release is not enough",
+                "re-exported shipstream-inventory-generated: cargo-semver-checks: a minor release is not enough",
             ] {
                 ensure!(text.contains(need), "semver does not say `{need}`:\n{text}");
             }
+            let report = outcome
+                .reports
+                .get("shipstream-inventory-generated")
+                .map_or("", String::as_str);
+            for need in ["struct_pub_field_missing", "volume", "qty_picked"] {
+                ensure!(
+                    report.contains(need),
+                    "cargo-semver-checks' report on the generated crate lacks `{need}`:\n{text}"
+                );
+            }
             crate::semver_judge::apply(&copy, &outcome)?;
-            let again = crate::semver_judge::judge(&copy, None, &targets)?;
+            let again = crate::semver_judge::judge(&copy, None, &semver_target)?;
             ensure!(
                 again.verdicts.iter().all(crate::semver_judge::Verdict::ok)
                     && again.disagreements.is_empty(),
