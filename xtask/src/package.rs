@@ -283,7 +283,7 @@ pub fn run(root: &Path) -> Result<()> {
             .current_dir(&consumer),
     )?;
     let mut tree = Command::new(cargo);
-    tree.args(["tree", "--edges", "normal,dev", "--prefix", "none"]);
+    tree.args(TREE);
     with_patches(&mut tree);
     let tree = tree
         .current_dir(&consumer)
@@ -330,6 +330,10 @@ pub fn run(root: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(&u.scratch);
     Ok(())
 }
+
+/// `cargo tree` of the consumer: every edge a consumer's build compiles, build-dependencies
+/// too (the code generator can only arrive as the generated crate's build-dependency).
+const TREE: [&str; 5] = ["tree", "--edges", "normal,build,dev", "--prefix", "none"];
 
 /// The consumer's dependency tree (`cargo tree` output) reaches nothing in the repository
 /// (`root`) and holds no code generator. `cargo tree` must have succeeded and listed the
@@ -604,5 +608,43 @@ mod tests {
         let generator = format!("{GOOD}progenitor v0.15.1\n");
         let err = consumer_tree_is_clean(&output(0, &generator), "0.1.0", "/work/main");
         assert!(err.unwrap_err().to_string().contains("code generator"));
+    }
+
+    /// The way the generator could reach a consumer: as a build-dependency of a crate it
+    /// depends on. The tree [`TREE`] lists must show it (three local crates, offline).
+    #[test]
+    fn a_generator_on_a_build_edge_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let krate = |name: &str, version: &str, extra: &str| {
+            let d = dir.path().join(name);
+            fs::create_dir_all(d.join("src")).unwrap();
+            fs::write(d.join("src/lib.rs"), "").unwrap();
+            fs::write(
+                d.join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2024\"\n{extra}"
+                ),
+            )
+            .unwrap();
+        };
+        krate("shipstream-inventory-codegen", "0.1.0", "");
+        krate(
+            "shipstream-inventory",
+            "0.1.0",
+            "[build-dependencies]\nshipstream-inventory-codegen = { path = \"../shipstream-inventory-codegen\" }\n",
+        );
+        krate(
+            "consumer",
+            "0.0.0",
+            "[dependencies]\nshipstream-inventory = { path = \"../shipstream-inventory\" }\n[workspace]\n",
+        );
+        let tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(TREE)
+            .arg("--offline")
+            .current_dir(dir.path().join("consumer"))
+            .output()
+            .unwrap();
+        let err = consumer_tree_is_clean(&tree, "0.1.0", "/no/such/repository").unwrap_err();
+        assert!(err.to_string().contains("code generator"), "{err}");
     }
 }
