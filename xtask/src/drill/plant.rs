@@ -23,9 +23,17 @@ pub enum Target {
     /// The `enum` of a component schema, or of the first `anyOf`/`oneOf` member that has one
     /// (an open enum).
     SchemaEnum(&'static str),
+    /// A member of a component schema (`x-optional-fields`).
+    SchemaMember(&'static str, &'static str),
+    /// The `schema` of the component parameter with this `name`.
+    ParamSchema(&'static str),
+    /// The spec's `info`.
+    Info,
+    /// The whole spec (for [`Change::Rename`]).
+    Everywhere,
 }
 
-/// What a plant adds at its [`Target`].
+/// What a plant does at its [`Target`].
 #[derive(Debug, Clone, Copy)]
 pub enum Change {
     /// A new map entry: its key and its value as YAML text.
@@ -34,6 +42,14 @@ pub enum Change {
     Value(&'static str),
     /// A new key at the end of the `sort` pattern's list of keys.
     SortKey(&'static str),
+    /// A new value (YAML text) for the map's existing key.
+    Set(&'static str, &'static str),
+    /// The map's entry with this key removed.
+    Remove(&'static str),
+    /// The list's item with this value (YAML text) removed.
+    RemoveValue(&'static str),
+    /// Every map key and every list value `from` under the target renamed `to`.
+    Rename(&'static str, &'static str),
 }
 
 /// One planted change.
@@ -109,6 +125,10 @@ fn target_path(spec: &Value, target: Target) -> Result<Vec<Seg>> {
     let schema = |name: &str| vec![key("components"), key("schemas"), key(name)];
     let path = match target {
         Target::Properties(s) => [schema(s), vec![key("properties")]].concat(),
+        Target::SchemaMember(s, k) => [schema(s), vec![key(k)]].concat(),
+        Target::ParamSchema(p) => [param(p)?, vec![key("schema")]].concat(),
+        Target::Info => vec![key("info")],
+        Target::Everywhere => Vec::new(),
         Target::ParamValues(p) => {
             [param(p)?, vec![key("schema"), key("items"), key("enum")]].concat()
         }
@@ -159,32 +179,35 @@ const SORT_CLOSE: &str = ")(?:,(?!$)|$))+$";
 fn plant(text: &str, p: &Plant) -> Result<String> {
     let spec = crate::spec::parse(text)?;
     let path = target_path(&spec, p.target)?;
-    let mut expected = spec.clone();
-    let node = get_mut(&mut expected, &path).context("unreachable: the path was found")?;
     let at = show(&path);
-    let added: Option<Value> = match p.change {
-        Change::Entry(k, yaml) => {
-            let value = crate::spec::parse(yaml)?;
-            let map = node
-                .as_object_mut()
-                .with_context(|| format!("{at} is not a map"))?;
-            ensure!(!map.contains_key(k), "{at} has `{k}` already");
-            map.insert(k.to_owned(), value.clone());
-            Some(Value::Object([(k.to_owned(), value)].into_iter().collect()))
+    fn at_path<'v>(v: &'v mut Value, path: &[Seg]) -> Result<&'v mut Value> {
+        get_mut(v, path).context("unreachable: the path was found")
+    }
+    let yaml = |y: &str| crate::spec::parse(y);
+    match p.change {
+        Change::Entry(k, value) => {
+            let value = yaml(value)?;
+            let added = Value::Object([(k.to_owned(), value.clone())].into_iter().collect());
+            edit(text, &path, Edit::Append(&added), |s| {
+                let map = at_path(s, &path)?.as_object_mut().context("not a map")?;
+                ensure!(!map.contains_key(k), "{at} has `{k}` already");
+                map.insert(k.to_owned(), value);
+                Ok(())
+            })
         }
-        Change::Value(yaml) => {
-            let value = crate::spec::parse(yaml)?;
-            let list = node
-                .as_array_mut()
-                .with_context(|| format!("{at} is not a list"))?;
-            ensure!(!list.contains(&value), "{at} has {value} already");
-            list.push(value.clone());
-            Some(Value::Array(vec![value]))
+        Change::Value(value) => {
+            let value = yaml(value)?;
+            let added = Value::Array(vec![value.clone()]);
+            edit(text, &path, Edit::Append(&added), |s| {
+                let list = at_path(s, &path)?.as_array_mut().context("not a list")?;
+                ensure!(!list.contains(&value), "{at} has {value} already");
+                list.push(value);
+                Ok(())
+            })
         }
-        Change::SortKey(k) => {
-            let pattern = node
-                .as_str()
-                .with_context(|| format!("{at} is not a string"))?;
+        Change::SortKey(k) => edit(text, &path, Edit::Rewrite, |s| {
+            let node = at_path(s, &path)?;
+            let pattern = node.as_str().context("not a string")?;
             let keys = shipstream_inventory_codegen::facts::sort_keys(pattern)?;
             ensure!(
                 !keys.iter().any(|x| x == k),
@@ -200,10 +223,117 @@ fn plant(text: &str, p: &Plant) -> Result<String> {
                 "adding `{k}` to {at} did not give the keys expected: {new_keys:?}"
             );
             *node = Value::String(new);
-            None
+            Ok(())
+        }),
+        Change::Set(k, value) => {
+            let value = yaml(value)?;
+            let at_key = [path.clone(), vec![key(k)]].concat();
+            edit(text, &at_key, Edit::Rewrite, |s| {
+                let slot = at_path(s, &path)?
+                    .get_mut(k)
+                    .with_context(|| format!("{at} has no `{k}`"))?;
+                ensure!(*slot != value, "{at}.{k} is {value} already");
+                *slot = value;
+                Ok(())
+            })
+        }
+        Change::Remove(k) => {
+            let at_key = [path.clone(), vec![key(k)]].concat();
+            edit(text, &at_key, Edit::Delete, |s| {
+                let map = at_path(s, &path)?.as_object_mut().context("not a map")?;
+                map.remove(k)
+                    .with_context(|| format!("{at} has no `{k}`"))?;
+                Ok(())
+            })
+        }
+        Change::RemoveValue(value) => {
+            let value = yaml(value)?;
+            let i = get(&spec, &path)
+                .and_then(Value::as_array)
+                .and_then(|list| list.iter().position(|v| *v == value))
+                .with_context(|| format!("{at} has no value {value}"))?;
+            let item = [path.clone(), vec![Seg::Index(i)]].concat();
+            edit(text, &item, Edit::Delete, |s| {
+                at_path(s, &path)?
+                    .as_array_mut()
+                    .context("not a list")?
+                    .remove(i);
+                Ok(())
+            })
+        }
+        Change::Rename(from, to) => {
+            let mut out = text.to_owned();
+            let mut renamed = 0;
+            while let Some(found) = get(&crate::spec::parse(&out)?, &path)
+                .and_then(|v| occurrence(v, from))
+                .map(|rest| [path.clone(), rest].concat())
+            {
+                ensure!(renamed < 100, "`{from}` comes back after each rename");
+                let (last, parent) = found.split_last().context("the target itself")?;
+                out = edit(&out, &found, Edit::Rename(from, to), |s| {
+                    match (get_mut(s, parent).context("unreachable")?, last) {
+                        (Value::Object(map), Seg::Key(k)) => {
+                            let v = map.remove(k).context("unreachable")?;
+                            ensure!(!map.contains_key(to), "`{to}` is there already");
+                            map.insert(to.to_owned(), v);
+                        }
+                        (Value::Array(list), Seg::Index(i)) => list[*i] = Value::String(to.into()),
+                        _ => bail!("unreachable: {} is neither key nor item", show(&found)),
+                    }
+                    Ok(())
+                })?;
+                renamed += 1;
+            }
+            ensure!(renamed > 0, "`{from}` is nowhere in {at}");
+            Ok(out)
+        }
+    }
+}
+
+/// The path (below `v`) of the first map key or list value `name`.
+fn occurrence(v: &Value, name: &str) -> Option<Vec<Seg>> {
+    let below = |seg: Seg, child: &Value, hit: bool| {
+        if hit {
+            Some(vec![seg])
+        } else {
+            occurrence(child, name).map(|rest| [vec![seg], rest].concat())
         }
     };
-    let out = edit_text(text, &path, added.as_ref(), &expected)
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, c)| below(key(k), c, k == name)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| below(Seg::Index(i), c, c.as_str() == Some(name))),
+        _ => None,
+    }
+}
+
+/// How the text at a path changes.
+#[derive(Debug, Clone, Copy)]
+enum Edit<'a> {
+    /// Lines appended to the block (a one-entry map or a one-item list).
+    Append(&'a Value),
+    /// The one-line value rewritten.
+    Rewrite,
+    /// The node's lines removed.
+    Delete,
+    /// The node's key, or its one-line value, renamed.
+    Rename(&'a str, &'a str),
+}
+
+/// The text with `change` made to the parsed spec at `path`, by the edit `how`; the edited
+/// text must parse to the changed spec.
+fn edit(
+    text: &str,
+    path: &[Seg],
+    how: Edit<'_>,
+    change: impl FnOnce(&mut Value) -> Result<()>,
+) -> Result<String> {
+    let at = show(path);
+    let mut expected = crate::spec::parse(text)?;
+    change(&mut expected).with_context(|| format!("at {at}"))?;
+    let out = edit_text(text, path, how, &expected)
         .with_context(|| format!("cannot edit the text at {at}"))?;
     ensure!(
         crate::spec::parse(&out).ok().as_ref() == Some(&expected),
@@ -316,35 +446,39 @@ fn locate(lines: &mut [String], path: &[Seg]) -> Result<(Found, usize)> {
     Ok((found, path.len()))
 }
 
-/// `text` with `added` (a one-entry map or a one-item list) appended to the block at
-/// `path`, or, when that node (or one holding it) is written on its key's line, that value
-/// replaced by its value in `expected` as JSON (which YAML reads as a flow value).
-fn edit_text(text: &str, path: &[Seg], added: Option<&Value>, expected: &Value) -> Result<String> {
+/// `text` with the edit `how` at `path`; where the node (or one holding it) is written on
+/// one line and the edit is not of that line as a whole, that line's value is replaced by
+/// its value in `expected` as JSON (which YAML reads as a flow value).
+fn edit_text(text: &str, path: &[Seg], how: Edit<'_>, expected: &Value) -> Result<String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut view = lines.clone();
     let (found, depth) = locate(&mut view, path)?;
-    match (found.inline, added) {
-        (Some(col), _) => {
-            let new = get(expected, &path[..depth]).context("unreachable: the path was found")?;
-            lines[found.line].replace_range(col.., &serde_json::to_string(new)?);
+    let whole = depth == path.len();
+    match (how, found.inline) {
+        (Edit::Delete, _) if whole => {
+            lines.drain(found.line..found.body.end.max(found.line + 1));
         }
-        (None, Some(added)) => {
-            let last = found
-                .body
-                .clone()
-                .rev()
-                .find(|&i| is_content(&view[i]))
-                .context("an empty block")?;
-            let first = found
-                .body
-                .clone()
-                .find(|&i| is_content(&view[i]))
-                .context("an empty block")?;
+        (Edit::Rename(from, to), _) if whole => {
+            let line = &mut lines[found.line];
+            let at = line.find(from).context("the name is not on its line")?;
+            line.replace_range(at..at + from.len(), to);
+        }
+        (Edit::Append(added), None) => {
+            let content = |mut r: std::ops::Range<usize>, last: bool| {
+                let f = |&i: &usize| is_content(&view[i]);
+                if last { r.rev().find(f) } else { r.find(f) }.context("an empty block")
+            };
+            let last = content(found.body.clone(), true)?;
+            let first = content(found.body.clone(), false)?;
             let mut new = Vec::new();
             render(added, indent_of(&view[first]), &mut new);
             lines.splice(last + 1..last + 1, new);
         }
-        (None, None) => bail!("a block where a one-line value was expected"),
+        (_, Some(col)) => {
+            let new = get(expected, &path[..depth]).context("unreachable: the path was found")?;
+            lines[found.line].replace_range(col.., &serde_json::to_string(new)?);
+        }
+        (_, None) => bail!("a block where a one-line value was expected"),
     }
     let mut out = lines.join("\n");
     if text.ends_with('\n') {
@@ -365,7 +499,8 @@ fn render(value: &Value, indent: usize, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let k = if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+                let k = if k.chars().all(plain) && !k.starts_with('-') {
                     k.clone()
                 } else {
                     Value::String(k.clone()).to_string()
