@@ -1,7 +1,8 @@
 //! `cargo xtask package`: the crates users depend on, as users get them.
 //!
 //! 1. `cargo package` (with verification: each package builds on its own, from what it
-//!    carries) for every published crate, [`PUBLISHED`]; the .crate files land in
+//!    carries) for every published crate (`cargo metadata`: every member without
+//!    `publish = false`); the .crate files land in
 //!    `target/package/`.
 //! 2. The .crate files are unpacked into a temporary folder outside the workspace, and
 //!    nothing there points into the repository: the packages reach each other through
@@ -28,16 +29,6 @@ use std::{
 use anyhow::{Context, Result, ensure};
 
 use crate::run as run_cmd;
-
-/// The crates meant for users, in dependency order; every other member is `publish = false`.
-pub const PUBLISHED: [&str; 6] = [
-    "shipstream-inventory-codegen",
-    "shipstream-inventory-generated",
-    "shipstream-filter",
-    "shipstream-inventory",
-    "shipstream-inventory-mock",
-    "shipstream-inventory-cli",
-];
 
 /// The consumer's library: what an application using the SDK writes.
 const CONSUMER_LIB: &str = r#"//! A consumer of the packaged SDK: the low-stock report of an application.
@@ -150,7 +141,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
 /// after an earlier run with the same target folder and version (another CI run with a
 /// cached cargo home, say) the verification would compile the *old* sources of the
 /// dependencies. Only our packages' folders in unnamed (local) registries are removed.
-fn forget_stale_extractions(version: &str) -> Result<()> {
+fn forget_stale_extractions(published: &[(String, String)]) -> Result<()> {
     let home = match std::env::var_os("CARGO_HOME") {
         Some(h) => PathBuf::from(h),
         None => match std::env::var_os("HOME") {
@@ -165,7 +156,7 @@ fn forget_stale_extractions(version: &str) -> Result<()> {
         if !registry.file_name().to_string_lossy().starts_with('-') {
             continue;
         }
-        for name in PUBLISHED {
+        for (name, version) in published {
             let dir = registry.path().join(format!("{name}-{version}"));
             if dir.exists() {
                 fs::remove_dir_all(&dir)
@@ -176,13 +167,21 @@ fn forget_stale_extractions(version: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo package` of [`PUBLISHED`] (`verify`: each built on its own), unpacked into a
+/// `cargo package` of the published crates (`verify`: each built on its own), unpacked into a
 /// temporary folder outside the workspace.
 fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let version = workspace_version(root)?;
+    let published: Vec<(String, String)> = crate::metadata::published(root)?
+        .into_iter()
+        .map(|k| (k.name, k.version.to_string()))
+        .collect();
+    let version = published
+        .iter()
+        .find(|(name, _)| name == "shipstream-inventory")
+        .map(|(_, v)| v.clone())
+        .context("shipstream-inventory is not published")?;
     let target_dir = target_dir(root);
-    forget_stale_extractions(&version)?;
+    forget_stale_extractions(&published)?;
 
     println!(
         "-- cargo package ({}) of {}",
@@ -191,14 +190,18 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
         } else {
             "no verification"
         },
-        PUBLISHED.join(", ")
+        published
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut package = Command::new(&cargo);
     package.args(["package", "--locked", "--allow-dirty"]);
     if !verify {
         package.arg("--no-verify");
     }
-    for name in PUBLISHED {
+    for (name, _) in &published {
         package.args(["-p", name]);
     }
     run_cmd(package.current_dir(root))?;
@@ -208,7 +211,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let crates = scratch.join("crates");
     fs::create_dir_all(&crates)?;
     let mut patches = Vec::new();
-    for name in PUBLISHED {
+    for (name, version) in &published {
         let file = target_dir
             .join("package")
             .join(format!("{name}-{version}.crate"));
@@ -228,7 +231,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     }
     // Nothing unpacked may point into the repository.
     let root_text = root.to_string_lossy().into_owned();
-    for name in PUBLISHED {
+    for (name, version) in &published {
         let manifest = crates.join(format!("{name}-{version}")).join("Cargo.toml");
         let text = fs::read_to_string(&manifest)?;
         ensure!(
@@ -520,21 +523,6 @@ pub fn build_cost(root: &Path) -> Result<()> {
     println!("build cost: SDK {sdk_s:.0} s, bare stack {bare_s:.0} s: {ratio:.2}×");
     let _ = fs::remove_dir_all(&u.scratch);
     Ok(())
-}
-
-/// The workspace's `[workspace.package] version`.
-fn workspace_version(root: &Path) -> Result<String> {
-    let text = fs::read_to_string(root.join("Cargo.toml"))?;
-    let section = text
-        .split("[workspace.package]")
-        .nth(1)
-        .context("Cargo.toml has no [workspace.package]")?;
-    section
-        .lines()
-        .take_while(|l| !l.starts_with('['))
-        .find_map(|l| l.strip_prefix("version = "))
-        .map(|v| v.trim().trim_matches('"').to_owned())
-        .context("[workspace.package] has no version")
 }
 
 fn toml_string(s: &str) -> String {
