@@ -31,72 +31,10 @@ use anyhow::{Context, Result, ensure};
 use crate::run as run_cmd;
 
 /// The consumer's library: what an application using the SDK writes.
-const CONSUMER_LIB: &str = r#"//! A consumer of the packaged SDK: the low-stock report of an application.
-use futures::TryStreamExt as _;
-use shipstream_inventory::{Client, Error, Sort, SortField, fields};
-
-/// `(product id, available)` of every product with fewer than `below` available.
-pub async fn low_stock(client: &Client, below: i64) -> Result<Vec<(i64, i64)>, Error> {
-    let items: Vec<_> = client
-        .total_levels()
-        .filter(fields::QTY_AVAILABLE.lt(below))
-        .sort(Sort::asc(SortField::ProductId))
-        .page_size(50)
-        .items()
-        .try_collect()
-        .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
-        .collect())
-}
-
-/// Every `(product id, available)`, unfiltered.
-pub async fn everything(client: &Client) -> Result<Vec<(i64, i64)>, Error> {
-    let items: Vec<_> = client
-        .total_levels()
-        .sort(Sort::asc(SortField::ProductId))
-        .page_size(1000)
-        .items()
-        .try_collect()
-        .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
-        .collect())
-}
-"#;
+const CONSUMER_LIB: &str = include_str!("../fixtures/package/consumer_lib.rs");
 
 /// The consumer's test, against the packaged mock.
-const CONSUMER_TEST: &str = r#"use shipstream_consumer::{everything, low_stock};
-use shipstream_inventory::Client;
-use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
-
-#[tokio::test]
-async fn the_low_stock_report_matches_the_full_export() {
-    // A timeout, so that a test that would wait forever fails instead.
-    let limit = std::time::Duration::from_secs(300);
-    tokio::time::timeout(limit, async {
-        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(600, 7)))
-            .await
-            .expect("the mock starts");
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .build()
-            .expect("a client for the mock");
-        let all = everything(&client).await.expect("the full export");
-        let low = low_stock(&client, 10).await.expect("the report");
-        let expected: Vec<_> = all.iter().copied().filter(|(_, qty)| *qty < 10).collect();
-        assert!(all.len() > 100, "the mock served {} levels", all.len());
-        assert!(!low.is_empty(), "no low stock among {} levels", all.len());
-        assert_eq!(low, expected, "the server-side filter and a local one agree");
-        server.shutdown().await;
-    })
-    .await
-    .expect("the test finished within 300 s");
-}
-"#;
+const CONSUMER_TEST: &str = include_str!("../fixtures/package/consumer_test.rs");
 
 /// The published crates, packaged and unpacked outside the workspace.
 struct Unpacked {
@@ -385,61 +323,7 @@ const BARE_MANIFEST: &str = "[package]\nname = \"shipstream-consumer\"\nversion 
     \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nurl = \"2\"\n\n[workspace]\n";
 
 /// The low-stock report without the SDK.
-const BARE_LIB: &str = r#"//! The low-stock report on the bare stack.
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Page {
-    collection: Vec<Level>,
-    #[serde(default)]
-    has_more: bool,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Level {
-    product: Option<ProductRef>,
-    qty_available: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ProductRef {
-    id: i64,
-}
-
-/// An error of the report.
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
-
-/// `(product id, available)` of every product with fewer than `below` available.
-pub async fn low_stock(base: &url::Url, token: &str, below: i64) -> Result<Vec<(i64, i64)>, Error> {
-    let http = reqwest::Client::new();
-    let mut url = base.join("/api/global/v1/inventory/levels/total")?;
-    url.query_pairs_mut()
-        .append_pair("filter", &format!("qty_available{{lt:{below}}}"))
-        .append_pair("sort", "product_id")
-        .append_pair("limit", "50");
-    let mut out = Vec::new();
-    loop {
-        let page: Page = http
-            .get(url.clone())
-            .bearer_auth(token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        out.extend(
-            page.collection
-                .iter()
-                .filter_map(|l| Some((l.product.as_ref()?.id, l.qty_available?))),
-        );
-        match page.next.filter(|n| page.has_more && !n.is_empty()) {
-            Some(next) => url = url.join(&next)?,
-            None => return Ok(out),
-        }
-    }
-}
-"#;
+const BARE_LIB: &str = include_str!("../fixtures/package/bare_lib.rs");
 
 fn write_consumer(dir: &Path, manifest: &str, lib: &str, lock: &[u8]) -> Result<()> {
     fs::create_dir_all(dir.join("src"))?;

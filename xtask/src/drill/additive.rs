@@ -90,45 +90,7 @@ pub fn planted(spec: &str) -> Result<String> {
 
 /// The probe test added to the copy's facade crate: it only compiles if the facade has the
 /// new handles, and it checks the mock serves, filters and sorts the new fields.
-const PROBE: &str = r#"//! Added by `cargo xtask drill` to a copy of the workspace.
-#![allow(clippy::unwrap_used)]
-use futures::TryStreamExt as _;
-use shipstream_inventory::{Client, LevelField, ProductField, Sort, SortField, fields, types::GoodsType};
-use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
-
-#[tokio::test]
-async fn the_planted_api_changes_reach_the_facade_and_the_mock() {
-    // A timeout, so that a test that would wait forever fails instead.
-    let limit = std::time::Duration::from_secs(300);
-    tokio::time::timeout(limit, async {
-        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(400, 3)))
-            .await
-            .unwrap();
-        let client = Client::builder().base_url(server.base_url()).token(server.token()).build().unwrap();
-        let items: Vec<_> = client
-            .total_levels()
-            .filter(fields::QTY_IN_TRANSIT.gt(0))
-            .sort(Sort::asc(SortField::QtyInTransit))
-            .fields([LevelField::QtyInTransit])
-            .product_fields([ProductField::HazardClass, ProductField::GoodsType])
-            .page_size(50)
-            .items()
-            .try_collect()
-            .await
-            .unwrap();
-        assert!(items.len() > 10, "{}", items.len());
-        let transit: Vec<i64> = items.iter().map(|i| i.level.qty_in_transit.unwrap()).collect();
-        assert!(transit.iter().all(|q| *q > 0), "the filter holds");
-        assert!(transit.windows(2).all(|w| w[0] <= w[1]), "the sort holds");
-        let products: Vec<_> = items.iter().map(|i| i.product.as_ref().unwrap()).collect();
-        assert!(products.iter().any(|p| p.hazard_class.is_some()));
-        assert!(products.iter().any(|p| p.goods_type == Some(GoodsType::LimitedQuantity)));
-        server.shutdown().await;
-    })
-    .await
-    .expect("the test finished within 300 s");
-}
-"#;
+const PROBE: &str = include_str!("../../fixtures/drill/drill_probe.rs");
 
 /// `cargo xtask drill`, building the copy of the workspace in `target` (see
 /// [`own_target_dir`]).

@@ -32,82 +32,13 @@ use crate::{
 };
 
 /// The old names, used the way a user's code uses them.
-const OLD_NAMES: &str = r#"//! Code written against the release before the change.
-use shipstream_inventory::{Level, LevelField, Product, ProductField};
-
-pub fn quantities(level: &Level) -> Option<i64> {
-    level.qty_picked
-}
-
-pub fn volume(product: &Product) -> bool {
-    product.volume.is_some()
-}
-
-pub fn fields() -> (LevelField, ProductField) {
-    (LevelField::QtyPicked, ProductField::Volume)
-}
-
-fn main() {}
-"#;
+const OLD_NAMES: &str = include_str!("../../fixtures/drill/old_names.rs");
 
 /// A use of the key the change deprecates.
-const DEPRECATED_KEY: &str = r#"//! Sorting by a key the API deprecates.
-fn main() {
-    let sort = shipstream_inventory::Sort::asc(shipstream_inventory::SortField::Sku);
-    println!("{sort}");
-}
-"#;
+const DEPRECATED_KEY: &str = include_str!("../../fixtures/drill/deprecated_key.rs");
 
 /// The client after the change, against the copy's mock.
-const VERSIONS_TEST: &str = r#"//! The client sends the version its spec describes; a client pinned to a version the
-//! server no longer serves gets the typed error naming the latest.
-use futures::StreamExt as _;
-use shipstream_inventory::Client;
-use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
-
-#[tokio::test]
-async fn the_new_version_is_sent_and_the_old_one_refused() {
-    tokio::time::timeout(std::time::Duration::from_secs(120), async {
-        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(3, 1)))
-            .await
-            .unwrap();
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .build()
-            .unwrap();
-        assert_eq!(client.api_version().as_str(), "2026-03");
-        let levels: Vec<_> = client.total_levels().items().collect().await;
-        assert_eq!(levels.len(), 3);
-        assert!(levels.iter().all(Result::is_ok));
-        let sent: Vec<_> = server
-            .requests()
-            .iter()
-            .map(|r| r.header("x-shipstream-api-version").unwrap_or("(none)").to_owned())
-            .collect();
-        assert_eq!(sent, ["2026-03"]);
-
-        let pinned = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .api_version("2025-08")
-            .build()
-            .unwrap();
-        let err = pinned
-            .total_levels()
-            .pages()
-            .next()
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert!(err.is_api_version(), "{err:?}");
-        let said = err.to_string();
-        assert!(said.contains("2025-08") && said.contains("2026-03"), "{said}");
-    })
-    .await
-    .unwrap();
-}
-"#;
+const VERSIONS_TEST: &str = include_str!("../../fixtures/drill/versions.rs");
 
 /// One breaking-drill change: its plants, and what the spec judge must say of it alone:
 /// each change it makes, as `(class, the bump the Rust API needs, words of the change)`.
