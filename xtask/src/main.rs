@@ -195,7 +195,9 @@ enum Cmd {
     /// Rust items it adds, deprecates or removes) and cargo-semver-checks (each library
     /// crate's public API at the base and now; a crate also owes the breaks of the crates it
     /// re-exports). Below 1.0 a break bumps the minor number, anything else the patch.
-    /// Fails when a version is too low (fix: --apply) or when the judges disagree.
+    /// Fails when a version is too low (fix: --apply) or when the judges disagree. The
+    /// base is the last release tag v*, else the branch point with the target branch; on
+    /// main itself with no release tag it is HEAD, so only uncommitted changes are judged.
     Semver(xtask::semver_judge::Args),
     /// Write the API changes since the last release tag into CHANGELOG.md's Unreleased
     /// section (the block between its spec-changes markers): each spec change in words, the

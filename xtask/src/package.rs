@@ -1,7 +1,8 @@
 //! `cargo xtask package`: the crates users depend on, as users get them.
 //!
 //! 1. `cargo package` (with verification: each package builds on its own, from what it
-//!    carries) for every published crate, [`PUBLISHED`]; the .crate files land in
+//!    carries) for every published crate (`cargo metadata`: every member without
+//!    `publish = false`); the .crate files land in
 //!    `target/package/`.
 //! 2. The .crate files are unpacked into a temporary folder outside the workspace, and
 //!    nothing there points into the repository: the packages reach each other through
@@ -29,83 +30,11 @@ use anyhow::{Context, Result, ensure};
 
 use crate::run as run_cmd;
 
-/// The crates meant for users, in dependency order; every other member is `publish = false`.
-pub const PUBLISHED: [&str; 6] = [
-    "shipstream-inventory-codegen",
-    "shipstream-inventory-generated",
-    "shipstream-filter",
-    "shipstream-inventory",
-    "shipstream-inventory-mock",
-    "shipstream-inventory-cli",
-];
-
 /// The consumer's library: what an application using the SDK writes.
-const CONSUMER_LIB: &str = r#"//! A consumer of the packaged SDK: the low-stock report of an application.
-use futures::TryStreamExt as _;
-use shipstream_inventory::{Client, Error, Sort, SortField, fields};
-
-/// `(product id, available)` of every product with fewer than `below` available.
-pub async fn low_stock(client: &Client, below: i64) -> Result<Vec<(i64, i64)>, Error> {
-    let items: Vec<_> = client
-        .total_levels()
-        .filter(fields::QTY_AVAILABLE.lt(below))
-        .sort(Sort::asc(SortField::ProductId))
-        .page_size(50)
-        .items()
-        .try_collect()
-        .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
-        .collect())
-}
-
-/// Every `(product id, available)`, unfiltered.
-pub async fn everything(client: &Client) -> Result<Vec<(i64, i64)>, Error> {
-    let items: Vec<_> = client
-        .total_levels()
-        .sort(Sort::asc(SortField::ProductId))
-        .page_size(1000)
-        .items()
-        .try_collect()
-        .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| Some((i.product_id()?, i.level.qty_available?)))
-        .collect())
-}
-"#;
+const CONSUMER_LIB: &str = include_str!("../fixtures/package/consumer_lib.rs");
 
 /// The consumer's test, against the packaged mock.
-const CONSUMER_TEST: &str = r#"use shipstream_consumer::{everything, low_stock};
-use shipstream_inventory::Client;
-use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
-
-#[tokio::test]
-async fn the_low_stock_report_matches_the_full_export() {
-    // A timeout, so that a test that would wait forever fails instead.
-    let limit = std::time::Duration::from_secs(300);
-    tokio::time::timeout(limit, async {
-        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(600, 7)))
-            .await
-            .expect("the mock starts");
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .build()
-            .expect("a client for the mock");
-        let all = everything(&client).await.expect("the full export");
-        let low = low_stock(&client, 10).await.expect("the report");
-        let expected: Vec<_> = all.iter().copied().filter(|(_, qty)| *qty < 10).collect();
-        assert!(all.len() > 100, "the mock served {} levels", all.len());
-        assert!(!low.is_empty(), "no low stock among {} levels", all.len());
-        assert_eq!(low, expected, "the server-side filter and a local one agree");
-        server.shutdown().await;
-    })
-    .await
-    .expect("the test finished within 300 s");
-}
-"#;
+const CONSUMER_TEST: &str = include_str!("../fixtures/package/consumer_test.rs");
 
 /// The published crates, packaged and unpacked outside the workspace.
 struct Unpacked {
@@ -150,7 +79,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
 /// after an earlier run with the same target folder and version (another CI run with a
 /// cached cargo home, say) the verification would compile the *old* sources of the
 /// dependencies. Only our packages' folders in unnamed (local) registries are removed.
-fn forget_stale_extractions(version: &str) -> Result<()> {
+fn forget_stale_extractions(published: &[(String, String)]) -> Result<()> {
     let home = match std::env::var_os("CARGO_HOME") {
         Some(h) => PathBuf::from(h),
         None => match std::env::var_os("HOME") {
@@ -165,7 +94,7 @@ fn forget_stale_extractions(version: &str) -> Result<()> {
         if !registry.file_name().to_string_lossy().starts_with('-') {
             continue;
         }
-        for name in PUBLISHED {
+        for (name, version) in published {
             let dir = registry.path().join(format!("{name}-{version}"));
             if dir.exists() {
                 fs::remove_dir_all(&dir)
@@ -176,13 +105,21 @@ fn forget_stale_extractions(version: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo package` of [`PUBLISHED`] (`verify`: each built on its own), unpacked into a
+/// `cargo package` of the published crates (`verify`: each built on its own), unpacked into a
 /// temporary folder outside the workspace.
 fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let version = workspace_version(root)?;
+    let published: Vec<(String, String)> = crate::metadata::published(root)?
+        .into_iter()
+        .map(|k| (k.name, k.version.to_string()))
+        .collect();
+    let version = published
+        .iter()
+        .find(|(name, _)| name == "shipstream-inventory")
+        .map(|(_, v)| v.clone())
+        .context("shipstream-inventory is not published")?;
     let target_dir = target_dir(root);
-    forget_stale_extractions(&version)?;
+    forget_stale_extractions(&published)?;
 
     println!(
         "-- cargo package ({}) of {}",
@@ -191,14 +128,18 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
         } else {
             "no verification"
         },
-        PUBLISHED.join(", ")
+        published
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut package = Command::new(&cargo);
     package.args(["package", "--locked", "--allow-dirty"]);
     if !verify {
         package.arg("--no-verify");
     }
-    for name in PUBLISHED {
+    for (name, _) in &published {
         package.args(["-p", name]);
     }
     run_cmd(package.current_dir(root))?;
@@ -208,7 +149,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let crates = scratch.join("crates");
     fs::create_dir_all(&crates)?;
     let mut patches = Vec::new();
-    for name in PUBLISHED {
+    for (name, version) in &published {
         let file = target_dir
             .join("package")
             .join(format!("{name}-{version}.crate"));
@@ -228,7 +169,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     }
     // Nothing unpacked may point into the repository.
     let root_text = root.to_string_lossy().into_owned();
-    for name in PUBLISHED {
+    for (name, version) in &published {
         let manifest = crates.join(format!("{name}-{version}")).join("Cargo.toml");
         let text = fs::read_to_string(&manifest)?;
         ensure!(
@@ -283,7 +224,7 @@ pub fn run(root: &Path) -> Result<()> {
             .current_dir(&consumer),
     )?;
     let mut tree = Command::new(cargo);
-    tree.args(["tree", "--edges", "normal,dev", "--prefix", "none"]);
+    tree.args(TREE);
     with_patches(&mut tree);
     let tree = tree
         .current_dir(&consumer)
@@ -330,6 +271,10 @@ pub fn run(root: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(&u.scratch);
     Ok(())
 }
+
+/// `cargo tree` of the consumer: every edge a consumer's build compiles, build-dependencies
+/// too (the code generator can only arrive as the generated crate's build-dependency).
+const TREE: [&str; 5] = ["tree", "--edges", "normal,build,dev", "--prefix", "none"];
 
 /// The consumer's dependency tree (`cargo tree` output) reaches nothing in the repository
 /// (`root`) and holds no code generator. `cargo tree` must have succeeded and listed the
@@ -378,61 +323,7 @@ const BARE_MANIFEST: &str = "[package]\nname = \"shipstream-consumer\"\nversion 
     \"1\", features = [\"macros\", \"rt-multi-thread\"] }\nurl = \"2\"\n\n[workspace]\n";
 
 /// The low-stock report without the SDK.
-const BARE_LIB: &str = r#"//! The low-stock report on the bare stack.
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Page {
-    collection: Vec<Level>,
-    #[serde(default)]
-    has_more: bool,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Level {
-    product: Option<ProductRef>,
-    qty_available: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ProductRef {
-    id: i64,
-}
-
-/// An error of the report.
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
-
-/// `(product id, available)` of every product with fewer than `below` available.
-pub async fn low_stock(base: &url::Url, token: &str, below: i64) -> Result<Vec<(i64, i64)>, Error> {
-    let http = reqwest::Client::new();
-    let mut url = base.join("/api/global/v1/inventory/levels/total")?;
-    url.query_pairs_mut()
-        .append_pair("filter", &format!("qty_available{{lt:{below}}}"))
-        .append_pair("sort", "product_id")
-        .append_pair("limit", "50");
-    let mut out = Vec::new();
-    loop {
-        let page: Page = http
-            .get(url.clone())
-            .bearer_auth(token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        out.extend(
-            page.collection
-                .iter()
-                .filter_map(|l| Some((l.product.as_ref()?.id, l.qty_available?))),
-        );
-        match page.next.filter(|n| page.has_more && !n.is_empty()) {
-            Some(next) => url = url.join(&next)?,
-            None => return Ok(out),
-        }
-    }
-}
-"#;
+const BARE_LIB: &str = include_str!("../fixtures/package/bare_lib.rs");
 
 fn write_consumer(dir: &Path, manifest: &str, lib: &str, lock: &[u8]) -> Result<()> {
     fs::create_dir_all(dir.join("src"))?;
@@ -518,21 +409,6 @@ pub fn build_cost(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The workspace's `[workspace.package] version`.
-fn workspace_version(root: &Path) -> Result<String> {
-    let text = fs::read_to_string(root.join("Cargo.toml"))?;
-    let section = text
-        .split("[workspace.package]")
-        .nth(1)
-        .context("Cargo.toml has no [workspace.package]")?;
-    section
-        .lines()
-        .take_while(|l| !l.starts_with('['))
-        .find_map(|l| l.strip_prefix("version = "))
-        .map(|v| v.trim().trim_matches('"').to_owned())
-        .context("[workspace.package] has no version")
-}
-
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -604,5 +480,43 @@ mod tests {
         let generator = format!("{GOOD}progenitor v0.15.1\n");
         let err = consumer_tree_is_clean(&output(0, &generator), "0.1.0", "/work/main");
         assert!(err.unwrap_err().to_string().contains("code generator"));
+    }
+
+    /// The way the generator could reach a consumer: as a build-dependency of a crate it
+    /// depends on. The tree [`TREE`] lists must show it (three local crates, offline).
+    #[test]
+    fn a_generator_on_a_build_edge_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let krate = |name: &str, version: &str, extra: &str| {
+            let d = dir.path().join(name);
+            fs::create_dir_all(d.join("src")).unwrap();
+            fs::write(d.join("src/lib.rs"), "").unwrap();
+            fs::write(
+                d.join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2024\"\n{extra}"
+                ),
+            )
+            .unwrap();
+        };
+        krate("shipstream-inventory-codegen", "0.1.0", "");
+        krate(
+            "shipstream-inventory",
+            "0.1.0",
+            "[build-dependencies]\nshipstream-inventory-codegen = { path = \"../shipstream-inventory-codegen\" }\n",
+        );
+        krate(
+            "consumer",
+            "0.0.0",
+            "[dependencies]\nshipstream-inventory = { path = \"../shipstream-inventory\" }\n[workspace]\n",
+        );
+        let tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(TREE)
+            .arg("--offline")
+            .current_dir(dir.path().join("consumer"))
+            .output()
+            .unwrap();
+        let err = consumer_tree_is_clean(&tree, "0.1.0", "/no/such/repository").unwrap_err();
+        assert!(err.to_string().contains("code generator"), "{err}");
     }
 }

@@ -32,7 +32,6 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     fmt,
     path::Path,
-    process::Command,
 };
 
 use anyhow::{Context, Result, bail};
@@ -601,6 +600,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use std::process::Command;
 
     fn spec() -> Value {
         spec::parse(include_str!("../../openapi.yaml")).unwrap()

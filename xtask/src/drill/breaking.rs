@@ -4,7 +4,10 @@
 //! In a copy of the workspace made a git repository with a release tag `v{version}`, it
 //! renames a level quantity (`qty_picked` → `qty_picked_unpacked`), removes a product field
 //! (`volume`), narrows a bound (`limit` at most 500), deprecates a sort key (`sku`) and
-//! moves `info.version` (2025-08 → 2026-03); regenerates; then requires:
+//! moves `info.version` (2025-08 → 2026-03), each planted by the spec's structure
+//! ([`plant`]); regenerates; then requires:
+//! - each part, planted alone, is judged by the spec-diff rules with its own class and
+//!   bump ([`CHANGES`]), and reaches `semver`'s verdict with that bump;
 //! - a small crate outside the workspace that uses the old names compiles before the change
 //!   and fails after it with errors naming them; a use of the deprecated key compiles with
 //!   a warning carrying the spec's note;
@@ -18,146 +21,182 @@ use std::{fs, path::Path, process::Command, time::Instant};
 
 use anyhow::{Context, Result, ensure};
 
-use super::{copy_workspace, release_repo};
-use crate::step;
+use super::{
+    copy_workspace,
+    plant::{self, Change, Plant, Target},
+    release_repo,
+};
+use crate::{
+    specdiff::{self, Bump, Severity},
+    step,
+};
 
 /// The old names, used the way a user's code uses them.
-const OLD_NAMES: &str = r#"//! Code written against the release before the change.
-use shipstream_inventory::{Level, LevelField, Product, ProductField};
-
-pub fn quantities(level: &Level) -> Option<i64> {
-    level.qty_picked
-}
-
-pub fn volume(product: &Product) -> bool {
-    product.volume.is_some()
-}
-
-pub fn fields() -> (LevelField, ProductField) {
-    (LevelField::QtyPicked, ProductField::Volume)
-}
-
-fn main() {}
-"#;
+const OLD_NAMES: &str = include_str!("../../fixtures/drill/old_names.rs");
 
 /// A use of the key the change deprecates.
-const DEPRECATED_KEY: &str = r#"//! Sorting by a key the API deprecates.
-fn main() {
-    let sort = shipstream_inventory::Sort::asc(shipstream_inventory::SortField::Sku);
-    println!("{sort}");
-}
-"#;
+const DEPRECATED_KEY: &str = include_str!("../../fixtures/drill/deprecated_key.rs");
 
 /// The client after the change, against the copy's mock.
-const VERSIONS_TEST: &str = r#"//! The client sends the version its spec describes; a client pinned to a version the
-//! server no longer serves gets the typed error naming the latest.
-use futures::StreamExt as _;
-use shipstream_inventory::Client;
-use shipstream_inventory_mock::{Dataset, MockConfig, MockServer};
+const VERSIONS_TEST: &str = include_str!("../../fixtures/drill/versions.rs");
 
-#[tokio::test]
-async fn the_new_version_is_sent_and_the_old_one_refused() {
-    tokio::time::timeout(std::time::Duration::from_secs(120), async {
-        let server = MockServer::start(MockConfig::default().dataset(Dataset::generate(3, 1)))
-            .await
-            .unwrap();
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .build()
-            .unwrap();
-        assert_eq!(client.api_version().as_str(), "2026-03");
-        let levels: Vec<_> = client.total_levels().items().collect().await;
-        assert_eq!(levels.len(), 3);
-        assert!(levels.iter().all(Result::is_ok));
-        let sent: Vec<_> = server
-            .requests()
-            .iter()
-            .map(|r| r.header("x-shipstream-api-version").unwrap_or("(none)").to_owned())
-            .collect();
-        assert_eq!(sent, ["2026-03"]);
-
-        let pinned = Client::builder()
-            .base_url(server.base_url())
-            .token(server.token())
-            .api_version("2025-08")
-            .build()
-            .unwrap();
-        let err = pinned
-            .total_levels()
-            .pages()
-            .next()
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert!(err.is_api_version(), "{err:?}");
-        let said = err.to_string();
-        assert!(said.contains("2025-08") && said.contains("2026-03"), "{said}");
-    })
-    .await
-    .unwrap();
+/// One breaking-drill change: its plants, and what the spec judge must say of it alone:
+/// each change it makes, as `(class, the bump the Rust API needs, words of the change)`.
+pub struct Planted {
+    /// What the change is.
+    pub what: &'static str,
+    /// Its edits of the spec.
+    pub plants: &'static [Plant],
+    /// Every change [`specdiff::compare`] reports for it, and nothing else.
+    pub expect: &'static [(Severity, Bump, &'static str)],
 }
-"#;
 
-/// The spec edits, each `(what, from, to)` on the text of `openapi.yaml`.
-fn plant(spec: &str) -> Result<String> {
-    let mut s = spec.to_owned();
-    let mut edit = |what: &str, from: &str, to: &str, all: bool| -> Result<()> {
-        ensure!(
-            s.contains(from),
-            "the drill cannot {what}: `{from}` is not in openapi.yaml"
-        );
-        s = if all {
-            s.replace(from, to)
-        } else {
-            s.replacen(from, to, 1)
+const B: Severity = Severity::Breaking;
+const A: Severity = Severity::Addition;
+const MAJOR: Bump = Bump::Major;
+const MINOR: Bump = Bump::Minor;
+
+/// The breaking change the drill plants, one part at a time.
+pub const CHANGES: &[Planted] = &[
+    Planted {
+        what: "rename the level quantity qty_picked to qty_picked_unpacked",
+        plants: &[Plant {
+            what: "qty_picked renamed wherever it is a key or a listed value",
+            target: Target::Everywhere,
+            change: Change::Rename("qty_picked", "qty_picked_unpacked"),
+        }],
+        expect: &[
+            (B, MAJOR, "`fields`[]: value \"qty_picked\" removed"),
+            (
+                B,
+                MAJOR,
+                "filterable field `qty_picked`: no longer filterable",
+            ),
+            (B, MAJOR, "TotalLevel.qty_picked: property removed"),
+            (
+                A,
+                MINOR,
+                "`fields`[]: new value \"qty_picked_unpacked\" now accepted",
+            ),
+            (
+                A,
+                MINOR,
+                "filterable field `qty_picked_unpacked`: new filterable field",
+            ),
+            (A, MINOR, "TotalLevel.qty_picked_unpacked: new property"),
+        ],
+    },
+    Planted {
+        what: "remove the product field volume",
+        plants: &[
+            Plant {
+                what: "Product property volume",
+                target: Target::Properties("Product"),
+                change: Change::Remove("volume"),
+            },
+            Plant {
+                what: "`fields:product` value volume",
+                target: Target::SchemaEnum("ProductFieldName"),
+                change: Change::RemoveValue("volume"),
+            },
+            Plant {
+                what: "x-optional-fields entry volume",
+                target: Target::SchemaMember("Product", "x-optional-fields"),
+                change: Change::RemoveValue("volume"),
+            },
+        ],
+        expect: &[
+            (B, MAJOR, "Product.volume: property removed"),
+            (
+                B,
+                MAJOR,
+                "value \"volume\" of enum ProductFieldName removed",
+            ),
+        ],
+    },
+    Planted {
+        what: "narrow limit to at most 500",
+        plants: &[Plant {
+            what: "limit's maximum 500",
+            target: Target::ParamSchema("limit"),
+            change: Change::Set("maximum", "500"),
+        }],
+        expect: &[(
+            B,
+            MAJOR,
+            "`limit`: maximum changed from 1000 to 500 (narrowed",
+        )],
+    },
+    Planted {
+        what: "deprecate the sort key sku",
+        plants: &[Plant {
+            what: "x-deprecated-values on sort",
+            target: Target::ParamSchema("sort"),
+            change: Change::Entry(
+                "x-deprecated-values",
+                "{sku: \"sort by product_id; sku goes in 2026-09\"}",
+            ),
+        }],
+        expect: &[(
+            Severity::Deprecation,
+            MINOR,
+            "`sort`: value sku deprecated: sort by product_id; sku goes in 2026-09",
+        )],
+    },
+    Planted {
+        what: "move info.version to 2026-03",
+        plants: &[Plant {
+            what: "info.version 2026-03",
+            target: Target::Info,
+            change: Change::Set("version", "\"2026-03\""),
+        }],
+        expect: &[(
+            B,
+            MAJOR,
+            "info.version: the API version moved from 2025-08 to 2026-03",
+        )],
+    },
+];
+
+/// `spec` with every part of the breaking change planted.
+pub fn planted(spec: &str) -> Result<String> {
+    let mut out = spec.to_owned();
+    for c in CHANGES {
+        out = plant::planted(&out, c.plants).with_context(|| c.what.to_owned())?;
+        println!("   planted: {}", c.what);
+    }
+    Ok(out)
+}
+
+/// Each part of the breaking change planted alone in `spec`, judged by the spec-diff rules:
+/// every change it makes has the class and bump expected, and none is missing or extra (so
+/// a wrong verdict on one part is not hidden by another part's major bump).
+pub fn each_change_judged(spec: &str) -> Result<()> {
+    let old = crate::spec::parse(spec)?;
+    let mut wrong = Vec::new();
+    for c in CHANGES {
+        let new = crate::spec::parse(&plant::planted(spec, c.plants)?)?;
+        let got: Vec<(Severity, Bump, String)> = specdiff::compare(&old, &new)
+            .changes
+            .iter()
+            .map(|ch| (ch.severity, ch.rust, ch.to_string()))
+            .collect();
+        let matches = |(s, b, t): &(Severity, Bump, String),
+                       (es, eb, et): &(Severity, Bump, &str)| {
+            s == es && b == eb && t.contains(et)
         };
-        println!("   planted: {what}");
-        Ok(())
-    };
-    edit(
-        "rename the level quantity qty_picked to qty_picked_unpacked",
-        "qty_picked",
-        "qty_picked_unpacked",
-        true,
-    )?;
-    edit(
-        "remove the product field volume (property)",
-        "        volume:\n          $ref: \"#/components/schemas/Volume\"\n",
-        "",
-        false,
-    )?;
-    edit(
-        "remove the product field volume (fields:product value)",
-        "            - volume\n",
-        "",
-        false,
-    )?;
-    edit(
-        "remove the product field volume (x-optional-fields)",
-        "dimensions, volume, inventory",
-        "dimensions, inventory",
-        false,
-    )?;
-    edit(
-        "narrow limit to at most 500",
-        "maximum: 1000",
-        "maximum: 500",
-        false,
-    )?;
-    edit(
-        "deprecate the sort key sku",
-        "        example: \"product_id\"\n",
-        "        example: \"product_id\"\n        x-deprecated-values:\n          sku: sort by product_id; sku goes in 2026-09\n",
-        false,
-    )?;
-    edit(
-        "move info.version to 2026-03",
-        "version: \"2025-08\"",
-        "version: \"2026-03\"",
-        false,
-    )?;
-    Ok(s)
+        if got.len() != c.expect.len()
+            || !c.expect.iter().all(|e| got.iter().any(|g| matches(g, e)))
+            || !got.iter().all(|g| c.expect.iter().any(|e| matches(g, e)))
+        {
+            wrong.push(format!(
+                "`{}` is judged {got:#?}, not {:#?}",
+                c.what, c.expect
+            ));
+        }
+    }
+    ensure!(wrong.is_empty(), "{}", wrong.join("\n"));
+    Ok(())
 }
 
 fn outside_crate(dir: &Path, copy: &Path) -> Result<()> {
@@ -223,10 +262,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
             .env_remove("GITHUB_BASE_REF");
         c
     };
-    let targets = crate::semver_judge::Targets {
-        current: target.to_path_buf(),
-        base: super::semver_base_target(root),
-    };
+    let semver_target = super::semver_target(root);
 
     step(
         "breaking drill: copy the workspace, tag its release",
@@ -268,7 +304,10 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
         "breaking drill: plant the changes in openapi.yaml, generate",
         || {
             let spec_path = copy.join("openapi.yaml");
-            fs::write(&spec_path, plant(&fs::read_to_string(&spec_path)?)?)?;
+            let spec = fs::read_to_string(&spec_path)?;
+            each_change_judged(&spec)?;
+            println!("   each part alone: the class and bump expected");
+            fs::write(&spec_path, planted(&spec)?)?;
             crate::generate::run(&spec_path, &copy.join(crate::generate::SNAPSHOT_DIR))
         },
     )?;
@@ -306,7 +345,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: cargo xtask semver fails until --apply",
         || {
-            let outcome = crate::semver_judge::judge(&copy, None, &targets)?;
+            let outcome = crate::semver_judge::judge(&copy, None, &semver_target)?;
             let text = outcome.to_string();
             print_indented(&text, 40);
             ensure!(
@@ -320,13 +359,31 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
             for need in [
                 "shipstream-inventory: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
                 "shipstream-inventory-generated: 0.1.0 -> 0.1.0 needs a major bump: >= 0.2.0 [TOO LOW]",
-                "cargo-semver-checks: struct_pub_field_missing: field volume of struct Product",
-                "re-exported shipstream-inventory-generated: cargo-semver-checks: struct_pub_field_missing",
+                "cargo-semver-checks: a minor release is not enough",
+                "re-exported shipstream-inventory-generated: cargo-semver-checks: a minor release is not enough",
             ] {
                 ensure!(text.contains(need), "semver does not say `{need}`:\n{text}");
             }
+            // Each part of the change reaches the verdict with its own bump.
+            for (_, bump, words) in CHANGES.iter().flat_map(|c| c.expect) {
+                let line = format!("spec: {bump} (");
+                ensure!(
+                    text.lines().any(|l| l.contains(&line) && l.contains(words)),
+                    "semver does not list `{words}` as a {bump} change:\n{text}"
+                );
+            }
+            let report = outcome
+                .reports
+                .get("shipstream-inventory-generated")
+                .map_or("", String::as_str);
+            for need in ["struct_pub_field_missing", "volume", "qty_picked"] {
+                ensure!(
+                    report.contains(need),
+                    "cargo-semver-checks' report on the generated crate lacks `{need}`:\n{text}"
+                );
+            }
             crate::semver_judge::apply(&copy, &outcome)?;
-            let again = crate::semver_judge::judge(&copy, None, &targets)?;
+            let again = crate::semver_judge::judge(&copy, None, &semver_target)?;
             ensure!(
                 again.verdicts.iter().all(crate::semver_judge::Verdict::ok)
                     && again.disagreements.is_empty(),
@@ -393,5 +450,20 @@ fn print_indented(text: &str, max: usize) {
     }
     if lines.len() > max {
         println!("   | ... ({} more lines)", lines.len() - max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn each_part_of_the_breaking_change_is_judged_as_expected() {
+        if crate::root().ends_with("target/drill/workspace") {
+            return; // the additive drill's copy is planted already
+        }
+        let spec = fs::read_to_string(crate::root().join("openapi.yaml")).unwrap();
+        each_change_judged(&spec).unwrap();
     }
 }

@@ -49,96 +49,41 @@ pub fn base_spec_for(
     pr_target: Option<&str>,
 ) -> Base {
     let git = |args: &[&str]| git_in(root, args);
-    let head = match git(&["rev-parse", "--verify", "HEAD"]) {
-        Ok(h) => h,
-        Err(e) => return Base::Unavailable(format!("no git history to compare with ({e})")),
-    };
     let short = |sha: &str| sha.chars().take(10).collect::<String>();
     let spec_arg = format!("./{spec_rel}");
-    let (rev, label) = match base {
-        Some(rev) => match git(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
-            Ok(sha) => (sha.clone(), format!("{rev} ({})", short(&sha))),
-            Err(e) => {
-                return Base::Unavailable(format!("the base revision `{rev}` is unknown ({e})"));
+    let (rev, label) = match release_base(root, base, pr_target) {
+        Ok(found) => found,
+        Err(e) => return Base::Unavailable(format!("{e:#}")),
+    };
+    let head = git(&["rev-parse", "--verify", "HEAD"]).unwrap_or_default();
+    // On the target branch itself (or with none): the working tree's change of the spec,
+    // else its last committed change.
+    let (rev, label) = if base.is_some() || rev != head || release_tag(root).is_some() {
+        (rev, label)
+    } else if git(&["diff", "--quiet", "HEAD", "--", &spec_arg]).is_err() {
+        let what = format!("HEAD ({}; the working tree changes the spec)", short(&head));
+        (head, what)
+    } else {
+        let last = match git(&["log", "-1", "--format=%H", "HEAD", "--", &spec_arg]) {
+            Ok(c) if !c.is_empty() => c,
+            Ok(_) => return Base::Unavailable(format!("no commit has changed {spec_rel} yet")),
+            Err(e) => return Base::Unavailable(format!("git log failed ({e})")),
+        };
+        match git(&["rev-parse", "--verify", &format!("{last}^")]) {
+            Ok(parent) => {
+                let what = format!(
+                    "{} (before {}, the last commit that changed {spec_rel})",
+                    short(&parent),
+                    short(&last)
+                );
+                (parent, what)
             }
-        },
-        None => {
-            let tag = git(&["describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD"])
-                .ok()
-                .filter(|t| !t.is_empty());
-            // The branch the work targets: the first candidate that names a commit.
-            let mut candidates: Vec<String> = Vec::new();
-            if let Some(t) = pr_target {
-                candidates.push(format!("origin/{t}"));
-                candidates.push(t.to_owned());
-            }
-            candidates.extend(["main".to_owned(), "origin/main".to_owned()]);
-            let target = candidates.into_iter().find(|c| {
-                git(&[
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    &format!("{c}^{{commit}}"),
-                ])
-                .is_ok()
-            });
-            let merge_base = match &target {
-                Some(t) => git(&["merge-base", "HEAD", t]).map(|sha| (t.clone(), sha)),
-                None => Err("no target branch (main, origin/main) to compare with".to_owned()),
-            };
-            match (tag, merge_base) {
-                (Some(tag), _) => {
-                    match git(&["rev-parse", "--verify", &format!("{tag}^{{commit}}")]) {
-                        Ok(sha) => (
-                            sha.clone(),
-                            format!("the last release {tag} ({})", short(&sha)),
-                        ),
-                        Err(e) => {
-                            return Base::Unavailable(format!("tag {tag} is unreadable ({e})"));
-                        }
-                    }
-                }
-                (None, Ok((target, sha))) if sha != head => (
-                    sha.clone(),
-                    format!("merge-base HEAD {target} ({})", short(&sha)),
-                ),
-                (None, _) => {
-                    let dirty = git(&["diff", "--quiet", "HEAD", "--", &spec_arg]).is_err();
-                    if dirty {
-                        (
-                            head.clone(),
-                            format!("HEAD ({}; the working tree changes the spec)", short(&head)),
-                        )
-                    } else {
-                        let last = match git(&["log", "-1", "--format=%H", "HEAD", "--", &spec_arg])
-                        {
-                            Ok(c) if !c.is_empty() => c,
-                            Ok(_) => {
-                                return Base::Unavailable(format!(
-                                    "no commit has changed {spec_rel} yet"
-                                ));
-                            }
-                            Err(e) => return Base::Unavailable(format!("git log failed ({e})")),
-                        };
-                        match git(&["rev-parse", "--verify", &format!("{last}^")]) {
-                            Ok(parent) => (
-                                parent.clone(),
-                                format!(
-                                    "{} (before {}, the last commit that changed {spec_rel})",
-                                    short(&parent),
-                                    short(&last)
-                                ),
-                            ),
-                            Err(_) => {
-                                return Base::Unavailable(format!(
-                                    "{spec_rel} was added by the first commit ({}): no earlier \
-                                     revision to compare with",
-                                    short(&last)
-                                ));
-                            }
-                        }
-                    }
-                }
+            Err(_) => {
+                return Base::Unavailable(format!(
+                    "{spec_rel} was added by the first commit ({}): no earlier revision to \
+                     compare with",
+                    short(&last)
+                ));
             }
         }
     };
@@ -173,18 +118,11 @@ pub fn against_base(
     }
 }
 
-/// Runs git in `root`; stdout trimmed, or stderr as the error.
+/// Runs git in `root`; stdout trimmed, or the error in words.
 fn git_in(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("git could not be started ({e})"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
+    crate::git::git(root, args)
+        .map(|out| out.trim_end().to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// The last release tag (`v*`) reachable from `HEAD`, if any.
