@@ -6,6 +6,8 @@
 //!   previous revision ([`specdiff`]);
 //! - [`drift`]: spec ⇄ a live ShipStream instance, and ([`drift::vendor`]) spec ⇄ the
 //!   vendor's own OpenAPI description, multi-file ones [bundled](bundle) into one document;
+//! - [`notes`]: the spec's `x-assumed` notes and the rule that every claim the vendor does
+//!   not make carries one;
 //! - [`probe`]: the spec's `x-assumed` notes ⇄ a live instance, each confirmed, refuted or
 //!   not testable;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
@@ -27,6 +29,7 @@ pub mod drift;
 pub mod drill;
 pub mod fuzz;
 pub mod generate;
+pub mod notes;
 pub mod package;
 pub mod probe;
 pub mod process;
