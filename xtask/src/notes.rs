@@ -48,15 +48,17 @@ pub(crate) fn assumptions_check(
     let unnoted = unnoted_claims(spec);
     if unnoted.is_empty() {
         println!(
-            "   ok: every nullable, integer size and required member sits under an `x-assumed` \
-             or `x-confirmed` note"
+            "   ok: every claim (nullable or never null, format, enum value, bound, uniqueItems, \
+             required member or header, status code) has an `x-assumed` or `x-confirmed` note \
+             of its own"
         );
     }
     for claim in unnoted {
         println!(
             "   ✗ {claim}: only an instance could show it; add an `x-assumed` note saying what \
              the vendor says and why the spec claims it, or an `x-confirmed` one naming the \
-             vendor's page that does"
+             address of the vendor's page that does, on the claim's element, on its property, \
+             or on its component naming the member in backticks"
         );
         failures.push(format!("an assumption without a note: {claim}"));
     }
@@ -144,55 +146,176 @@ pub fn assumed_notes_of(spec_text: &str) -> Result<Vec<AssumedNote>> {
     Ok(notes)
 }
 
-/// The statements of a schema node that the vendor's example cannot show: that the value may
-/// be null, that an integer fits a size, that members are always there.
-fn claims_of(node: &serde_json::Map<String, Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    if node.get("nullable") == Some(&Value::Bool(true)) {
-        out.push("nullable".to_owned());
-    }
-    if let Some(f) = node.get("format").and_then(Value::as_str)
-        && matches!(f, "int64" | "int32")
-    {
-        out.push(format!("format {f}"));
-    }
-    if let Some(members) = node.get("required").and_then(Value::as_array)
-        && !members.is_empty()
-    {
-        let names: Vec<&str> = members.iter().filter_map(Value::as_str).collect();
-        out.push(format!("required {}", names.join(", ")));
-    }
-    out
+/// The texts of a node's `x-assumed` and `x-confirmed` notes (each a string or a list).
+fn notes_on(node: &Value) -> Vec<&str> {
+    ["x-assumed", "x-confirmed"]
+        .iter()
+        .filter_map(|k| node.get(*k))
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            v => v.as_str().into_iter().collect::<Vec<_>>(),
+        })
+        .collect()
 }
 
-/// Every assumption-shaped statement ([`claims_of`]) of the spec's components with no
-/// `x-assumed` or `x-confirmed` note on its node or on a node around it within its
-/// component, as `pointer: claim`. A `$ref` is judged where its target is defined.
-pub(crate) fn unnoted_claims(spec: &Value) -> Vec<String> {
-    fn walk(node: &Value, ptr: &str, noted: bool, out: &mut Vec<String>) {
-        match node {
+/// The keywords that bound a value.
+const BOUNDS: [&str; 8] = [
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+];
+
+/// One claim: where it is, what it says, and the names (backticked in a component note)
+/// that name it: its member's name, then its keyword or value.
+struct Claim {
+    pointer: String,
+    what: String,
+    names: Vec<String>,
+    /// A note on the node (or an enclosing property) covers it.
+    covered: bool,
+}
+
+/// Walks one component, collecting its claims.
+struct Component<'a> {
+    spec: &'a Value,
+    /// `headers` or `parameters`: a `required: true` on the component is a claim.
+    section: &'a str,
+    claims: Vec<Claim>,
+}
+
+impl Component<'_> {
+    fn claim(&mut self, pointer: &str, what: String, names: Vec<String>, covered: bool) {
+        self.claims.push(Claim {
+            pointer: pointer.to_owned(),
+            what,
+            names,
+            covered,
+        });
+    }
+
+    /// `covered`: an enclosing property carries a note; `member`: the nearest enclosing
+    /// property's name.
+    fn walk(&mut self, node: &Value, ptr: &str, root: bool, covered: bool, member: Option<&str>) {
+        let map = match node {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk(item, &format!("{ptr}/{i}"), noted, out);
+                    self.walk(item, &format!("{ptr}/{i}"), false, covered, member);
                 }
+                return;
             }
-            Value::Object(map) if !map.contains_key("$ref") => {
-                let noted =
-                    noted || map.contains_key("x-assumed") || map.contains_key("x-confirmed");
-                if !noted {
-                    out.extend(claims_of(map).into_iter().map(|c| format!("{ptr}: {c}")));
-                }
-                for (key, child) in map {
-                    if key.starts_with("x-") || matches!(key.as_str(), "example" | "examples") {
-                        continue;
-                    }
-                    let key = key.replace('~', "~0").replace('/', "~1");
-                    walk(child, &format!("{ptr}/{key}"), noted, out);
-                }
+            Value::Object(map) if !map.contains_key("$ref") => map,
+            _ => return,
+        };
+        let own = !notes_on(node).is_empty();
+        let here = covered || own;
+        // A member is named by its name; a claim outside any member by its keyword or value.
+        let names = |extra: &[&str]| -> Vec<String> {
+            match member {
+                Some(m) => vec![m.to_owned()],
+                None => extra.iter().map(|e| (*e).to_owned()).collect(),
             }
-            _ => {}
+        };
+        if map.get("nullable") == Some(&Value::Bool(true)) {
+            self.claim(ptr, "nullable".into(), names(&["nullable"]), here);
+        }
+        if let Some(f) = map.get("format").and_then(Value::as_str) {
+            self.claim(ptr, format!("format {f}"), names(&[f]), here);
+        }
+        for v in map
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            self.claim(ptr, format!("enum value {v}"), names(&[&v]), here);
+        }
+        if map.get("uniqueItems") == Some(&Value::Bool(true)) {
+            self.claim(ptr, "uniqueItems".into(), names(&["uniqueItems"]), here);
+        }
+        for b in BOUNDS {
+            if let Some(v) = map.get(b) {
+                self.claim(ptr, format!("{b} {v}"), names(&[b]), here);
+            }
+        }
+        if root
+            && matches!(self.section, "headers" | "parameters")
+            && map.get("required") == Some(&Value::Bool(true))
+        {
+            self.claim(ptr, "required".into(), names(&["required"]), here);
+        }
+        let props = map.get("properties").and_then(Value::as_object);
+        let prop_noted = |name: &str| {
+            covered
+                || props
+                    .and_then(|p| p.get(name))
+                    .is_some_and(|p| !notes_on(p).is_empty())
+        };
+        for m in map
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let m = m.as_str().unwrap_or_default();
+            self.claim(ptr, format!("required {m}"), vec![m.into()], prop_noted(m));
+        }
+        for (name, p) in props.into_iter().flatten() {
+            let (target, _) = crate::spec::resolve(self.spec, p);
+            let typed = ["type", "anyOf", "oneOf", "allOf", "enum", "properties"]
+                .iter()
+                .any(|k| target.get(*k).is_some());
+            if typed && target.get("nullable") != Some(&Value::Bool(true)) {
+                let at = format!("{ptr}/properties/{}", escape(name));
+                self.claim(
+                    &at,
+                    "never null".into(),
+                    vec![name.clone()],
+                    prop_noted(name),
+                );
+            }
+        }
+        for (key, child) in map {
+            if key.starts_with("x-") || matches!(key.as_str(), "example" | "examples") {
+                continue;
+            }
+            let at = format!("{ptr}/{}", escape(key));
+            if key == "properties" {
+                for (name, p) in child.as_object().into_iter().flatten() {
+                    let noted = (here && !root) || !notes_on(p).is_empty();
+                    let at = format!("{at}/{}", escape(name));
+                    self.walk(p, &at, false, covered || noted, Some(name));
+                }
+            } else {
+                self.walk(child, &at, false, covered || (own && !root), member);
+            }
         }
     }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Every claim of the spec the vendor's documentation may not make, member by member:
+/// nullable or never null (every typed property that is not nullable), any `format`, each
+/// value of an `enum` (closed, or the listed values of an open one), `uniqueItems`, each
+/// bound, each `required` member, a header's or parameter's `required`, each status code of
+/// an operation. A claim is noted by a note (`x-assumed` or `x-confirmed`) on its own node
+/// or on an enclosing property, or by a note of its component that names it in backticks:
+/// its member (`` `count` ``), or, for a claim outside any member (a parameter's schema, an
+/// open enum's values), its keyword or value (`` `int64` ``, `` `uniqueItems` ``,
+/// `` `Packaging` ``).
+/// A component's notes cover the component's own claims (its `nullable`, a header's
+/// `required`), never its members'. A `$ref` is judged where its target is defined.
+/// Returns each unnoted claim as `pointer: claim`, and each `x-confirmed` that names no
+/// page (no `https://` address) as `pointer: x-confirmed names no page`.
+pub(crate) fn unnoted_claims(spec: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for section in ["schemas", "parameters", "headers", "responses"] {
         let Some(components) = spec
@@ -202,15 +325,69 @@ pub(crate) fn unnoted_claims(spec: &Value) -> Vec<String> {
             continue;
         };
         for (name, component) in components {
-            walk(
-                component,
-                &format!("/components/{section}/{name}"),
-                false,
-                &mut out,
-            );
+            let ptr = format!("/components/{section}/{}", escape(name));
+            let mut c = Component {
+                spec,
+                section,
+                claims: Vec::new(),
+            };
+            c.walk(component, &ptr, true, false, None);
+            let root_notes = notes_on(component);
+            for claim in c.claims {
+                let named = claim
+                    .names
+                    .iter()
+                    .any(|n| root_notes.iter().any(|t| t.contains(&format!("`{n}`"))));
+                if !claim.covered && !named {
+                    out.push(format!("{}: {}", claim.pointer, claim.what));
+                }
+            }
         }
     }
+    for op in crate::spec::operations(spec) {
+        for (status, r) in op
+            .op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| *s != "default")
+        {
+            let (target, name) = crate::spec::resolve(spec, r);
+            if notes_on(target).is_empty() {
+                let at = name.map_or_else(
+                    || format!("{} response", op.label()),
+                    |n| format!("/components/responses/{n}"),
+                );
+                out.push(format!("{at}: status {status}"));
+            }
+        }
+    }
+    out.extend(unsourced_confirmations(spec, ""));
     out
+}
+
+/// Every `x-confirmed` under `node` that names no page of the vendor's (no `https://`).
+fn unsourced_confirmations(node: &Value, ptr: &str) -> Vec<String> {
+    match node {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| {
+                let at = format!("{ptr}/{}", escape(k));
+                if k == "x-confirmed" && !v.to_string().contains("https://") {
+                    vec![format!("{ptr}: x-confirmed names no page")]
+                } else {
+                    unsourced_confirmations(v, &at)
+                }
+            })
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| unsourced_confirmations(v, &format!("{ptr}/{i}")))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +395,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::spec;
+    use serde_json::json;
 
     #[test]
     fn every_assumption_shaped_claim_of_the_spec_has_a_note() {
@@ -227,24 +405,55 @@ mod tests {
 
     #[test]
     fn a_claim_without_a_note_is_named_and_a_note_around_it_covers_it() {
-        let spec = serde_json::json!({"components": {"schemas": {
-            "A": {"type": "object", "required": ["id"], "properties": {
-                "id": {"type": "integer", "format": "int64"},
-                "b": {"$ref": "#/components/schemas/B"},
-                "c": {"type": "string", "nullable": true, "x-assumed": "c may be null"}}},
-            "B": {"type": "object", "nullable": true, "x-confirmed": "the vendor says so",
-                  "properties": {"n": {"type": "integer", "format": "int32"}}}
-        }}});
+        let page = "the page (https://docs.example/p) says so";
+        let spec = json!({
+            "paths": {"/x": {"get": {"operationId": "x", "responses": {
+                "200": {"description": "ok", "x-confirmed": page},
+                "409": {"$ref": "#/components/responses/Busy"},
+                "default": {"description": "any"}}}}},
+            "components": {
+            "schemas": {
+                "A": {"type": "object", "required": ["id", "c"],
+                      "x-assumed": "[a-id] `id` fits in 64 bits",
+                      "properties": {
+                    "id": {"type": "integer", "format": "int64"},
+                    "b": {"$ref": "#/components/schemas/B"},
+                    "c": {"type": "string", "nullable": true, "x-assumed": "[c] c may be null"},
+                    "d": {"type": "object", "x-assumed": "[d] d and what is in it",
+                          "properties": {"e": {"type": "string", "format": "date-time"}}},
+                    "f": {"type": "integer", "format": "int32", "minimum": 0}}},
+                "B": {"type": "object", "nullable": true, "x-confirmed": "the vendor says so",
+                      "properties": {"n": {"type": "string"}}},
+                "T": {"anyOf": [{"type": "string", "enum": ["P", "Q"]}, {"type": "string"}],
+                      "x-assumed": "[t] `Q` is a guess"}},
+            "parameters": {"L": {"name": "l", "in": "query", "required": true,
+                "x-confirmed": format!("{page}: `maximum`"),
+                "schema": {"type": "integer", "maximum": 9, "uniqueItems": true}}},
+            "headers": {"H": {"required": true, "schema": {"type": "string"}}},
+            "responses": {"Busy": {"description": "busy"}}
+        }});
         assert_eq!(
             unnoted_claims(&spec),
             [
-                "/components/schemas/A: required id",
-                "/components/schemas/A/properties/id: format int64"
+                "/components/schemas/A/properties/f: never null",
+                "/components/schemas/A/properties/f: format int32",
+                "/components/schemas/A/properties/f: minimum 0",
+                "/components/schemas/B/properties/n: never null",
+                "/components/schemas/T/anyOf/0: enum value P",
+                "/components/parameters/L/schema: uniqueItems",
+                "/components/headers/H: required",
+                "/components/responses/Busy: status 409",
+                "/components/schemas/B: x-confirmed names no page",
             ]
         );
+        // The parameter's own note covers its `required`; its `schema` is no member, so a
+        // component note covers what it names (`maximum`), not `uniqueItems`.
+        // The component note that names `f` covers every claim of `f`.
         let mut noted = spec.clone();
-        noted["components"]["schemas"]["A"]["x-assumed"] = "ids are int64".into();
-        assert_eq!(unnoted_claims(&noted), Vec::<String>::new());
+        noted["components"]["schemas"]["A"]["x-assumed"] =
+            json!(["[a-id] `id` fits in 64 bits", "[f] `f` is a count"]);
+        let left = unnoted_claims(&noted);
+        assert!(!left.iter().any(|c| c.contains("properties/f")), "{left:?}");
     }
 
     #[test]
@@ -325,5 +534,62 @@ mod tests {
         let mut failures = Vec::new();
         assumptions_check(spec_text, &spec::parse(spec_text).unwrap(), &mut failures).unwrap();
         assert_eq!(failures, Vec::<String>::new());
+    }
+
+    #[test]
+    fn members_added_beside_notes_about_other_members_are_named_each() {
+        let spec = spec::parse(include_str!("../../openapi.yaml")).unwrap();
+        let mut planted = spec.clone();
+        let props = |s: &mut Value, schema: &str| {
+            s.pointer_mut(&format!("/components/schemas/{schema}/properties"))
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .clone()
+        };
+        for (schema, name, member) in [
+            (
+                "PageMeta",
+                "hint",
+                json!({"type": "string", "nullable": true}),
+            ),
+            (
+                "TotalLevel",
+                "qty_lost",
+                json!({"type": "integer", "format": "int64"}),
+            ),
+            (
+                "Product",
+                "tags",
+                json!({"type": "array", "uniqueItems": true, "items": {"type": "string"}}),
+            ),
+        ] {
+            let mut members = props(&mut planted, schema);
+            members.insert(name.to_owned(), member);
+            *planted
+                .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+                .unwrap() = Value::Object(members);
+            assert!(
+                planted
+                    .pointer(&format!("/components/schemas/{schema}/x-assumed"))
+                    .is_some(),
+                "{schema} carries notes about its other members"
+            );
+        }
+        let before = unnoted_claims(&spec);
+        let new: Vec<String> = unnoted_claims(&planted)
+            .into_iter()
+            .filter(|c| !before.contains(c))
+            .collect();
+        assert_eq!(
+            new,
+            [
+                "/components/schemas/PageMeta/properties/hint: nullable",
+                "/components/schemas/Product/properties/tags: never null",
+                "/components/schemas/Product/properties/tags: uniqueItems",
+                "/components/schemas/TotalLevel/properties/qty_lost: never null",
+                "/components/schemas/TotalLevel/properties/qty_lost: format int64",
+            ]
+        );
     }
 }
