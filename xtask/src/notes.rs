@@ -170,36 +170,28 @@ const BOUNDS: [&str; 8] = [
     "maxItems",
 ];
 
-/// One claim: where it is, what it says, and the names (backticked in a component note)
-/// that name it: its member's name, then its keyword or value.
-struct Claim {
-    pointer: String,
-    what: String,
-    names: Vec<String>,
-    /// A note on the node (or an enclosing property) covers it.
-    covered: bool,
-}
-
-/// Walks one component, collecting its claims.
+/// Walks one component, keeping each claim no note covers as `pointer: claim`.
 struct Component<'a> {
     spec: &'a Value,
     /// `headers` or `parameters`: a `required: true` on the component is a claim.
     section: &'a str,
-    claims: Vec<Claim>,
+    /// The notes on the component itself.
+    notes: Vec<&'a str>,
+    unnoted: Vec<String>,
 }
 
 impl Component<'_> {
-    fn claim(&mut self, pointer: &str, what: String, names: Vec<String>, covered: bool) {
-        self.claims.push(Claim {
-            pointer: pointer.to_owned(),
-            what,
-            names,
-            covered,
-        });
+    /// A claim at `ptr`, named in a component note by `name` (`` `name` ``); `covered`
+    /// when a note on its node or an enclosing property covers it.
+    fn claim(&mut self, ptr: &str, what: String, name: &str, covered: bool) {
+        let named = self.notes.iter().any(|n| n.contains(&format!("`{name}`")));
+        if !covered && !named {
+            self.unnoted.push(format!("{ptr}: {what}"));
+        }
     }
 
     /// `covered`: an enclosing property carries a note; `member`: the nearest enclosing
-    /// property's name.
+    /// property's name, which names every claim inside it.
     fn walk(&mut self, node: &Value, ptr: &str, root: bool, covered: bool, member: Option<&str>) {
         let map = match node {
             Value::Array(items) => {
@@ -213,18 +205,11 @@ impl Component<'_> {
         };
         let own = !notes_on(node).is_empty();
         let here = covered || own;
-        // A member is named by its name; a claim outside any member by its keyword or value.
-        let names = |extra: &[&str]| -> Vec<String> {
-            match member {
-                Some(m) => vec![m.to_owned()],
-                None => extra.iter().map(|e| (*e).to_owned()).collect(),
-            }
-        };
         if map.get("nullable") == Some(&Value::Bool(true)) {
-            self.claim(ptr, "nullable".into(), names(&["nullable"]), here);
+            self.claim(ptr, "nullable".into(), member.unwrap_or("nullable"), here);
         }
         if let Some(f) = map.get("format").and_then(Value::as_str) {
-            self.claim(ptr, format!("format {f}"), names(&[f]), here);
+            self.claim(ptr, format!("format {f}"), member.unwrap_or(f), here);
         }
         for v in map
             .get("enum")
@@ -233,21 +218,26 @@ impl Component<'_> {
             .flatten()
         {
             let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            self.claim(ptr, format!("enum value {v}"), names(&[&v]), here);
+            self.claim(ptr, format!("enum value {v}"), member.unwrap_or(&v), here);
         }
         if map.get("uniqueItems") == Some(&Value::Bool(true)) {
-            self.claim(ptr, "uniqueItems".into(), names(&["uniqueItems"]), here);
+            self.claim(
+                ptr,
+                "uniqueItems".into(),
+                member.unwrap_or("uniqueItems"),
+                here,
+            );
         }
         for b in BOUNDS {
             if let Some(v) = map.get(b) {
-                self.claim(ptr, format!("{b} {v}"), names(&[b]), here);
+                self.claim(ptr, format!("{b} {v}"), member.unwrap_or(b), here);
             }
         }
         if root
             && matches!(self.section, "headers" | "parameters")
             && map.get("required") == Some(&Value::Bool(true))
         {
-            self.claim(ptr, "required".into(), names(&["required"]), here);
+            self.claim(ptr, "required".into(), "required", here);
         }
         let props = map.get("properties").and_then(Value::as_object);
         let prop_noted = |name: &str| {
@@ -263,7 +253,7 @@ impl Component<'_> {
             .flatten()
         {
             let m = m.as_str().unwrap_or_default();
-            self.claim(ptr, format!("required {m}"), vec![m.into()], prop_noted(m));
+            self.claim(ptr, format!("required {m}"), m, prop_noted(m));
         }
         for (name, p) in props.into_iter().flatten() {
             let (target, _) = crate::spec::resolve(self.spec, p);
@@ -272,12 +262,7 @@ impl Component<'_> {
                 .any(|k| target.get(*k).is_some());
             if typed && target.get("nullable") != Some(&Value::Bool(true)) {
                 let at = format!("{ptr}/properties/{}", escape(name));
-                self.claim(
-                    &at,
-                    "never null".into(),
-                    vec![name.clone()],
-                    prop_noted(name),
-                );
+                self.claim(&at, "never null".into(), name, prop_noted(name));
             }
         }
         for (key, child) in map {
@@ -329,19 +314,11 @@ pub(crate) fn unnoted_claims(spec: &Value) -> Vec<String> {
             let mut c = Component {
                 spec,
                 section,
-                claims: Vec::new(),
+                notes: notes_on(component),
+                unnoted: Vec::new(),
             };
             c.walk(component, &ptr, true, false, None);
-            let root_notes = notes_on(component);
-            for claim in c.claims {
-                let named = claim
-                    .names
-                    .iter()
-                    .any(|n| root_notes.iter().any(|t| t.contains(&format!("`{n}`"))));
-                if !claim.covered && !named {
-                    out.push(format!("{}: {}", claim.pointer, claim.what));
-                }
-            }
+            out.extend(c.unnoted);
         }
     }
     for op in crate::spec::operations(spec) {
