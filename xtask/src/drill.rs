@@ -114,8 +114,7 @@ pub const PLANTS: &[Plant] = &[
         change: Change::Entry(
             "qty_in_transit",
             "{type: integer, format: int64, description: Shipped between warehouses and not yet \
-             received., x-confirmed: \"the endpoint page (https://docs.shipstream.io/global-api/\
-             endpoint/v1/inventory/levels/total/get) lists it, never null, 64 bits (planted)\"}",
+             received., x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
         ),
     },
     Plant {
@@ -142,8 +141,7 @@ pub const PLANTS: &[Plant] = &[
         change: Change::Entry(
             "hazard_class",
             "{type: string, nullable: true, description: The hazard class of regulated goods., \
-             example: \"9\", x-confirmed: \"the endpoint page (https://docs.shipstream.io/\
-             global-api/endpoint/v1/inventory/levels/total/get) says it may be null (planted)\"}",
+             example: \"9\", x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
         ),
     },
     Plant {
