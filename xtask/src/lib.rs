@@ -7,6 +7,8 @@
 //! - [`drift`]: spec ⇄ a live ShipStream instance, and ([`drift::vendor`]) spec ⇄ the
 //!   vendor's own OpenAPI description, multi-file ones [bundled](bundle) into one document;
 //! - [`live`]: the one HTTP client for a live instance (drift, probes);
+//! - [`notes`]: the spec's `x-assumed` notes and the rule that every claim the vendor does
+//!   not make carries one;
 //! - [`probe`]: the spec's `x-assumed` notes ⇄ a live instance, each confirmed, refuted or
 //!   not testable;
 //! - [`drill`]: an API change planted in a copy of the workspace reaches everything;
@@ -32,6 +34,7 @@ pub mod generate;
 pub mod git;
 pub mod live;
 pub mod metadata;
+pub mod notes;
 pub mod package;
 pub mod probe;
 pub mod process;

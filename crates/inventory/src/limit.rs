@@ -27,7 +27,10 @@
 //!   a minute, so divided by it) caps the rate, `X-Concurrency-Limit` the requests at once,
 //!   and `RateLimit-Remaining: 0` holds requests for one token's time. A server that sends
 //!   them refuses nothing the client could have known about: the first answer tells them,
-//!   and slow start sends only one request before it.
+//!   and slow start sends only one request before it. The vendor calls the headers
+//!   informational and gives its limit per second elsewhere, so a `RateLimit-Limit` under
+//!   one request a second read per minute (the per-second figure 10, say, which would
+//!   pace one request every six seconds) caps nothing: the rate is learnt from 429s.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -425,10 +428,14 @@ impl Limiter {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        // Requests a second: the header counts them per window (a minute).
+        // Requests a second: the header counts them per window (a minute). The vendor
+        // calls the header informational and its table gives the limit a second, so a
+        // value under one a second read per window (such as the table's 10) may be that
+        // figure: it caps nothing, and 429s teach the rate instead.
+        let window = u64::from(spec::LIMIT_WINDOW_SECONDS.max(1));
         let server_rate = number(spec::LIMIT_HEADER)
-            .filter(|n| *n > 0)
-            .map(|n| n as f64 / f64::from(spec::LIMIT_WINDOW_SECONDS.max(1)));
+            .filter(|n| *n >= window)
+            .map(|n| n as f64 / window as f64);
         let remaining = number(spec::REMAINING_HEADER);
         let server_concurrency = number(spec::CONCURRENCY_LIMIT_HEADER).filter(|n| *n > 0);
         match status {
@@ -704,6 +711,33 @@ mod tests {
     }
 
     use shipstream_inventory_contract_tests::within;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_per_second_figure_in_the_rate_limit_header_does_not_pace_one_every_six_seconds() {
+        within(async {
+            let l = Limiter::new(&RateLimits::default(), Duration::from_secs(60)).unwrap();
+            // The vendor's table gives 10 a second; read per minute that is one request
+            // every six seconds. It caps nothing: ten requests take a second, not a minute.
+            l.observe(200, &headers(&[(spec::LIMIT_HEADER, "10")]), None);
+            assert_eq!(l.stats().current_rate, 10.0);
+            let started = Instant::now();
+            for _ in 0..10 {
+                drop(l.acquire().await);
+            }
+            let ten = started.elapsed();
+            assert!(ten <= Duration::from_secs(1), "{ten:?}");
+            // One a second read per minute (60) still caps: the next ten take nine seconds.
+            l.observe(200, &headers(&[(spec::LIMIT_HEADER, "60")]), None);
+            assert!((l.stats().current_rate - SERVER_RATE_SHARE).abs() < 1e-9);
+            let started = Instant::now();
+            for _ in 0..10 {
+                drop(l.acquire().await);
+            }
+            let ten = started.elapsed();
+            assert!(ten >= Duration::from_secs(9), "{ten:?}");
+        })
+        .await
+    }
 
     /// The time `acquire` waits, exactly (Tokio's paused clock only moves when every
     /// task waits on a timer).

@@ -41,7 +41,7 @@ pub const PLANTS: &[Plant] = &[
         change: Change::Entry(
             "qty_in_transit",
             "{type: integer, format: int64, description: Shipped between warehouses and not yet \
-             received.}",
+             received., x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
         ),
     },
     Plant {
@@ -68,7 +68,7 @@ pub const PLANTS: &[Plant] = &[
         change: Change::Entry(
             "hazard_class",
             "{type: string, nullable: true, description: The hazard class of regulated goods., \
-             example: \"9\"}",
+             example: \"9\", x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
         ),
     },
     Plant {
@@ -330,6 +330,27 @@ mod tests {
                 .iter()
                 .any(|p| p.name == "hazard_class")
         );
+        // Each planted claim carries its own note; without them the check names each.
+        let mut parsed = crate::spec::parse(&planted).unwrap();
+        assert_eq!(crate::notes::unnoted_claims(&parsed), Vec::<String>::new());
+        for p in [
+            "TotalLevel/properties/qty_in_transit",
+            "Product/properties/hazard_class",
+        ] {
+            let node = parsed
+                .pointer_mut(&format!("/components/schemas/{p}"))
+                .unwrap();
+            node.as_object_mut().unwrap().remove("x-confirmed").unwrap();
+        }
+        let s = "/components/schemas";
+        assert_eq!(
+            crate::notes::unnoted_claims(&parsed),
+            [
+                format!("{s}/Product/properties/hazard_class: nullable"),
+                format!("{s}/TotalLevel/properties/qty_in_transit: never null"),
+                format!("{s}/TotalLevel/properties/qty_in_transit: format int64"),
+            ]
+        );
         // A plant whose target vanished, or that is there already, is an error, not a
         // silent no-op.
         let err = super::planted(&spec.replace("x-filterable-fields:", "x-fields:")).unwrap_err();
@@ -344,7 +365,7 @@ mod tests {
         let lines: Vec<&str> = planted.lines().collect();
         let rewritten = kept.iter().filter(|l| !lines.contains(l)).count();
         assert_eq!(rewritten, 1, "only the sort pattern's line changes");
-        assert_eq!(lines.len(), kept.len() + 16);
+        assert_eq!(lines.len(), kept.len() + 18);
         // The planted spec generates, with the names the drill looks for next.
         let generated = shipstream_inventory_codegen::generate(&planted).unwrap();
         for name in ["\"qty_in_transit\"", "\"hazard_class\"", "QtyInTransit"] {
