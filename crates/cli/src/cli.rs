@@ -359,8 +359,8 @@ pub struct SyncArgs {
     /// The mirror: a SQLite file (created if missing), or a PostgreSQL database as
     /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port optional; the
     /// database must exist; the password is never printed)
-    #[arg(long, value_name = "PATH|URL", value_parser = crate::mirror::Target::parse)]
-    pub db: crate::mirror::Target,
+    #[arg(long, value_name = "PATH|URL", value_parser = crate::sync::Target::parse)]
+    pub db: crate::sync::Target,
 
     /// Empty the mirror and load every level again
     #[arg(long)]
