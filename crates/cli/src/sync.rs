@@ -37,6 +37,7 @@ use crate::{
 
 mod postgres;
 mod sqlite;
+mod tls;
 
 /// The mirror's own names: its tables, the bookkeeping columns of `sync_state` and the
 /// locks. None of them is an API fact, so none comes from the spec.
@@ -72,9 +73,7 @@ impl Target {
     pub fn parse(value: &str) -> Result<Target, String> {
         let lower = value.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            value.parse::<tokio_postgres::Config>().map_err(|e| {
-                format!("{e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
-            })?;
+            postgres::parse(value)?;
             return Ok(Target::Postgres(value.to_owned()));
         }
         if value.is_empty() {

@@ -2,12 +2,31 @@
 //! SQLite one, in the database the URL names; one run at a time per database through a
 //! session-level advisory lock, which the server releases when the run's connection ends,
 //! a killed run's included.
+//!
+//! TLS as libpq does it ([`tls`]). Connecting is retried when the server is starting,
+//! stopping or unreachable ([`CONNECT_DELAYS`]); a connection lost during a run ends the
+//! run (the page in flight is rolled back by the server) and the next run carries on.
+
+use std::time::Duration;
 
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
-use super::{Batch, Cell, Column, Kind, column_defs, own, upsert_updates};
+use super::{Batch, Cell, Column, Kind, column_defs, own, tls, upsert_updates};
 use crate::exit::Failure;
+
+/// The waits between the attempts to connect when the server is starting, stopping or
+/// unreachable (a restart, a failover): five attempts over 7.5 s, each bounded by
+/// [`CONNECT_TIMEOUT`], so a run gives up within about a minute.
+pub(super) const CONNECT_DELAYS: [Duration; 4] = [
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+
+/// How long one attempt to connect may take, unless the URL's `connect_timeout` says.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The PostgreSQL type of a column.
 fn sql_type(kind: Kind) -> &'static str {
@@ -19,9 +38,125 @@ fn sql_type(kind: Kind) -> &'static str {
     }
 }
 
+/// Parses the URL (libpq's TLS parameters taken off it, see [`tls::split`]).
+pub(super) fn parse(url: &str) -> Result<(Config, tls::Settings), String> {
+    let (url, settings) = tls::split(url, |k| std::env::var(k).ok())?;
+    let config = url.parse::<Config>().map_err(|e| {
+        format!("{e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]")
+    })?;
+    Ok((config, settings))
+}
+
+/// Connects as the URL's TLS settings say, retrying as [`CONNECT_DELAYS`] says while the
+/// failure is one a restarting or unreachable server gives; spawns the connection.
+async fn connect(url: &str, name: &str) -> Result<(Client, tokio::task::JoinHandle<()>), Failure> {
+    let (mut config, settings) =
+        parse(url).map_err(|e| Failure::usage(format!("--db {name}: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let (host, unix) = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => (h.clone(), false),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => (p.display().to_string(), true),
+        None => (String::new(), false),
+    };
+    let attempts = settings
+        .attempts(unix)
+        .map_err(|e| Failure::usage(format!("--db {name}: {e}")))?;
+    let mut delays = CONNECT_DELAYS.iter();
+    loop {
+        let e = match connect_once(&config, &attempts).await {
+            Ok(connected) => return Ok(connected),
+            Err(e) => e,
+        };
+        if let Some(explained) = tls::explain(&e, &settings, &host) {
+            return Err(Failure::io(format!(
+                "cannot connect to the mirror database {name}: {explained}"
+            )));
+        }
+        match delays.next() {
+            Some(delay) if transient(&e) => {
+                eprintln!(
+                    "warning: cannot connect to the mirror database {name} ({}); trying again in {delay:?}",
+                    detail(&e)
+                );
+                tokio::time::sleep(*delay).await;
+            }
+            _ => {
+                let tries = if transient(&e) {
+                    format!(
+                        " after {} attempts over {:?}",
+                        CONNECT_DELAYS.len() + 1,
+                        CONNECT_DELAYS.iter().sum::<Duration>()
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(Failure::io(format!(
+                    "cannot connect to the mirror database {name}{tries}: {}",
+                    detail(&e)
+                )));
+            }
+        }
+    }
+}
+
+/// One connection: each attempt in turn (`allow`'s second one only when the server
+/// refused the first).
+async fn connect_once(
+    config: &Config,
+    attempts: &[tls::Attempt],
+) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    let mut attempts = attempts.iter().peekable();
+    loop {
+        let Some(attempt) = attempts.next() else {
+            unreachable!("a connection makes at least one attempt")
+        };
+        let mut config = config.clone();
+        config.ssl_mode(attempt.wire);
+        match config.connect(attempt.connector.clone()).await {
+            Ok((client, connection)) => {
+                let connection = tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!("the mirror database's connection ended: {e}");
+                    }
+                });
+                return Ok((client, connection));
+            }
+            Err(e) if e.as_db_error().is_some() && attempts.peek().is_some() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether a failure to connect is one a restart, a failover or a network outage gives,
+/// which a later attempt may not: the server starting or shutting down, a connection
+/// refused, reset or timed out (not a refused login, a missing database, TLS).
+fn transient(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    match e.as_db_error() {
+        Some(db) => [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+        ]
+        .contains(db.code()),
+        None => !e.to_string().contains("TLS"),
+    }
+}
+
+/// The server's message, or the error's.
+fn detail(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map_or_else(
+        || e.to_string(),
+        |db| format!("{}: {}", db.severity(), db.message()),
+    )
+}
+
 /// A URL without its password, for messages: `postgres://user@host:port/dbname`.
 pub(super) fn describe(url: &str) -> String {
-    let Ok(config) = url.parse::<Config>() else {
+    let Ok((config, _)) = parse(url) else {
         return "a postgres:// URL that does not parse".to_owned();
     };
     let host = config
@@ -64,11 +199,13 @@ impl Drop for Store {
 impl Store {
     fn fail(name: &str, e: &tokio_postgres::Error) -> Failure {
         // The error's text names the server's message, never the URL or its password.
-        let detail = e.as_db_error().map_or_else(
-            || e.to_string(),
-            |db| format!("{}: {}", db.severity(), db.message()),
-        );
-        Failure::io(format!("the mirror database {name}: {detail}"))
+        let lost = if e.is_closed() || e.as_db_error().is_some_and(|_| transient(e)) {
+            "; the connection was lost (a server restart?): the page in flight was not \
+             written, and the next run carries on from the last page written"
+        } else {
+            ""
+        };
+        Failure::io(format!("the mirror database {name}: {}{lost}", detail(e)))
     }
 
     /// Connects, takes the advisory lock (refusing at once when another run holds it) and
@@ -76,22 +213,7 @@ impl Store {
     pub(super) async fn open(url: &str, columns: &[Column]) -> Result<Store, Failure> {
         use own::{ADVISORY_LOCK, LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let name = describe(url);
-        let config: Config = url.parse().map_err(|e| {
-            Failure::usage(format!(
-                "--db {name}: {e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-            ))
-        })?;
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
-            Failure::io(format!(
-                "cannot connect to the mirror database {name}: {e} (TLS is not supported: \
-                 connect over a trusted network or a local socket)"
-            ))
-        })?;
-        let connection = tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("the mirror database's connection ended: {e}");
-            }
-        });
+        let (client, connection) = connect(url, &name).await?;
         let fail = |e: tokio_postgres::Error| Self::fail(&name, &e);
         let locked: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&ADVISORY_LOCK])

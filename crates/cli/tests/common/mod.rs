@@ -227,3 +227,4 @@ pub fn items_written(checkpoint: &Path) -> u64 {
         .unwrap_or(0)
 }
 pub mod pg;
+pub mod pg_bin;
