@@ -156,7 +156,8 @@ fn detail(e: &tokio_postgres::Error) -> String {
 
 /// A URL without its password, for messages: `postgres://user@host:port/dbname`.
 pub(super) fn describe(url: &str) -> String {
-    let Ok((config, _)) = parse(url) else {
+    let base = url.split('?').next().unwrap_or_default();
+    let Ok(config) = base.parse::<Config>() else {
         return "a postgres:// URL that does not parse".to_owned();
     };
     let host = config

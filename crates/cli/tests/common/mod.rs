@@ -83,6 +83,8 @@ impl EnvClear for assert_cmd::Command {
             "SHIPSTREAM_TOKEN",
             "SHIPSTREAM_API_VERSION",
             "RUST_LOG",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
         ] {
             self.env_remove(var);
         }
@@ -97,6 +99,8 @@ impl EnvClear for std::process::Command {
             "SHIPSTREAM_TOKEN",
             "SHIPSTREAM_API_VERSION",
             "RUST_LOG",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
         ] {
             self.env_remove(var);
         }

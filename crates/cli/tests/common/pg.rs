@@ -27,6 +27,8 @@ pub struct TestCa {
     /// The CA's certificate, for `sslrootcert`.
     pub root: PathBuf,
     issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    /// The folder it made for itself, if it did (removed on drop).
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestCa {
@@ -46,7 +48,11 @@ impl TestCa {
                 .unwrap();
         let root = dir.join(format!("{name}.pem"));
         std::fs::write(&root, issuer.pem()).unwrap();
-        TestCa { root, issuer }
+        TestCa {
+            root,
+            issuer,
+            dir: None,
+        }
     }
 
     /// A server certificate for these host names, and its key (both PEM).
@@ -89,9 +95,9 @@ impl Postgres {
         let ca_dir = tempfile::Builder::new()
             .prefix("shipstream-ca-")
             .tempdir()
-            .unwrap()
-            .keep();
-        let ca = TestCa::new(&ca_dir, "root");
+            .unwrap();
+        let mut ca = TestCa::new(ca_dir.path(), "root");
+        ca.dir = Some(ca_dir);
         let pg = Postgres::init(Some(ca.server_cert(&["localhost"])));
         (pg, ca)
     }
