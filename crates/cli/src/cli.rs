@@ -388,6 +388,26 @@ pub struct SyncArgs {
     /// splitting the product id range; the client keeps to the API's rate limits
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallel: Option<u32>,
+
+    /// At the end of every run, success or failure, write its figures to PATH in the
+    /// Prometheus text format (written beside, then renamed over it: node_exporter's
+    /// textfile collector reads it)
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Print the mirror's state (rows, current and reconciled as of, the last run's
+    /// figures) instead of syncing; reads the database only, while a run may be writing
+    #[arg(long)]
+    pub status: bool,
+
+    /// With --status: `human` (default) or `json`
+    #[arg(long, value_name = "FORMAT", requires = "status", value_parser = ["human", "json"])]
+    pub format: Option<String>,
+
+    /// With --status: exit 1 when the mirror is not current as of this long ago (on this
+    /// machine's clock against the server's), or was never synced (`15m`, `2h`)
+    #[arg(long, value_name = "DURATION", requires = "status", value_parser = humantime::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
 }
 
 /// Arguments of `mock`.

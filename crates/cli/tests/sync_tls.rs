@@ -11,6 +11,9 @@ mod common;
 use common::cli;
 use common::pg::{Postgres, TestCa};
 
+/// A URL, the environment to run it with, the exit code wanted and what stderr says.
+type Refused<'a> = (String, Vec<(&'a str, &'a str)>, i32, &'a str);
+
 /// Every row of both tables, as JSON text: what a refused run must leave as it was.
 fn dump(pg: &Postgres, url: &str) -> Vec<String> {
     pg.with(url, async |c| {
@@ -86,7 +89,7 @@ fn each_sslmode_means_what_libpq_says_and_a_refused_run_writes_nothing() {
 
     // Refused: each leaves the mirror exactly as it was, exits 1 (2 for a bad setting)
     // and says what to change, without the password.
-    let refused: [(String, Vec<(&str, &str)>, i32, &str); 7] = [
+    let refused: [Refused<'_>; 7] = [
         // verify-full checks the host name: 127.0.0.1 is not on the certificate.
         (
             by_address(&format!("sslmode=verify-full&sslrootcert={root}")),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
 
-use super::{Batch, Cell, Column, Kind, column_defs, own, tls, upsert_updates};
+use super::{Batch, Cell, Column, Kind, Stored, column_defs, own, tls, upsert_updates};
 use crate::exit::Failure;
 
 /// The waits between the attempts to connect when the server is starting, stopping or
@@ -212,7 +212,7 @@ impl Store {
     /// Connects, takes the advisory lock (refusing at once when another run holds it) and
     /// brings the tables up to date with `columns`.
     pub(super) async fn open(url: &str, columns: &[Column]) -> Result<Store, Failure> {
-        use own::{ADVISORY_LOCK, LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        use own::{ADVISORY_LOCK, LEVELS, RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let name = describe(url);
         let (client, connection) = connect(url, &name).await?;
         let fail = |e: tokio_postgres::Error| Self::fail(&name, &e);
@@ -236,6 +236,13 @@ impl Store {
                  CHECK ({STATE_ID} = 1),\n  {STATE} TEXT NOT NULL,\n  {SAVED_AT} TIMESTAMPTZ \
                  NOT NULL\n);",
                 column_defs(columns, sql_type)
+            ))
+            .await
+            .map_err(fail)?;
+        client
+            .batch_execute(&format!(
+                "ALTER TABLE {SYNC_STATE} ADD COLUMN IF NOT EXISTS {RUN_DELETED} BIGINT NOT NULL \
+                 DEFAULT 0"
             ))
             .await
             .map_err(fail)?;
@@ -278,18 +285,40 @@ impl Store {
         })
     }
 
-    /// The stored state's text, if any.
-    pub(super) async fn state_text(&mut self) -> Result<Option<String>, Failure> {
-        use own::{STATE, STATE_ID, SYNC_STATE};
+    /// Connects to read the mirror, without the advisory lock (`--status`, while a run
+    /// may be writing).
+    pub(super) async fn inspect(url: &str) -> Result<Store, Failure> {
+        let name = describe(url);
+        let (client, connection) = connect(url, &name).await?;
+        Ok(Store {
+            client,
+            connection,
+            name,
+            upsert: String::new(),
+            delete: String::new(),
+            columns: Vec::new(),
+        })
+    }
+
+    /// The stored row of `sync_state`, if any.
+    pub(super) async fn stored(&mut self) -> Result<Option<Stored>, Failure> {
+        use own::{RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let row = self
             .client
             .query_opt(
-                &format!("SELECT {STATE} FROM {SYNC_STATE} WHERE {STATE_ID} = 1"),
+                &format!(
+                    "SELECT {STATE}, {RUN_DELETED}, {SAVED_AT} FROM {SYNC_STATE} WHERE \
+                     {STATE_ID} = 1"
+                ),
                 &[],
             )
             .await
             .map_err(|e| Self::fail(&self.name, &e))?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(row.map(|r| Stored {
+            state: r.get(0),
+            run_deleted: r.get::<_, i64>(1).max(0) as u64,
+            saved_at: Some(r.get(2)),
+        }))
     }
 
     /// Writes a batch in one transaction, if the stored state is still `expected`
@@ -300,7 +329,7 @@ impl Store {
         clear_first: bool,
         batch: &Batch<'_>,
     ) -> Result<Option<u64>, Failure> {
-        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        use own::{LEVELS, RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let name = self.name.clone();
         let fail = |e: tokio_postgres::Error| Self::fail(&name, &e);
         let arrays = column_arrays(&self.columns, &batch.rows);
@@ -337,11 +366,16 @@ impl Store {
         }
         tx.execute(
             &format!(
-                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}) VALUES (1, $1, $2) \
-                 ON CONFLICT ({STATE_ID}) DO UPDATE SET {STATE} = EXCLUDED.{STATE}, \
-                 {SAVED_AT} = EXCLUDED.{SAVED_AT}"
+                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}, {RUN_DELETED}) \
+                 VALUES (1, $1, $2, $3) ON CONFLICT ({STATE_ID}) DO UPDATE SET {STATE} = \
+                 EXCLUDED.{STATE}, {SAVED_AT} = EXCLUDED.{SAVED_AT}, {RUN_DELETED} = \
+                 EXCLUDED.{RUN_DELETED}"
             ),
-            &[&batch.state_json, &batch.saved_at],
+            &[
+                &batch.state_json,
+                &batch.saved_at,
+                &((batch.run_deleted + deleted) as i64),
+            ],
         )
         .await
         .map_err(fail)?;

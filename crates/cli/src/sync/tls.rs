@@ -390,6 +390,7 @@ fn rustls_error(e: &tokio_postgres::Error) -> Option<&rustls::Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
