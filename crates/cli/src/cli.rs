@@ -181,14 +181,21 @@ Tables (the same in both databases):
   levels      product_id (primary key), sku, is_enabled, every qty_* quantity of the API,
               updated_at. SQLite: INTEGER, TEXT, 0/1 and RFC 3339 text; PostgreSQL: BIGINT,
               TEXT, BOOLEAN and TIMESTAMPTZ
-  sync_state  one row: the bookmark (JSON) and when it was saved
+  sync_state  one row: the bookmark (JSON), when it was saved and the rows the run deleted
 
 Examples:
   shipstream-inventory sync --demo --db levels.sqlite
   shipstream-inventory sync --db levels.sqlite            # cron it, or run it in a loop
   sqlite3 levels.sqlite 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'
   shipstream-inventory sync --db postgres://app@db.internal/inventory --parallel 5
-  psql -d inventory -c 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'";
+  psql -d inventory -c 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'
+  shipstream-inventory sync --metrics-file /var/lib/node_exporter/textfile/sync.prom \\
+      --db 'postgres://app@db.example.com/inventory?sslmode=verify-full&sslrootcert=ca.pem'
+  shipstream-inventory sync --status --max-age 30m --db levels.sqlite   # a health check
+
+PostgreSQL over TLS: libpq's sslmode (disable, allow, prefer (default), require, verify-ca,
+verify-full) and sslrootcert (a PEM file, or system) in the URL, or PGSSLMODE and
+PGSSLROOTCERT. Connecting is retried 5 times over 7.5 s while the server restarts.";
 
 const MOCK_AFTER_HELP: &str = "\
 Faults (--fault, repeatable; several rules may also be joined with `;`):
@@ -357,8 +364,9 @@ pub struct SyncArgs {
     pub connection: ConnectionArgs,
 
     /// The mirror: a SQLite file (created if missing), or a PostgreSQL database as
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port optional; the
-    /// database must exist; the password is never printed)
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE&sslrootcert=FILE (password,
+    /// port and TLS parameters optional; the database must exist; the password is never
+    /// printed)
     #[arg(long, value_name = "PATH|URL", value_parser = crate::sync::Target::parse)]
     pub db: crate::sync::Target,
 
