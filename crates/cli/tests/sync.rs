@@ -730,15 +730,106 @@ fn two_syncs_at_once_on_one_postgres_database_never_interleave() {
 }
 
 /// Whether a run has committed a page: the bookmark row is there.
-fn has_state(db: &Path) -> bool {
-    db.exists()
-        && Connection::open(db)
-            .and_then(|c| c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0)))
-            .is_ok_and(|n: i64| n > 0)
+impl Db<'_> {
+    /// Whether a run has written a page (the bookmark is stored).
+    fn has_state(&self) -> bool {
+        match self {
+            Db::Sqlite(db) => {
+                db.exists()
+                    && Connection::open(db)
+                        .and_then(|c| {
+                            c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))
+                        })
+                        .is_ok_and(|n: i64| n > 0)
+            }
+            Db::Postgres(pg, url) => pg.with(url, async |c| {
+                c.query_one("SELECT to_regclass('sync_state') IS NOT NULL", &[])
+                    .await
+                    .unwrap()
+                    .get::<_, bool>(0)
+                    && c.query_one("SELECT count(*) FROM sync_state", &[])
+                        .await
+                        .unwrap()
+                        .get::<_, i64>(0)
+                        > 0
+            }),
+        }
+    }
+
+    /// Every table: its name, definition and rows, as text (SQLite: each row's values;
+    /// PostgreSQL: the columns from the catalogue, each row as JSON).
+    fn dump(&self) -> Vec<(String, String, Vec<String>)> {
+        match self {
+            Db::Sqlite(db) => dump(db)
+                .into_iter()
+                .map(|(name, sql, rows)| {
+                    (name, sql, rows.iter().map(|r| format!("{r:?}")).collect())
+                })
+                .collect(),
+            Db::Postgres(pg, url) => pg.with(url, async |c| {
+                let tables: Vec<String> = c
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables WHERE \
+                         table_schema = 'public' ORDER BY 1",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let mut out = Vec::new();
+                for name in tables {
+                    let columns: String = c
+                        .query_one(
+                            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY \
+                             ordinal_position) FROM information_schema.columns WHERE \
+                             table_name = $1",
+                            &[&name],
+                        )
+                        .await
+                        .unwrap()
+                        .get(0);
+                    let rows = c
+                        .query(
+                            &format!("SELECT row_to_json(t)::text FROM {name} t ORDER BY 1"),
+                            &[],
+                        )
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect();
+                    out.push((name, columns, rows));
+                }
+                out
+            }),
+        }
+    }
 }
 
 #[test]
 fn a_second_sync_refused_by_a_running_one_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    a_second_sync_refused_by_a_running_one_writes_nothing_on(
+        &Db::Sqlite(dir.path().join("m.sqlite")),
+        "another `sync` is running",
+    );
+}
+
+#[test]
+fn a_second_sync_refused_by_a_running_one_writes_nothing_on_postgres() {
+    let pg = Postgres::start();
+    let url = pg.database("refused");
+    a_second_sync_refused_by_a_running_one_writes_nothing_on(
+        &Db::Postgres(&pg, url),
+        "advisory lock",
+    );
+}
+
+/// A run started while another one runs stops before it reads or writes: every table,
+/// rows and definitions, is as it was; `says` is in its message.
+fn a_second_sync_refused_by_a_running_one_writes_nothing_on(db: &Db<'_>, says: &str) {
     // The first run's second request is held by the mock (far longer than this test
     // takes), so once its first page is committed it writes nothing more meanwhile.
     let mock = Mock::start(
@@ -746,9 +837,7 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
             .dataset(Dataset::generate(800, 3))
             .faults("latency=600s:nth=2".parse().unwrap()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.sqlite");
-    let db_arg = db.to_str().unwrap();
+    let db_arg = &db.arg();
     let mut first = mock
         .std_command()
         .args(["sync", "--db", db_arg, "--page-size", "100"])
@@ -760,7 +849,7 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
     // Its first page committed and its second request held by the mock (the client paces
     // its requests, so the second may leave well after the first page is written; a run
     // after this one would otherwise be the one held).
-    while !has_state(&db) || mock.server().fault_counts().latency == 0 {
+    while !db.has_state() || mock.server().fault_counts().latency == 0 {
         // Only a hang reaches this; nothing is timed.
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -769,15 +858,16 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
         assert!(first.try_wait().unwrap().is_none(), "the first run ended");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let before = dump(&db);
+    let before = db.dump();
     let second = mock
         .cli()
         .args(["sync", "--db", db_arg, "--page-size", "100"])
         .output()
         .unwrap();
-    let after = dump(&db);
+    let after = db.dump();
     first.kill().unwrap(); // SIGKILL: its lock goes with it.
     first.wait().unwrap();
+    db.after_kill();
     // Every table, the bookmark's included, is as it was.
     if before != after {
         let changed: Vec<String> = before
@@ -795,9 +885,10 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("another `sync` is running"), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
     // The killed run left no stale lock: the next run carries on and completes.
     mock.cli().args(["sync", "--db", db_arg]).assert().success();
-    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
+    assert_rows_eq(&db.rows(), &expected(mock.server().dataset()));
 }
 
 #[test]

@@ -102,32 +102,29 @@ async fn connect(url: &str, name: &str) -> Result<(Client, tokio::task::JoinHand
     }
 }
 
-/// One connection: each attempt in turn (`allow`'s second one only when the server
-/// refused the first).
+/// One connection: the first attempt, and `allow`'s second one when the server refused
+/// the first.
 async fn connect_once(
     config: &Config,
-    attempts: &[tls::Attempt],
+    (first, then): &(tls::Attempt, Option<tls::Attempt>),
 ) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
-    let mut attempts = attempts.iter().peekable();
-    loop {
-        let Some(attempt) = attempts.next() else {
-            unreachable!("a connection makes at least one attempt")
-        };
+    let attempt = |attempt: &tls::Attempt| {
         let mut config = config.clone();
         config.ssl_mode(attempt.wire);
-        match config.connect(attempt.connector.clone()).await {
-            Ok((client, connection)) => {
-                let connection = tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!("the mirror database's connection ended: {e}");
-                    }
-                });
-                return Ok((client, connection));
-            }
-            Err(e) if e.as_db_error().is_some() && attempts.peek().is_some() => continue,
-            Err(e) => return Err(e),
+        let connector = attempt.connector.clone();
+        async move { config.connect(connector).await }
+    };
+    let (client, connection) = match (attempt(first).await, then) {
+        (Ok(connected), _) => connected,
+        (Err(e), Some(then)) if e.as_db_error().is_some() => attempt(then).await?,
+        (Err(e), _) => return Err(e),
+    };
+    let connection = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("the mirror database's connection ended: {e}");
         }
-    }
+    });
+    Ok((client, connection))
 }
 
 /// Whether a failure to connect is one a restart, a failover or a network outage gives,

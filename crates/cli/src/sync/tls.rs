@@ -152,9 +152,9 @@ pub struct Attempt {
 }
 
 impl Settings {
-    /// The attempts of a connection, in order: `allow` tries without TLS, then with it;
-    /// every other mode makes one. `unix`: the host is a socket (never TLS).
-    pub fn attempts(&self, unix: bool) -> Result<Vec<Attempt>, String> {
+    /// The attempts of a connection: `allow` tries without TLS, then with it; every other
+    /// mode makes one. `unix`: the host is a socket (never TLS).
+    pub fn attempts(&self, unix: bool) -> Result<(Attempt, Option<Attempt>), String> {
         let verify = match self.mode {
             SslMode::VerifyFull => Check::Full,
             SslMode::VerifyCa => Check::Chain,
@@ -167,13 +167,13 @@ impl Settings {
             connector: connector.clone(),
         };
         if unix {
-            return Ok(vec![wire(WireMode::Disable)]);
+            return Ok((wire(WireMode::Disable), None));
         }
         Ok(match self.mode {
-            SslMode::Disable => vec![wire(WireMode::Disable)],
-            SslMode::Allow => vec![wire(WireMode::Disable), wire(WireMode::Require)],
-            SslMode::Prefer => vec![wire(WireMode::Prefer)],
-            _ => vec![wire(WireMode::Require)],
+            SslMode::Disable => (wire(WireMode::Disable), None),
+            SslMode::Allow => (wire(WireMode::Disable), Some(wire(WireMode::Require))),
+            SslMode::Prefer => (wire(WireMode::Prefer), None),
+            _ => (wire(WireMode::Require), None),
         })
     }
 
