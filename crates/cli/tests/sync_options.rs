@@ -49,7 +49,10 @@ fn a_parallel_full_load_is_the_sequential_one_row_for_row() {
     assert_eq!(rows(&par), want);
     // A parallel reconciliation of an unchanged server changes nothing.
     let err = sync(&mock, &par, &["--reconcile", "--parallel", "4"]);
-    assert!(err.contains("incremental + reconciliation: 0 upserted, 0 deleted"), "{err}");
+    assert!(
+        err.contains("incremental + reconciliation: 0 upserted, 0 deleted"),
+        "{err}"
+    );
     assert_eq!(rows(&par), want);
 }
 
