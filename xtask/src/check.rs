@@ -25,9 +25,7 @@ use crate::{
     conformance::{self, Kind},
     display_path,
     generate::{self, Snapshot},
-    notes,
-    spec::{self, JsonPath},
-    specdiff,
+    notes, spec, specdiff,
 };
 
 /// The folder of recorded responses, relative to the workspace root.

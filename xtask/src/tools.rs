@@ -203,32 +203,11 @@ pub fn npm_tools(root: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The PostgreSQL server programs' directory: `SHIPSTREAM_PG_BIN`, else the newest of
-/// Debian's layout (`/usr/lib/postgresql/VERSION/bin`), else `pg_config --bindir`'s, if `initdb` is there.
-/// The tests of `sync --db postgres://…` look for the programs the same way
-/// (`crates/cli/tests/common/pg.rs`).
-pub fn postgres_bin() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("SHIPSTREAM_PG_BIN") {
-        return Some(PathBuf::from(dir));
-    }
-    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").exists().then_some((version, bin))
-        })
-        .collect();
-    found.sort();
-    if let Some((_, bin)) = found.pop() {
-        return Some(bin);
-    }
-    let out = Command::new("pg_config").arg("--bindir").output().ok()?;
-    let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    (out.status.success() && bin.join("initdb").exists()).then_some(bin)
-}
+// The one lookup of the PostgreSQL server programs, shared with the tests that start
+// servers of their own.
+#[path = "../../crates/cli/tests/common/pg_bin.rs"]
+mod pg_bin;
+use pg_bin::postgres_bin;
 
 /// Installs Debian's `postgresql` package when no PostgreSQL server is on the machine:
 /// the tests of the PostgreSQL mirror start servers of their own (in temporary

@@ -181,14 +181,21 @@ Tables (the same in both databases):
   levels      product_id (primary key), sku, is_enabled, every qty_* quantity of the API,
               updated_at. SQLite: INTEGER, TEXT, 0/1 and RFC 3339 text; PostgreSQL: BIGINT,
               TEXT, BOOLEAN and TIMESTAMPTZ
-  sync_state  one row: the bookmark (JSON) and when it was saved
+  sync_state  one row: the bookmark (JSON), when it was saved and the rows the run deleted
 
 Examples:
   shipstream-inventory sync --demo --db levels.sqlite
   shipstream-inventory sync --db levels.sqlite            # cron it, or run it in a loop
   sqlite3 levels.sqlite 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'
   shipstream-inventory sync --db postgres://app@db.internal/inventory --parallel 5
-  psql -d inventory -c 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'";
+  psql -d inventory -c 'SELECT sku, qty_available FROM levels WHERE qty_available < 10'
+  shipstream-inventory sync --metrics-file /var/lib/node_exporter/textfile/sync.prom \\
+      --db 'postgres://app@db.example.com/inventory?sslmode=verify-full&sslrootcert=ca.pem'
+  shipstream-inventory sync --status --max-age 30m --db levels.sqlite   # a health check
+
+PostgreSQL over TLS: libpq's sslmode (disable, allow, prefer (default), require, verify-ca,
+verify-full) and sslrootcert (a PEM file, or system) in the URL, or PGSSLMODE and
+PGSSLROOTCERT. Connecting is retried 5 times over 7.5 s while the server restarts.";
 
 const MOCK_AFTER_HELP: &str = "\
 Faults (--fault, repeatable; several rules may also be joined with `;`):
@@ -357,10 +364,11 @@ pub struct SyncArgs {
     pub connection: ConnectionArgs,
 
     /// The mirror: a SQLite file (created if missing), or a PostgreSQL database as
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port optional; the
-    /// database must exist; the password is never printed)
-    #[arg(long, value_name = "PATH|URL", value_parser = crate::mirror::Target::parse)]
-    pub db: crate::mirror::Target,
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE&sslrootcert=FILE (password,
+    /// port and TLS parameters optional; the database must exist; the password is never
+    /// printed)
+    #[arg(long, value_name = "PATH|URL", value_parser = crate::sync::Target::parse)]
+    pub db: crate::sync::Target,
 
     /// Empty the mirror and load every level again
     #[arg(long)]
@@ -388,6 +396,26 @@ pub struct SyncArgs {
     /// splitting the product id range; the client keeps to the API's rate limits
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallel: Option<u32>,
+
+    /// At the end of every run, success or failure, write its figures to PATH in the
+    /// Prometheus text format (written beside, then renamed over it: node_exporter's
+    /// textfile collector reads it)
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Print the mirror's state (rows, current and reconciled as of, the last run's
+    /// figures) instead of syncing; reads the database only, while a run may be writing
+    #[arg(long)]
+    pub status: bool,
+
+    /// With --status: `human` (default) or `json`
+    #[arg(long, value_name = "FORMAT", requires = "status", value_parser = ["human", "json"])]
+    pub format: Option<String>,
+
+    /// With --status: exit 1 when the mirror is not current as of this long ago (on this
+    /// machine's clock against the server's), or was never synced (`15m`, `2h`)
+    #[arg(long, value_name = "DURATION", requires = "status", value_parser = humantime::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
 }
 
 /// Arguments of `mock`.

@@ -9,9 +9,9 @@ mod exit;
 mod export;
 mod format;
 mod logging;
-mod mirror;
 mod mock;
 mod progress;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Levels(args) => export::run(*args, cli.verbose).await,
-            Command::Sync(args) => mirror::run(*args, cli.verbose).await,
+            Command::Sync(args) => sync::run(*args, cli.verbose).await,
             Command::Mock(args) => mock::run(*args).await,
         }
     });

@@ -459,10 +459,70 @@ fn run_and_maybe_kill(
     }
 }
 
+/// A run during which the PostgreSQL server is stopped (`fast` or `immediate`) after
+/// `stop_after` and started again `down_for` later: it completes (the stop came after
+/// it, or while it was connecting and its retry reached the restarted server) or ends
+/// with exit 1 and a message naming the mirror database, never hangs
+/// ([`common::wait_output`]'s limit). `down_for` `None`: the server is stopped before
+/// the run starts and started again once it ended, which must be with exit 1 after its
+/// bounded retries. Returns the exit code.
+fn run_through_restart(
+    mock: &Mock,
+    pg: &Postgres,
+    url: &str,
+    (stop_after, mode, down_for): (Duration, &str, Option<Duration>),
+    reconcile: bool,
+) -> i32 {
+    if down_for.is_none() {
+        pg.stop(mode);
+    }
+    let child = mock
+        .std_command()
+        .args([
+            "sync",
+            "--db",
+            url,
+            "--page-size",
+            "100",
+            "--rate-limit",
+            "0",
+        ])
+        .args(reconcile.then_some("--reconcile"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            if let Some(down_for) = down_for {
+                std::thread::sleep(stop_after);
+                pg.stop(mode);
+                std::thread::sleep(down_for);
+                pg.restart();
+            }
+        });
+        wait_output(child)
+    });
+    let err = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code().unwrap_or(-1);
+    if down_for.is_none() {
+        pg.restart();
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("after 5 attempts"), "{err}");
+    }
+    assert!(code == 0 || code == 1, "sync exited {code}: {err}");
+    if code == 1 {
+        assert!(err.contains("the mirror database"), "{err}");
+    }
+    code
+}
+
 /// The soak: the mock changes levels, deletes and creates products while `sync` runs
 /// again and again, two runs in five killed with SIGKILL at seeded points, one in three
-/// reconciling; after the changes stop and one more reconciling run, the mirror is the
-/// mock's snapshot, record for record.
+/// reconciling, and on PostgreSQL one in four through a server restart (`fast` and
+/// `immediate` shutdowns in turn, at seeded points; every third one down until the run
+/// gave up); after the changes stop and one more
+/// reconciling run, the mirror is the mock's snapshot, record for record.
 fn soak(db: &Db<'_>) {
     let secs = env_u64("SOAK_SYNC_SECS", 20);
     let rate = env_u64("SOAK_SYNC_RATE", 200);
@@ -484,9 +544,16 @@ fn soak(db: &Db<'_>) {
     );
     let started = Instant::now();
     let (mut runs, mut killed, mut completed, mut reconciling) = (0, 0, 0, 0);
-    // Runs go on while the mock changes, and until at least two were killed and two
-    // completed, however fast this machine is (at most 500 runs).
-    while started.elapsed() < Duration::from_secs(secs) || killed < 2 || completed < 2 {
+    let mut restarts = 0;
+    let wanted_restarts = if matches!(db, Db::Postgres(..)) { 3 } else { 0 };
+    // Runs go on while the mock changes, and until at least two were killed, two
+    // completed and (PostgreSQL) two restarted the server, however fast this machine is
+    // (at most 500 runs).
+    while started.elapsed() < Duration::from_secs(secs)
+        || killed < 2
+        || completed < 2
+        || restarts < wanted_restarts
+    {
         assert!(
             runs < 500,
             "{runs} runs: {killed} killed, {completed} completed"
@@ -496,6 +563,22 @@ fn soak(db: &Db<'_>) {
         let kill = (next() % 5 < 2).then(|| Duration::from_millis(5 + next() % 395));
         let reconcile = next() % 3 == 0;
         reconciling += u32::from(reconcile);
+        if let Db::Postgres(pg, url) = db
+            && next() % 4 == 0
+        {
+            // The server stops after 5 to 400 ms, for up to 2 s (within the run's
+            // connection retries); every third time it stays down until the run ended.
+            let mode = ["fast", "immediate"][restarts % 2];
+            let at = Duration::from_millis(5 + next() % 395);
+            let down = (restarts % 3 != 2).then(|| Duration::from_millis(next() % 2000));
+            restarts += 1;
+            if run_through_restart(&mock, pg, url, (at, mode, down), reconcile) == 0 {
+                completed += 1;
+            }
+            // No half-written page: the database reads consistently.
+            db.rows();
+            continue;
+        }
         match run_and_maybe_kill(&mock, db, kill, reconcile) {
             Run::Killed => {
                 killed += 1;
@@ -522,8 +605,9 @@ fn soak(db: &Db<'_>) {
     let (missing, stale, extra) = diff(&got, &want);
     println!(
         "soak ({}): {} products at the end, {counts}; {runs} runs ({killed} killed with \
-         SIGKILL, {completed} completed, {reconciling} with --reconcile) + 1 final reconciling; \
-         mirror: {missing} missing, {stale} stale, {extra} extra; {:.1} s",
+         SIGKILL, {restarts} through a server restart, {completed} completed, {reconciling} \
+         with --reconcile) + 1 final reconciling; mirror: {missing} missing, {stale} stale, \
+         {extra} extra; {:.1} s",
         db.name(),
         want.len(),
         started.elapsed().as_secs_f64()
@@ -537,11 +621,58 @@ fn soak_sync_under_changes_deletions_and_kills_converges_exactly_on_sqlite() {
     soak(&Db::Sqlite(dir.path().join("mirror.sqlite")));
 }
 
+/// The PostgreSQL soak runs over TLS (`verify-full` against the test CA), so every
+/// reconnection after a restart makes a verified handshake again.
 #[test]
-fn soak_sync_under_changes_deletions_and_kills_converges_exactly_on_postgres() {
-    let pg = Postgres::start();
-    let url = pg.database("soak");
+fn soak_sync_under_changes_deletions_kills_and_server_restarts_converges_exactly_on_postgres() {
+    let (pg, ca) = Postgres::start_tls();
+    pg.database("soak");
+    let url = format!(
+        "postgres://postgres@localhost:{}/soak?hostaddr=127.0.0.1&sslmode=verify-full&\
+         sslrootcert={}",
+        pg.port(),
+        ca.root.display()
+    );
     soak(&Db::Postgres(&pg, url));
+}
+
+/// A server that stays down: the run gives up after its bounded retries (5 attempts
+/// over 7.5 s) with exit 1 and says so, writing nothing; a server back within them: the
+/// run connects and completes.
+#[test]
+fn a_run_retries_a_restarting_server_a_bounded_number_of_times() {
+    let pg = Postgres::start();
+    let url = pg.database("retry");
+    let mock = Mock::with(300, "");
+    let sync = || {
+        let mut cmd = mock.std_command();
+        cmd.args(["sync", "--db", &url, "--rate-limit", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    pg.stop("fast");
+    let out = wait_output(sync().spawn().unwrap());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("after 5 attempts over 7.5s"), "{err}");
+    assert_eq!(err.matches("trying again in").count(), 4, "{err}");
+    pg.restart();
+    assert!(Db::Postgres(&pg, url.clone()).rows().is_empty());
+    pg.stop("immediate");
+    let child = sync().spawn().unwrap();
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Back while the run waits to try again.
+            std::thread::sleep(Duration::from_millis(700));
+            pg.restart();
+        });
+        wait_output(child)
+    });
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("trying again in"), "{err}");
+    assert_eq!(Db::Postgres(&pg, url).rows().len(), 300);
 }
 
 /// Two `sync --full` runs started together on a mirror that exists: one must stop before
@@ -599,15 +730,106 @@ fn two_syncs_at_once_on_one_postgres_database_never_interleave() {
 }
 
 /// Whether a run has committed a page: the bookmark row is there.
-fn has_state(db: &Path) -> bool {
-    db.exists()
-        && Connection::open(db)
-            .and_then(|c| c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0)))
-            .is_ok_and(|n: i64| n > 0)
+impl Db<'_> {
+    /// Whether a run has written a page (the bookmark is stored).
+    fn has_state(&self) -> bool {
+        match self {
+            Db::Sqlite(db) => {
+                db.exists()
+                    && Connection::open(db)
+                        .and_then(|c| {
+                            c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))
+                        })
+                        .is_ok_and(|n: i64| n > 0)
+            }
+            Db::Postgres(pg, url) => pg.with(url, async |c| {
+                c.query_one("SELECT to_regclass('sync_state') IS NOT NULL", &[])
+                    .await
+                    .unwrap()
+                    .get::<_, bool>(0)
+                    && c.query_one("SELECT count(*) FROM sync_state", &[])
+                        .await
+                        .unwrap()
+                        .get::<_, i64>(0)
+                        > 0
+            }),
+        }
+    }
+
+    /// Every table: its name, definition and rows, as text (SQLite: each row's values;
+    /// PostgreSQL: the columns from the catalogue, each row as JSON).
+    fn dump(&self) -> Vec<(String, String, Vec<String>)> {
+        match self {
+            Db::Sqlite(db) => dump(db)
+                .into_iter()
+                .map(|(name, sql, rows)| {
+                    (name, sql, rows.iter().map(|r| format!("{r:?}")).collect())
+                })
+                .collect(),
+            Db::Postgres(pg, url) => pg.with(url, async |c| {
+                let tables: Vec<String> = c
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables WHERE \
+                         table_schema = 'public' ORDER BY 1",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let mut out = Vec::new();
+                for name in tables {
+                    let columns: String = c
+                        .query_one(
+                            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY \
+                             ordinal_position) FROM information_schema.columns WHERE \
+                             table_name = $1",
+                            &[&name],
+                        )
+                        .await
+                        .unwrap()
+                        .get(0);
+                    let rows = c
+                        .query(
+                            &format!("SELECT row_to_json(t)::text FROM {name} t ORDER BY 1"),
+                            &[],
+                        )
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect();
+                    out.push((name, columns, rows));
+                }
+                out
+            }),
+        }
+    }
 }
 
 #[test]
 fn a_second_sync_refused_by_a_running_one_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    a_second_sync_refused_by_a_running_one_writes_nothing_on(
+        &Db::Sqlite(dir.path().join("m.sqlite")),
+        "another `sync` is running",
+    );
+}
+
+#[test]
+fn a_second_sync_refused_by_a_running_one_writes_nothing_on_postgres() {
+    let pg = Postgres::start();
+    let url = pg.database("refused");
+    a_second_sync_refused_by_a_running_one_writes_nothing_on(
+        &Db::Postgres(&pg, url),
+        "advisory lock",
+    );
+}
+
+/// A run started while another one runs stops before it reads or writes: every table,
+/// rows and definitions, is as it was; `says` is in its message.
+fn a_second_sync_refused_by_a_running_one_writes_nothing_on(db: &Db<'_>, says: &str) {
     // The first run's second request is held by the mock (far longer than this test
     // takes), so once its first page is committed it writes nothing more meanwhile.
     let mock = Mock::start(
@@ -615,9 +837,7 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
             .dataset(Dataset::generate(800, 3))
             .faults("latency=600s:nth=2".parse().unwrap()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.sqlite");
-    let db_arg = db.to_str().unwrap();
+    let db_arg = &db.arg();
     let mut first = mock
         .std_command()
         .args(["sync", "--db", db_arg, "--page-size", "100"])
@@ -629,7 +849,7 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
     // Its first page committed and its second request held by the mock (the client paces
     // its requests, so the second may leave well after the first page is written; a run
     // after this one would otherwise be the one held).
-    while !has_state(&db) || mock.server().fault_counts().latency == 0 {
+    while !db.has_state() || mock.server().fault_counts().latency == 0 {
         // Only a hang reaches this; nothing is timed.
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -638,15 +858,16 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
         assert!(first.try_wait().unwrap().is_none(), "the first run ended");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let before = dump(&db);
+    let before = db.dump();
     let second = mock
         .cli()
         .args(["sync", "--db", db_arg, "--page-size", "100"])
         .output()
         .unwrap();
-    let after = dump(&db);
+    let after = db.dump();
     first.kill().unwrap(); // SIGKILL: its lock goes with it.
     first.wait().unwrap();
+    db.after_kill();
     // Every table, the bookmark's included, is as it was.
     if before != after {
         let changed: Vec<String> = before
@@ -664,9 +885,10 @@ fn a_second_sync_refused_by_a_running_one_writes_nothing() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("another `sync` is running"), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
     // The killed run left no stale lock: the next run carries on and completes.
     mock.cli().args(["sync", "--db", db_arg]).assert().success();
-    assert_rows_eq(&mirror(&db), &expected(mock.server().dataset()));
+    assert_rows_eq(&db.rows(), &expected(mock.server().dataset()));
 }
 
 #[test]

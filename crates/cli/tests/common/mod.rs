@@ -83,6 +83,8 @@ impl EnvClear for assert_cmd::Command {
             "SHIPSTREAM_TOKEN",
             "SHIPSTREAM_API_VERSION",
             "RUST_LOG",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
         ] {
             self.env_remove(var);
         }
@@ -97,6 +99,8 @@ impl EnvClear for std::process::Command {
             "SHIPSTREAM_TOKEN",
             "SHIPSTREAM_API_VERSION",
             "RUST_LOG",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
         ] {
             self.env_remove(var);
         }
@@ -227,3 +231,4 @@ pub fn items_written(checkpoint: &Path) -> u64 {
         .unwrap_or(0)
 }
 pub mod pg;
+pub mod pg_bin;

@@ -36,7 +36,11 @@ use crate::{
 };
 
 mod postgres;
+mod report;
 mod sqlite;
+mod tls;
+
+use report::{Figures, Status};
 
 /// The mirror's own names: its tables, the bookkeeping columns of `sync_state` and the
 /// locks. None of them is an API fact, so none comes from the spec.
@@ -51,6 +55,9 @@ pub mod own {
     pub const STATE: &str = "state";
     /// `sync_state`'s time of writing (this machine's clock).
     pub const SAVED_AT: &str = "saved_at";
+    /// `sync_state`'s rows deleted so far by the run in progress, or by the last run (a
+    /// run carried on by a later invocation counts what the stopped one deleted).
+    pub const RUN_DELETED: &str = "run_deleted";
     /// The lock file of a SQLite database: its path with this appended.
     pub const LOCK_SUFFIX: &str = ".sync-lock";
     /// The PostgreSQL advisory lock a run holds (`pg_try_advisory_lock`): the bytes of
@@ -72,9 +79,8 @@ impl Target {
     pub fn parse(value: &str) -> Result<Target, String> {
         let lower = value.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            value.parse::<tokio_postgres::Config>().map_err(|e| {
-                format!("{e}; the form is postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
-            })?;
+            // Checked when the run connects, where the message can leave the password
+            // out (clap's would repeat the value).
             return Ok(Target::Postgres(value.to_owned()));
         }
         if value.is_empty() {
@@ -214,6 +220,15 @@ struct Batch<'a> {
     deletions: Option<&'a Deletions>,
     state_json: String,
     saved_at: chrono::DateTime<chrono::Utc>,
+    /// The run's deletions before this page's.
+    run_deleted: u64,
+}
+
+/// The row of `sync_state`.
+struct Stored {
+    state: String,
+    run_deleted: u64,
+    saved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The backend seam.
@@ -233,6 +248,8 @@ struct Mirror {
     expected_state: Option<String>,
     /// `--full`: empty the mirror in the first page's transaction.
     clear_first: bool,
+    /// Rows the run in progress deleted so far, a stopped invocation's included.
+    run_deleted: u64,
 }
 
 impl Mirror {
@@ -250,15 +267,38 @@ impl Mirror {
             columns,
             expected_state: None,
             clear_first: false,
+            run_deleted: 0,
         })
+    }
+
+    /// Opens the database to read it only, without the run lock.
+    async fn inspect(target: &Target) -> Result<Mirror, Failure> {
+        let store = match target {
+            Target::Sqlite(path) => Store::Sqlite(sqlite::Store::inspect(path)?),
+            Target::Postgres(url) => Store::Postgres(postgres::Store::inspect(url).await?),
+        };
+        Ok(Mirror {
+            store,
+            target: target.clone(),
+            columns: Vec::new(),
+            expected_state: None,
+            clear_first: false,
+            run_deleted: 0,
+        })
+    }
+
+    async fn stored(&mut self) -> Result<Option<Stored>, Failure> {
+        match &mut self.store {
+            Store::Sqlite(s) => s.stored(),
+            Store::Postgres(s) => s.stored().await,
+        }
     }
 
     /// The stored state, if any.
     async fn state(&mut self) -> Result<Option<SyncState>, Failure> {
-        let text = match &mut self.store {
-            Store::Sqlite(s) => s.state_text()?,
-            Store::Postgres(s) => s.state_text().await?,
-        };
+        let stored = self.stored().await?;
+        self.run_deleted = stored.as_ref().map_or(0, |s| s.run_deleted);
+        let text = stored.map(|s| s.state);
         self.expected_state = text.clone();
         text.map(|t| {
             serde_json::from_str(&t).map_err(|e| {
@@ -288,6 +328,7 @@ impl Mirror {
             state_json: serde_json::to_string(state)
                 .map_err(|e| Failure::io(format!("cannot serialise the sync state: {e}")))?,
             saved_at: chrono::Utc::now(),
+            run_deleted: self.run_deleted,
         };
         let expected = self.expected_state.as_deref();
         let written = match &mut self.store {
@@ -303,6 +344,7 @@ impl Mirror {
         };
         self.expected_state = Some(batch.state_json);
         self.clear_first = false;
+        self.run_deleted += deleted;
         Ok(deleted)
     }
 
@@ -314,8 +356,108 @@ impl Mirror {
     }
 }
 
-/// `shipstream-inventory sync`.
+/// `shipstream-inventory sync`: a run, with its figures written to `--metrics-file` at
+/// its end whatever the outcome; or `--status`.
 pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
+    if args.status {
+        return status(&args).await;
+    }
+    let mut figures = Figures {
+        started: Some(chrono::Utc::now()),
+        ..Figures::default()
+    };
+    let result = run_sync(&args, verbose, &mut figures).await;
+    let Some(path) = &args.metrics_file else {
+        return result;
+    };
+    figures.ended = Some(chrono::Utc::now());
+    figures.exit_code = Some(match &result {
+        Ok(code) => *code as i32,
+        Err(f) => f.code as i32,
+    });
+    let written = figures
+        .prometheus(&args.db.to_string())
+        .and_then(|text| report::write_atomically(path, &text).map_err(|e| e.to_string()));
+    match (written, result) {
+        (Err(e), Ok(_)) => Err(Failure::io(format!(
+            "cannot write the metrics file {}: {e}",
+            path.display()
+        ))),
+        (Err(e), Err(f)) => {
+            eprintln!(
+                "error: cannot write the metrics file {}: {e}",
+                path.display()
+            );
+            Err(f)
+        }
+        (Ok(()), result) => result,
+    }
+}
+
+/// `sync --status`: the mirror's own state; exit 1 when it is older than `--max-age`.
+async fn status(args: &SyncArgs) -> Result<Code, Failure> {
+    let mut mirror = Mirror::inspect(&args.db).await?;
+    let stored = mirror
+        .stored()
+        .await
+        .map_err(|f| Failure::io(format!("{}; is it a mirror (run sync first)?", f.message)))?;
+    let state: Option<SyncState> = match &stored {
+        Some(s) => Some(serde_json::from_str(&s.state).map_err(|e| {
+            Failure::usage(format!(
+                "the sync state in {} cannot be read ({e})",
+                args.db
+            ))
+        })?),
+        None => None,
+    };
+    let counts = state
+        .as_ref()
+        .map(SyncState::run_counts)
+        .unwrap_or_default();
+    let current = state.as_ref().and_then(SyncState::synced_as_of);
+    let status = Status {
+        mirror: args.db.to_string(),
+        rows: mirror.count().await?,
+        current_as_of: current,
+        age_seconds: current.map(|t| (chrono::Utc::now() - t).num_seconds()),
+        reconciled_as_of: state.as_ref().and_then(SyncState::reconciled_as_of),
+        last_written: stored.as_ref().and_then(|s| s.saved_at),
+        run_in_progress: state.as_ref().is_some_and(|s| !s.is_complete()),
+        upserted: counts.delivered,
+        skipped: counts.skipped,
+        deleted: stored.as_ref().map_or(0, |s| s.run_deleted),
+    };
+    if args.format.as_deref() == Some("json") {
+        let json = serde_json::to_string_pretty(&status)
+            .map_err(|e| Failure::io(format!("cannot serialise the status: {e}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", status.human());
+    }
+    if let Some(max) = args.max_age {
+        let max_secs = i64::try_from(max.as_secs()).unwrap_or(i64::MAX);
+        match status.age_seconds {
+            Some(age) if age <= max_secs => {}
+            Some(age) => {
+                return Err(Failure::io(format!(
+                    "the mirror {} is current as of {age} s ago, older than --max-age ({} s)",
+                    args.db,
+                    max.as_secs()
+                )));
+            }
+            None => {
+                return Err(Failure::io(format!(
+                    "the mirror {} was never synced completely (--max-age {} s)",
+                    args.db,
+                    max.as_secs()
+                )));
+            }
+        }
+    }
+    Ok(Code::Ok)
+}
+
+async fn run_sync(args: &SyncArgs, verbose: u8, figures: &mut Figures) -> Result<Code, Failure> {
     // Before anything reads or writes the database: a second run stops here.
     let mut mirror = Mirror::open(&args.db).await?;
     let stored = mirror.state().await?;
@@ -332,7 +474,7 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
     } else {
         None
     };
-    let result = sync(&args, &mut mirror, state, demo.as_ref(), verbose).await;
+    let result = sync(args, &mut mirror, state, demo.as_ref(), verbose, figures).await;
     if let Some(server) = demo {
         server.shutdown().await;
     }
@@ -345,8 +487,25 @@ async fn sync(
     state: SyncState,
     demo: Option<&shipstream_inventory_mock::MockServer>,
     verbose: u8,
+    figures: &mut Figures,
 ) -> Result<Code, Failure> {
     let client = build_client(&args.connection, demo)?;
+    let result = sync_runs(args, mirror, &client, state, verbose, figures).await;
+    if let Some(stats) = client.limiter_stats() {
+        figures.requests = Some(stats.requests);
+        figures.refusals = Some(stats.rate_limited + stats.over_concurrency);
+    }
+    result
+}
+
+async fn sync_runs(
+    args: &SyncArgs,
+    mirror: &mut Mirror,
+    client: &shipstream_inventory::Client,
+    state: SyncState,
+    verbose: u8,
+    figures: &mut Figures,
+) -> Result<Code, Failure> {
     // A run stopped earlier is finished first; it started before this invocation, so a
     // new run follows, and an exit 0 always means "current as of a time after `sync`
     // was started".
@@ -354,7 +513,7 @@ async fn sync(
     let mut state = state;
     let mut code = Code::Ok;
     for _ in 0..if continuing { 2 } else { 1 } {
-        let (next, run_code) = one_run(args, mirror, &client, state, verbose).await?;
+        let (next, run_code) = one_run(args, mirror, client, state, verbose, figures).await?;
         state = next;
         if run_code != Code::Ok {
             code = run_code;
@@ -370,8 +529,12 @@ async fn one_run(
     client: &shipstream_inventory::Client,
     state: SyncState,
     verbose: u8,
+    figures: &mut Figures,
 ) -> Result<(SyncState, Code), Failure> {
     let continuing = !state.is_complete();
+    if !continuing {
+        mirror.run_deleted = 0;
+    }
     let full = state.is_full_load();
     let policy = if args.reconcile {
         Reconcile::Always
@@ -391,7 +554,6 @@ async fn one_run(
     let mut number = 0u64;
     let mut last = None;
     let mut record_errors = 0u64;
-    let mut deleted = 0u64;
     let mut reconciling = false;
     loop {
         let page = match pages.try_next().await {
@@ -409,6 +571,7 @@ async fn one_run(
             }
         };
         number += 1;
+        *figures.pages.get_or_insert(0) += 1;
         for r in &page.record_errors {
             record_errors += 1;
             progress.suspend(|| eprintln!("error: {r}"));
@@ -425,9 +588,13 @@ async fn one_run(
         }
         // Deletions are judged by the facade from ids alone: a level without an id stops
         // them for the rest of the listing (see `Deletions`).
-        deleted += mirror
+        mirror
             .apply(&rows, page.deletions.as_ref(), &page.state)
             .await?;
+        let counts = page.state.run_counts();
+        figures.upserted = Some(counts.delivered);
+        figures.skipped = Some(counts.skipped);
+        figures.deleted = Some(mirror.run_deleted);
         reconciling |= page.state.is_reconciling() || page.deletions.is_some();
         progress.page(number, page.state.run_counts().delivered);
         last = Some(page.state);
@@ -457,13 +624,17 @@ async fn one_run(
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339())
     };
+    let rows = mirror.count().await?;
+    figures.rows = Some(rows);
+    figures.current_as_of = state.synced_as_of();
+    figures.reconciled_as_of = state.reconciled_as_of();
     eprintln!(
-        "{kind}: {} upserted, {deleted} deleted, {} unchanged skipped, {number} pages; the \
-         mirror {} holds {} levels, current as of {}, reconciled as of {} (server time)",
+        "{kind}: {} upserted, {} deleted, {} unchanged skipped, {number} pages; the mirror {} \
+         holds {rows} levels, current as of {}, reconciled as of {} (server time)",
         counts.delivered,
+        mirror.run_deleted,
         counts.skipped,
         args.db,
-        mirror.count().await?,
         when(state.synced_as_of()),
         when(state.reconciled_as_of()),
     );

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params_from_iter, types::Value as Sql};
 
-use super::{Batch, Cell, Column, Kind, column_defs, own, upsert_updates};
+use super::{Batch, Cell, Column, Kind, Stored, column_defs, own, upsert_updates};
 use crate::exit::Failure;
 
 fn db_failure(path: &Path, e: &rusqlite::Error) -> Failure {
@@ -80,14 +80,15 @@ pub(super) struct Store {
     path: PathBuf,
     upsert: String,
     delete: String,
-    _lock: RunLock,
+    /// `None` when only reading (`--status`).
+    _lock: Option<RunLock>,
 }
 
 impl Store {
     /// Takes the run lock, opens (creating if missing) the database and brings its tables
     /// up to date with `columns` (a quantity new to the spec becomes a new column).
     pub(super) fn open(path: &Path, columns: &[Column]) -> Result<Store, Failure> {
-        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        use own::{LEVELS, RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         // Before anything reads or writes the database: a second run stops here.
         let lock = RunLock::take(path)?;
         let fail = |e: rusqlite::Error| db_failure(path, &e);
@@ -105,13 +106,21 @@ impl Store {
             column_defs(columns, sql_type)
         ))
         .map_err(fail)?;
-        let existing: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{LEVELS}')"))
-            .and_then(|mut st| {
-                st.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
+        let existing = |table: &str| -> Result<Vec<String>, Failure> {
+            conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .and_then(|mut st| {
+                    st.query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(fail)
+        };
+        if !existing(SYNC_STATE)?.iter().any(|e| e == RUN_DELETED) {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {SYNC_STATE} ADD COLUMN {RUN_DELETED} INTEGER NOT NULL DEFAULT 0"
+            ))
             .map_err(fail)?;
+        }
+        let existing = existing(LEVELS)?;
         for c in columns {
             if !existing.iter().any(|e| e == c.name()) {
                 conn.execute_batch(&format!(
@@ -140,7 +149,26 @@ impl Store {
             path: path.to_owned(),
             upsert,
             delete,
-            _lock: lock,
+            _lock: Some(lock),
+        })
+    }
+
+    /// Opens an existing database to read it, without the run lock (`--status`, while a
+    /// run may be writing).
+    pub(super) fn inspect(path: &Path) -> Result<Store, Failure> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| {
+                Failure::io(format!(
+                    "no mirror database at {} ({e}); run sync first",
+                    path.display()
+                ))
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+            upsert: String::new(),
+            delete: String::new(),
+            _lock: None,
         })
     }
 
@@ -158,9 +186,29 @@ impl Store {
         .optional()
     }
 
-    /// The stored state's text, if any.
-    pub(super) fn state_text(&mut self) -> Result<Option<String>, Failure> {
-        Self::state_text_of(&self.conn).map_err(|e| self.fail(&e))
+    /// The stored row of `sync_state`, if any.
+    pub(super) fn stored(&mut self) -> Result<Option<Stored>, Failure> {
+        use own::{RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {STATE}, {RUN_DELETED}, {SAVED_AT} FROM {SYNC_STATE} WHERE \
+                     {STATE_ID} = 1"
+                ),
+                [],
+                |r| {
+                    let saved: String = r.get(2)?;
+                    Ok(Stored {
+                        state: r.get(0)?,
+                        run_deleted: r.get::<_, i64>(1)?.max(0) as u64,
+                        saved_at: chrono::DateTime::parse_from_rfc3339(&saved)
+                            .ok()
+                            .map(|t| t.to_utc()),
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.fail(&e))
     }
 
     /// Writes a batch in one transaction, if the stored state is still `expected`
@@ -171,7 +219,7 @@ impl Store {
         clear_first: bool,
         batch: &Batch<'_>,
     ) -> Result<Option<u64>, Failure> {
-        use own::{LEVELS, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
+        use own::{LEVELS, RUN_DELETED, SAVED_AT, STATE, STATE_ID, SYNC_STATE};
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| db_failure(&path, &e);
         let tx = self
@@ -203,11 +251,16 @@ impl Store {
         }
         tx.execute(
             &format!(
-                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}) VALUES (1, ?1, ?2) \
-                 ON CONFLICT({STATE_ID}) DO UPDATE SET {STATE} = excluded.{STATE}, \
-                 {SAVED_AT} = excluded.{SAVED_AT}"
+                "INSERT INTO {SYNC_STATE} ({STATE_ID}, {STATE}, {SAVED_AT}, {RUN_DELETED}) \
+                 VALUES (1, ?1, ?2, ?3) ON CONFLICT({STATE_ID}) DO UPDATE SET {STATE} = \
+                 excluded.{STATE}, {SAVED_AT} = excluded.{SAVED_AT}, {RUN_DELETED} = \
+                 excluded.{RUN_DELETED}"
             ),
-            (&batch.state_json, batch.saved_at.to_rfc3339()),
+            (
+                &batch.state_json,
+                batch.saved_at.to_rfc3339(),
+                (batch.run_deleted + deleted) as i64,
+            ),
         )
         .map_err(fail)?;
         tx.commit().map_err(fail)?;
