@@ -22,7 +22,10 @@ const TOKEN: &str = "probe-token-4b1d";
 const PAUSE: Duration = Duration::from_millis(20);
 
 /// The notes a probe settles: all confirmed by the default mock.
-const PROBED: [&str; 27] = [
+/// The probed notes the default mock's answers settle (`hs-extension-members-never-null` is
+/// probed too, but the 60-product dataset's first page carries no HS extension, so it stays
+/// not testable here; its judge's unit test refutes it).
+const PROBED: [&str; 39] = [
     "next-link-form",
     "no-next-page-spelling",
     "no-previous-page-spelling",
@@ -50,6 +53,18 @@ const PROBED: [&str; 27] = [
     "product-basic-fields-param",
     "included-object-type-id",
     "product-id-int64",
+    "product-type-id-always",
+    "product-members-never-null",
+    "weight-members-never-null",
+    "dimensions-members-never-null",
+    "volume-members-never-null",
+    "money-members-never-null",
+    "inventory-members-never-null",
+    "packaging-flags-never-null",
+    "product-stub-sku",
+    "page-members-never-null",
+    "previous-link-form",
+    "meta-cursors-int64",
 ];
 
 fn spec_text() -> String {
@@ -128,7 +143,7 @@ async fn the_default_mock_confirms_every_probed_note_and_refutes_none() {
     within(async {
         let (report, requests) = probe_mock_requests(config(), None).await;
         assert_eq!(report.verdicts(), expected(&[]));
-        assert_eq!(report.requests, 15);
+        assert_eq!(report.requests, 17);
         // Paced: each request leaves at least PAUSE after the previous answer, so the
         // mock answers them at least PAUSE apart.
         let gaps: Vec<Duration> = requests
@@ -179,8 +194,23 @@ async fn absolute_next_links_and_every_accepted_spelling_of_no_next_page_are_con
 /// Runs the mock `config` and checks that exactly `id` is refuted, with evidence whose
 /// request contains `request` and whose finding contains `found`.
 async fn refutes(config: MockConfig, id: &str, request: &str, found: &str) {
+    refutes_leaving(config, id, &[], request, found).await;
+}
+
+/// [`refutes`], where the refuted answer also leaves the notes `unsettled` not testable.
+async fn refutes_leaving(
+    config: MockConfig,
+    id: &str,
+    unsettled: &[&str],
+    request: &str,
+    found: &str,
+) {
     let report = probe_mock(config, None).await;
-    assert_eq!(report.verdicts(), expected(&[id]), "{id}");
+    let mut want = expected(&[id]);
+    for n in unsettled {
+        want.insert((*n).to_owned(), Verdict::NotTestable);
+    }
+    assert_eq!(report.verdicts(), want, "{id}");
     let o = outcome(&report, id);
     assert!(
         o.evidence
@@ -193,9 +223,11 @@ async fn refutes(config: MockConfig, id: &str, request: &str, found: &str) {
 
 #[tokio::test]
 async fn a_next_link_to_another_origin_refutes_next_link_form() {
-    within(refutes(
+    // The link is not followed, so no page with a `previous` link is seen.
+    within(refutes_leaving(
         config().fault(Fault::offorigin_next()),
         "next-link-form",
+        &["previous-link-form"],
         "GET /api/global/v1/inventory/levels/total?sort=product_id&limit=5&count=1",
         "$.next = \"http://127.0.0.2:9/api/global/v1/inventory/levels/total?",
     ))

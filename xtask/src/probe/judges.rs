@@ -597,6 +597,94 @@ pub(super) fn product_ref_ids(c: &Ctx<'_>, _: &[Answer]) -> Judged {
     every(members(&c.pages, "/product/id"), "product ids", int64)
 }
 
+/// `*-members-never-null`: in every included product of every page fetched and of the
+/// answers, each of `members` of the object at `object` (a JSON pointer under the product,
+/// `*` for each item of a list; `""` for the product itself) is not null when it is sent.
+pub(super) fn never_null(
+    c: &Ctx<'_>,
+    answers: &[Answer],
+    object: &str,
+    members: &[&str],
+) -> Judged {
+    let pages = c.pages.iter().chain(answers);
+    let products = pages.flat_map(|p| included(p, "Product").into_iter().map(move |o| (p, o)));
+    let objects = products.flat_map(|(page, (path, product))| {
+        let mut found = vec![(path, product)];
+        for step in object.split('/').skip(1) {
+            found = found
+                .into_iter()
+                .flat_map(|(path, o)| match (step, o) {
+                    ("*", Value::Array(items)) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{path}[{i}]"), v))
+                        .collect(),
+                    (_, o) => o
+                        .get(step)
+                        .map(|v| (format!("{path}.{step}"), v))
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                })
+                .collect();
+        }
+        found.into_iter().map(move |(path, o)| (page, path, o))
+    });
+    let values = objects.flat_map(|(page, path, o)| {
+        let sent = members.iter().filter_map(move |m| Some((m, o.get(*m)?)));
+        sent.map(move |(m, v)| (page, format!("{path}.{m}"), Some(v.clone())))
+    });
+    every(values, "members the note names", |v| !v.is_null())
+}
+
+/// `product-stub-sku`: the `product` stub of every level fetched has a string `sku`.
+pub(super) fn product_stub_sku(c: &Ctx<'_>, _: &[Answer]) -> Judged {
+    let stubs =
+        members(&c.pages, "/product").filter(|(_, _, v)| v.as_ref().is_some_and(Value::is_object));
+    let skus = stubs.map(|(p, path, v)| {
+        let sku = v.and_then(|v| v.get("sku").cloned());
+        (p, format!("{path}.sku"), sku)
+    });
+    every(skus, "product stubs' `sku`", Value::is_string)
+}
+
+/// `page-members-never-null`: `included` and `meta` of every page fetched are objects
+/// when sent.
+pub(super) fn page_members(c: &Ctx<'_>, _: &[Answer]) -> Judged {
+    let items = c.pages.iter().flat_map(|p| {
+        let sent = ["included", "meta"].into_iter();
+        sent.filter_map(move |k| Some((p, format!("$.{k}"), Some(p.body.get(k)?.clone()))))
+    });
+    every(items, "`included` and `meta` members", Value::is_object)
+}
+
+/// `previous-link-form`: every `previous` link of the pages fetched is a URI reference
+/// that resolves on the instance's origin.
+pub(super) fn previous_link_form(c: &Ctx<'_>, _: &[Answer]) -> Judged {
+    let links = c.pages.iter().filter_map(|p| {
+        let v = p
+            .body
+            .get("previous")
+            .filter(|v| no_link(Some(v)) != Some(true))?;
+        Some((p, "$.previous".to_owned(), Some(v.clone())))
+    });
+    let on_origin = |v: &Value| {
+        v.as_str()
+            .and_then(|s| c.base.join(s).ok())
+            .is_some_and(|u| u.origin() == c.base.origin())
+    };
+    every(links, "`previous` links", on_origin)
+}
+
+/// `meta-cursors-int64`: `meta.cursor_start` and `meta.cursor_end` (and the links' cursor
+/// parameters) fit 64 bits.
+pub(super) fn meta_cursors(c: &Ctx<'_>, _: &[Answer]) -> Judged {
+    let start = cursor(c, "cursor_start", "next");
+    if start.verdict != Confirmed {
+        return start;
+    }
+    cursor(c, "cursor_end", "previous")
+}
+
 /// `cursor-start-int64`, `cursor-end-int64`: `meta.<key>` and the `<key>` parameter of
 /// each page's `<link>` fit 64 bits.
 pub(super) fn cursor(c: &Ctx<'_>, key: &str, link: &str) -> Judged {
@@ -969,6 +1057,134 @@ mod tests {
             (Refuted, "$.included.Product[0].type = (absent)".into())
         );
         assert_eq!(judge("product-id-int64", &c, &untyped).0, Confirmed);
+    }
+
+    #[test]
+    fn members_the_notes_say_are_never_null() {
+        let spec = spec();
+        let c = ctx(&spec, page(&[1]));
+        let product = json!({"type": "Product", "id": 1, "sku": "S", "name": "N",
+            "goods_type": "NORMAL", "is_enabled": true, "is_available": true,
+            "is_visible": true, "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "weight": {"value": 1, "unit": "lb"},
+            "dimensions": {"length": 1, "width": 2, "height": 3, "unit": "in"},
+            "volume": {"value": 1, "unit": "in^3"},
+            "export": {"customs_value": {"amount": 1, "currency": "USD"},
+                "hs_country_extension": [{"country_id": 1, "extension": "01"}]},
+            "inventory": {"backorders": false, "dynamic_allocation": false,
+                "virtual_inventory": null},
+            "packaging": {"require_packaging": false, "require_weight_check": false,
+                "require_confirmation_per_item": false, "is_ship_separately": false,
+                "can_tip": true, "can_contain_other_items": false,
+                "is_handling_surcharge": false}});
+        let with = |pointer: &str, v: Value| {
+            let mut p = product.clone();
+            *p.pointer_mut(pointer).unwrap() = v;
+            [answer(
+                200,
+                json!({"collection": [], "has_more": false, "included": {"Product": [p]}}),
+            )]
+        };
+        let cases = [
+            ("product-members-never-null", "/goods_type", "goods_type"),
+            ("weight-members-never-null", "/weight/unit", "weight.unit"),
+            (
+                "dimensions-members-never-null",
+                "/dimensions/height",
+                "dimensions.height",
+            ),
+            ("volume-members-never-null", "/volume/value", "volume.value"),
+            (
+                "money-members-never-null",
+                "/export/customs_value/currency",
+                "export.customs_value.currency",
+            ),
+            (
+                "hs-extension-members-never-null",
+                "/export/hs_country_extension/0/extension",
+                "export.hs_country_extension[0].extension",
+            ),
+            (
+                "inventory-members-never-null",
+                "/inventory/backorders",
+                "inventory.backorders",
+            ),
+            (
+                "packaging-flags-never-null",
+                "/packaging/can_tip",
+                "packaging.can_tip",
+            ),
+        ];
+        let good = with("/sku", json!("S"));
+        for (id, pointer, path) in cases {
+            // virtual_inventory is null above: only non-null members pass, so the
+            // inventory note is refuted there and confirmed once it is set.
+            let good = if id == "inventory-members-never-null" {
+                with("/inventory/virtual_inventory", json!({}))
+            } else {
+                good.clone()
+            };
+            assert_eq!(judge(id, &c, &good).0, Confirmed, "{id}");
+            assert_eq!(
+                judge(id, &c, &with(pointer, Value::Null)),
+                (Refuted, format!("$.included.Product[0].{path} = null")),
+                "{id}"
+            );
+        }
+        // A null object is not a null member (the `*-nullable` notes allow it).
+        assert_eq!(
+            judge(
+                "weight-members-never-null",
+                &c,
+                &with("/weight", Value::Null)
+            )
+            .0,
+            NotTestable
+        );
+        assert_eq!(
+            judge("product-type-id-always", &c, &with("/id", Value::Null)).0,
+            Refuted
+        );
+
+        // The page scans: a stub without a sku, a null `meta`, a `previous` elsewhere, a
+        // cursor beyond 64 bits.
+        let scan = |id: &str, f: &dyn Fn(&mut Value)| {
+            let mut c = ctx(&spec, page(&[1]));
+            assert_ne!(judge(id, &c, &[]).0, Refuted, "{id}");
+            c.pages.push(answer(200, edit(page(&[2]), f)));
+            judge(id, &c, &[])
+        };
+        assert_eq!(
+            scan(
+                "product-stub-sku",
+                &|p| p["collection"][0]["product"]["sku"] = Value::Null
+            ),
+            (Refuted, "$.collection[0].product.sku = null".into())
+        );
+        assert_eq!(
+            scan("page-members-never-null", &|p| p["meta"] = Value::Null),
+            (Refuted, "$.meta = null".into())
+        );
+        let mut c = ctx(&spec, page(&[1]));
+        c.pages.push(answer(
+            200,
+            edit(page(&[2]), |p| p["previous"] = json!("/x?cursor_end=1")),
+        ));
+        assert_eq!(judge("previous-link-form", &c, &[]).0, Confirmed);
+        assert_eq!(
+            scan("previous-link-form", &|p| p["previous"] =
+                json!("https://elsewhere.example/x")),
+            (
+                Refuted,
+                "$.previous = \"https://elsewhere.example/x\"".into()
+            )
+        );
+        assert_eq!(
+            scan("meta-cursors-int64", &|p| p["meta"]["cursor_end"] =
+                json!(1e30)),
+            (Refuted, "$.meta.cursor_end = 1e+30".into())
+        );
     }
 
     #[test]

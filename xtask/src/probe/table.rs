@@ -141,6 +141,11 @@ fn basic(_: &Ctx<'_>) -> Result<Vec<Ask>, String> {
     Ok(vec![by_id(PAGE, "fields:product", "basic")])
 }
 
+/// The first page with every field of its products.
+fn all_products(_: &Ctx<'_>) -> Result<Vec<Ask>, String> {
+    Ok(vec![by_id(PAGE, "fields:product", "all")])
+}
+
 /// Why notes are not testable.
 const LIMITS: &str = "needs the rate or concurrency limit reached: more requests, or more at \
      once, than a polite probe of at most 60 sequential requests sends";
@@ -160,6 +165,14 @@ const ORIGIN: &str = "says where the names come from; each operator is probed un
      operators-neq-in-nin and operators-gteq-lteq";
 const UNKNOWN: &str = "states that the behaviour is unknown and what the mock does, not a \
      claim on the API";
+const KNOWN: &str = "lists known values of an open enum: an answer may show another value, \
+     which the client reads anyway, never that a listed one is not used";
+const CLIENT: &str = "a rule the client keeps (each name once, no empty filter): the \
+     server's answer to what the client never sends cannot make the client wrong";
+const RETIRED: &str = "needs a version the server has retired, and no page names one";
+const SERVER_ERROR: &str = "needs a 5xx answer, which a polite probe cannot cause";
+const CURSOR: &str = "what a cursor counts from (the page's last id or the next one) is not \
+     documented, so no answer's numbers can show it is not a product id";
 const OPEN: &str = "the type stays open and either value is read: no answer can contradict \
      the note";
 
@@ -263,6 +276,13 @@ pub(super) const NOTES: &[(&str, How)] = &[
             j::on(a, "/collection/0/warehouse/id", j::int64_if_any)
         }),
     ),
+    (
+        "product-type-id-always",
+        How::Probe(
+            |_| Ok(vec![by_id(PAGE, "fields:product", "sku")]),
+            j::included_type_id,
+        ),
+    ),
     ("product-basic-fields", How::Probe(basic, j::basic_fields)),
     (
         "product-basic-fields-param",
@@ -288,6 +308,98 @@ pub(super) const NOTES: &[(&str, How)] = &[
         "cursor-end-int64",
         How::Probe(scan, |c, _| j::cursor(c, "cursor_end", "previous")),
     ),
+    (
+        "product-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(
+                c,
+                a,
+                "",
+                &[
+                    "sku",
+                    "name",
+                    "goods_type",
+                    "is_enabled",
+                    "is_available",
+                    "is_visible",
+                    "created_at",
+                    "updated_at",
+                ],
+            )
+        }),
+    ),
+    (
+        "weight-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(c, a, "/weight", &["value", "unit"])
+        }),
+    ),
+    (
+        "dimensions-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(c, a, "/dimensions", &["length", "width", "height", "unit"])
+        }),
+    ),
+    (
+        "volume-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(c, a, "/volume", &["value", "unit"])
+        }),
+    ),
+    (
+        "money-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(c, a, "/export/customs_value", &["amount", "currency"])
+        }),
+    ),
+    (
+        "hs-extension-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(
+                c,
+                a,
+                "/export/hs_country_extension/*",
+                &["country_id", "extension"],
+            )
+        }),
+    ),
+    (
+        "inventory-members-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(
+                c,
+                a,
+                "/inventory",
+                &["backorders", "dynamic_allocation", "virtual_inventory"],
+            )
+        }),
+    ),
+    (
+        "packaging-flags-never-null",
+        How::Probe(all_products, |c, a| {
+            j::never_null(
+                c,
+                a,
+                "/packaging",
+                &[
+                    "require_packaging",
+                    "require_weight_check",
+                    "require_confirmation_per_item",
+                    "is_ship_separately",
+                    "can_tip",
+                    "can_contain_other_items",
+                    "is_handling_surcharge",
+                ],
+            )
+        }),
+    ),
+    ("product-stub-sku", How::Probe(scan, j::product_stub_sku)),
+    ("page-members-never-null", How::Probe(scan, j::page_members)),
+    (
+        "previous-link-form",
+        How::Probe(scan, j::previous_link_form),
+    ),
+    ("meta-cursors-int64", How::Probe(scan, j::meta_cursors)),
     ("ratelimit-limit-header", How::Untestable(LIMITS)),
     ("ratelimit-remaining-header", How::Untestable(LIMITS)),
     ("concurrency-limit-header", How::Untestable(LIMITS)),
@@ -296,6 +408,17 @@ pub(super) const NOTES: &[(&str, How)] = &[
     ("status-409-merchant", How::Untestable(LIMITS)),
     ("status-429-merchant", How::Untestable(LIMITS)),
     ("retry-after-form", How::Untestable(LIMITS)),
+    ("retry-after-on-429", How::Untestable(LIMITS)),
+    ("server-errors-transient", How::Untestable(SERVER_ERROR)),
+    ("retired-version-400", How::Untestable(RETIRED)),
+    ("cursor-is-product-id", How::Untestable(CURSOR)),
+    ("fields-names-once", How::Untestable(CLIENT)),
+    ("product-fields-names-once", How::Untestable(CLIENT)),
+    ("filter-not-empty", How::Untestable(CLIENT)),
+    ("object-types-assumed", How::Untestable(KNOWN)),
+    ("weight-units", How::Untestable(KNOWN)),
+    ("length-units", How::Untestable(KNOWN)),
+    ("volume-units", How::Untestable(KNOWN)),
     ("status-403", How::Untestable(TOKEN)),
     ("status-404", How::Untestable(NO_404)),
     ("date-header-clock", How::Untestable(CHANGES)),
