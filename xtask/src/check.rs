@@ -1,16 +1,13 @@
 //! `cargo xtask check`: fails, with a diff and the command that fixes it, when the spec and
 //! what is derived from or recorded against it disagree.
 //!
-//! 1. spec ⇄ snapshot: `crates/generated/snapshot/` equals a fresh generation;
-//! 2. spec ⇄ its recorded responses: every response under `fixtures/recorded/` validates
-//!    against the schema of its status and has no field the spec lacks (the spec's own
-//!    examples are validated by the spec linters of `cargo xtask lint-spec`: Redocly's
-//!    `no-invalid-*-examples` and Spectral's `oas3-valid-*-example`, at error level);
-//! 3. spec ⇄ its previous revision: a breaking-change report against a git base (fails
-//!    only with `--deny-breaking`).
-//!
-//! Each check is its own function (`snapshot_check`, `recorded_check`, `facade_check`,
-//! `breaking_check`).
+//! The repository's properties are ordinary tests (`xtask/tests/repo.rs`: the snapshot,
+//! the changelog block, the recorded responses, the notes; the facade's
+//! `crates/inventory/tests/spec_reachability.rs`), which `cargo test` runs and [`run`]
+//! runs alone. This module holds what they call ([`snapshot_drift`], [`recorded`]) and the
+//! breaking-change report against a git base (failing only with `--deny-breaking`). The
+//! spec's own examples are checked by the spec linters (Redocly's `no-invalid-*-examples`
+//! and Spectral's `oas3-valid-*-example`, at error level).
 
 use std::{
     fs,
@@ -25,7 +22,7 @@ use crate::{
     conformance::{self, Kind},
     display_path,
     generate::{self, Snapshot},
-    notes, spec, specdiff,
+    spec, specdiff,
 };
 
 /// The folder of recorded responses, relative to the workspace root.
@@ -33,9 +30,6 @@ pub const RECORDED_DIR: &str = "fixtures/recorded";
 
 /// The operation that top-level files of [`RECORDED_DIR`] are responses of.
 pub const DEFAULT_OPERATION: &str = "list_total_inventory_levels";
-
-/// Most diff lines printed per file.
-const MAX_DIFF_LINES: usize = 400;
 
 /// What `cargo xtask check` checks, and against what.
 #[derive(Debug, Clone)]
@@ -274,185 +268,87 @@ fn is_json(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|e| e == "json")
 }
 
-/// The facade's spec-reachability test (check 3).
-const FACADE_TEST: &str = "crates/inventory/tests/spec_reachability.rs";
+/// The tests that hold the repository's properties: what they check, and the test's file
+/// (its package is the crate of the `Cargo.toml` above `tests/`).
+const REPO_TESTS: [(&str, &str); 2] = [
+    (
+        "spec ⇄ snapshot, changelog, recorded responses, notes",
+        "xtask/tests/repo.rs",
+    ),
+    (
+        "spec ⇄ facade (every parameter, filterable field, operator, sort key and fields \
+         value is reachable through the typed API, and nothing more)",
+        "crates/inventory/tests/spec_reachability.rs",
+    ),
+];
 
-/// `cargo xtask check`.
+/// The tests of [`REPO_TESTS`] under `root` to run, as (what, crate folder, test name).
+/// A root without a test's crate (a spec on its own, as in the breaking-change tests) has
+/// nothing for it to check, which is said; a crate without its test is a failure, so no
+/// check passes by its test going missing.
+fn repo_tests(root: &Path, failures: &mut Vec<String>) -> Vec<(&'static str, PathBuf, String)> {
+    let mut run = Vec::new();
+    for (what, file) in REPO_TESTS {
+        let (krate, test) = file.rsplit_once("/tests/").unwrap_or(("", file));
+        let name = test.trim_end_matches(".rs").to_owned();
+        if !root.join(krate).join("Cargo.toml").is_file() {
+            println!("   SKIPPED ({what}): {} has no {krate}", display_path(root));
+        } else if !root.join(file).is_file() {
+            failures.push(format!(
+                "{what}: {file} is missing; restore it (git log -- {file})"
+            ));
+        } else {
+            run.push((what, root.join(krate), name));
+        }
+    }
+    run
+}
+
+/// `cargo xtask check`: runs the tests of [`REPO_TESTS`] (a stale derived file is
+/// regenerated in the work tree and named), then reports breaking changes against the
+/// base (failing on them with `--deny-breaking`).
 pub fn run(opts: &Options) -> Result<()> {
-    let spec_path = opts.root.join(&opts.spec);
-    let spec_text = fs::read_to_string(&spec_path)
-        .with_context(|| format!("cannot read the spec {}", spec_path.display()))?;
-    let spec = spec::parse(&spec_text)
-        .with_context(|| format!("cannot parse the spec {}", spec_path.display()))?;
     let mut failures: Vec<String> = Vec::new();
-
-    snapshot_check(opts, &spec_text, &mut failures)?;
-    recorded_check(opts, &spec, &mut failures)?;
-    facade_check(opts, &mut failures)?;
-    let breaking_reported = breaking_check(opts, &mut failures)?;
-    changelog_check(opts, &mut failures);
-
-    notes::assumptions_check(&spec_text, &spec, &mut failures)?;
-
-    if failures.is_empty() && breaking_reported > 0 {
+    for (what, krate, test) in repo_tests(&opts.root, &mut failures) {
         println!(
-            "\nxtask check: no drift, but {breaking_reported} breaking change(s) against the base \
-             (reported only; `--deny-breaking` fails on them)"
+            "\n==> {what} (`cargo test --test {test}` of {})",
+            display_path(&krate)
         );
-        Ok(())
-    } else if failures.is_empty() {
-        println!("\nxtask check: the spec, the snapshot and the recorded responses agree");
-        Ok(())
-    } else {
-        bail!("drift found:\n  - {}", failures.join("\n  - "))
-    }
-}
-
-fn print_capped(diff: &str) {
-    let lines: Vec<_> = diff.lines().collect();
-    for line in lines.iter().take(MAX_DIFF_LINES) {
-        println!("{line}");
-    }
-    if lines.len() > MAX_DIFF_LINES {
-        println!("... ({} more diff lines)", lines.len() - MAX_DIFF_LINES);
-    }
-    println!();
-}
-
-/// Check 1: the committed snapshot equals a fresh generation from the spec.
-fn snapshot_check(opts: &Options, spec_text: &str, failures: &mut Vec<String>) -> Result<()> {
-    println!(
-        "\n==> check 1/5: spec ⇄ snapshot ({} generates {}/{{{}, {}, {}}})",
-        opts.spec,
-        display_path(&opts.snapshot_dir),
-        generate::CLIENT_FILE,
-        generate::API_FILE,
-        generate::SURFACE_FILE
-    );
-    let stale = snapshot_drift(spec_text, &opts.snapshot_dir)?;
-    if stale.is_empty() {
-        println!("   ok: the committed snapshot equals a fresh generation");
-    }
-    for file in &stale {
-        if file.missing {
-            println!("   {} is missing", display_path(&file.path));
-        } else {
-            println!(
-                "   {} differs from a fresh generation:\n",
-                display_path(&file.path)
-            );
-            print_capped(&file.diff);
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = std::process::Command::new(cargo);
+        command
+            .args(["test", "--quiet", "--test", &test])
+            .current_dir(&krate);
+        if let Some(target) = &opts.target_dir {
+            command.env("CARGO_TARGET_DIR", target);
+        }
+        let status = command
+            .status()
+            .with_context(|| format!("could not run cargo test --test {test}"))?;
+        if !status.success() {
+            failures.push(format!(
+                "{what}: the test {test} failed (its output above says what to do)"
+            ));
         }
     }
-    if !stale.is_empty() {
-        println!("   fix: run `cargo xtask generate` and commit the snapshot with the spec change");
-        failures.push("spec ⇄ snapshot: the snapshot is stale; run `cargo xtask generate`".into());
+    let breaking = breaking_check(opts, &mut failures)?;
+    if !failures.is_empty() {
+        bail!("drift found:\n  - {}", failures.join("\n  - "));
+    }
+    match breaking {
+        0 => println!("\nxtask check: the spec and what is derived from it agree"),
+        n => println!(
+            "\nxtask check: no drift, but {n} breaking change(s) against the base (reported \
+             only; `--deny-breaking` fails on them)"
+        ),
     }
     Ok(())
 }
 
-/// Check 2: the recorded responses validate against the spec.
-fn recorded_check(opts: &Options, spec: &Value, failures: &mut Vec<String>) -> Result<()> {
-    println!("\n==> check 2/5: spec ⇄ its recorded responses");
-    let rec = recorded(spec, &opts.recorded_dir)?;
-    for note in &rec.notes {
-        println!("   note: {note}");
-    }
-    println!(
-        "   {} recorded response(s) under {} checked ({} real recording(s); {} a copy of the \
-         spec's own example; `cargo xtask drift --live --record` adds real ones)",
-        rec.checked,
-        display_path(&opts.recorded_dir),
-        rec.checked - rec.copies_of_examples,
-        rec.copies_of_examples,
-    );
-    if rec.problems.is_empty() {
-        println!("   ok: every one validates and has no field the spec lacks");
-    }
-    for p in &rec.problems {
-        println!("   ✗ {p}");
-    }
-    if !rec.problems.is_empty() {
-        println!(
-            "   fix: the API sends what the spec does not say; update {} to match (then run \
-             `cargo xtask generate`)",
-            opts.spec
-        );
-        failures.push(format!(
-            "spec ⇄ recorded responses: {} problem(s); update {} and run `cargo xtask generate`",
-            rec.problems.len(),
-            opts.spec
-        ));
-    }
-    Ok(())
-}
-
-/// The facade crate whose test check 3 runs, relative to the workspace root.
-const FACADE_CRATE: &str = "crates/inventory/Cargo.toml";
-
-/// Check 3: the facade offers exactly what the spec describes (its reachability test).
-///
-/// A workspace with the facade crate but without its test fails: the check cannot pass by
-/// the test going missing. A root without the facade crate at all (a spec on its own, as in
-/// the breaking-change tests) has nothing to check; that is said, not passed over.
-fn facade_check(opts: &Options, failures: &mut Vec<String>) -> Result<()> {
-    println!(
-        "\n==> check 3/5: spec ⇄ facade (every parameter, filterable field, operator, sort \
-         key and fields value is reachable through the typed API, and nothing more)"
-    );
-    let facade_test = opts.root.join(FACADE_TEST);
-    if !facade_test.is_file() {
-        if opts.root.join(FACADE_CRATE).is_file() {
-            println!(
-                "   ✗ {FACADE_TEST} is missing, so nothing holds the facade to the spec; \
-                 restore it (git log -- {FACADE_TEST})"
-            );
-            failures.push(format!("spec ⇄ facade: {FACADE_TEST} is missing"));
-        } else {
-            println!(
-                "   SKIPPED: {} has no facade crate ({FACADE_CRATE}), so check 3 did not run",
-                display_path(&opts.root)
-            );
-        }
-        return Ok(());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    command
-        .args([
-            "test",
-            "--quiet",
-            "-p",
-            "shipstream-inventory",
-            "--test",
-            "spec_reachability",
-        ])
-        .current_dir(&opts.root);
-    if let Some(target) = &opts.target_dir {
-        command.env("CARGO_TARGET_DIR", target);
-    }
-    let status = command
-        .status()
-        .context("could not run cargo test for the spec ⇄ facade check")?;
-    if status.success() {
-        println!("   ok: the facade offers exactly what the spec describes");
-    } else {
-        println!(
-            "   fix: a new query parameter needs one builder method on TotalLevelsRequest \
-             (crates/inventory/src/request.rs) that sets it on the Query; every other spec \
-             element reaches the facade through `cargo xtask generate` ({FACADE_TEST} names \
-             what is missing)"
-        );
-        failures.push(format!("spec ⇄ facade: {FACADE_TEST} failed"));
-    }
-    Ok(())
-}
-
-/// Check 4: breaking changes against the previous revision; returns how many were
-/// reported.
+/// Breaking changes against the previous revision; returns how many were reported.
 fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
     println!(
-        "\n==> check 4/5: spec ⇄ its previous revision ({})",
+        "\n==> spec ⇄ its previous revision ({})",
         if opts.deny_breaking {
             "breaking changes fail"
         } else {
@@ -480,24 +376,6 @@ fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
         ));
     }
     Ok(breaking)
-}
-
-/// Check 5: CHANGELOG.md's generated block lists the spec's changes since the last release.
-fn changelog_check(opts: &Options, failures: &mut Vec<String>) {
-    println!("\n==> check 5/5: spec ⇄ CHANGELOG.md (the API changes since the last release)");
-    match crate::changelog::verify(&opts.root) {
-        Ok(()) => println!("   ok: the Unreleased section lists the spec diff"),
-        Err(e) => {
-            println!("   {e:#}");
-            failures.push(
-                format!("spec ⇄ changelog: {e:#}")
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-        }
-    }
 }
 
 #[cfg(test)]
@@ -559,21 +437,28 @@ mod tests {
     }
 
     #[test]
-    fn check_3_fails_when_the_facade_test_is_missing() {
+    fn a_missing_repository_test_fails_and_a_missing_crate_is_skipped() {
         let root = tempfile::tempdir().unwrap();
-        let opts = Options::new(root.path());
-        // No facade crate: nothing to check (said, not failed).
+        // No crates: nothing to check (said, not failed).
         let mut failures = Vec::new();
-        facade_check(&opts, &mut failures).unwrap();
+        assert!(repo_tests(root.path(), &mut failures).is_empty());
         assert!(failures.is_empty(), "{failures:?}");
         // The facade crate without its reachability test: a failure.
-        let krate = root.path().join(FACADE_CRATE);
+        let krate = root.path().join("crates/inventory/Cargo.toml");
         fs::create_dir_all(krate.parent().unwrap()).unwrap();
         fs::write(&krate, "[package]\nname = \"shipstream-inventory\"\n").unwrap();
-        facade_check(&opts, &mut failures).unwrap();
-        assert_eq!(
-            failures,
-            [format!("spec ⇄ facade: {FACADE_TEST} is missing")]
-        );
+        assert!(repo_tests(root.path(), &mut failures).is_empty());
+        let file = "crates/inventory/tests/spec_reachability.rs";
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].ends_with(&format!(
+            "{file} is missing; restore it (git log -- {file})"
+        )));
+        // With it, the test is run from its crate's folder.
+        fs::create_dir_all(root.path().join("crates/inventory/tests")).unwrap();
+        fs::write(root.path().join(file), "").unwrap();
+        let run = repo_tests(root.path(), &mut Vec::new());
+        assert_eq!(run.len(), 1);
+        assert_eq!(run[0].1, root.path().join("crates/inventory"));
+        assert_eq!(run[0].2, "spec_reachability");
     }
 }

@@ -4,7 +4,7 @@
 //! `crates/generated/build.rs` compiles (both call `shipstream_inventory_codegen::generate`;
 //! without its `codegen` feature the build compiles these very files), and `SURFACE.md`
 //! sums up the client's public surface. A spec change therefore shows up in review as a readable diff of
-//! both; `cargo xtask check` and `crates/generated/tests/snapshot.rs` fail when they are
+//! both; `xtask/tests/repo.rs` (which `cargo xtask check` runs) fails when they are
 //! stale.
 
 use std::{

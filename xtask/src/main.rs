@@ -1,10 +1,11 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask ci`: everything CI proves (format, lints, tests, spec linters, check,
-//!   contract, drill).
+//! - `cargo xtask ci`: everything CI proves (format, lints, tests, spec linters, semver,
+//!   contract, package, drill, fuzz).
 //! - `cargo xtask lint-spec`: the three OpenAPI linters, installed on first use.
 //! - `cargo xtask generate`: the committed snapshot of the generated client.
-//! - `cargo xtask check`: spec ⇄ snapshot, recorded responses, previous revision.
+//! - `cargo xtask check`: the repository's property tests (snapshot, changelog, recorded
+//!   responses, notes, facade) and the breaking changes against the previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
 //!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor DIR`:
 //!   spec ⇄ the vendor's own OpenAPI description.
@@ -45,8 +46,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run every check CI runs: cargo fmt --check, clippy -D warnings, cargo test
-    /// --workspace, cargo doc, cargo-machete, actionlint, the spec linters, `cargo xtask
-    /// check`, `contract`, `package`, `drill` and `fuzz`; prints a table of step times at
+    /// --workspace (the repository's property tests among them), cargo doc, cargo-machete,
+    /// actionlint, the spec linters, `semver`, `contract`, `package`, `drill` and `fuzz`; prints a table of step times at
     /// the end. Installs the pinned tools first (`tools::cache_dir`). With `CI` set, build
     /// folders are removed once no later step needs them and the drill shares the
     /// workspace's target folder.
@@ -68,20 +69,14 @@ enum Cmd {
     /// Check that the spec and everything held to it agree; fail with a diff and the fixing
     /// command when they drift.
     ///
-    /// 1. spec ⇄ snapshot: the committed snapshot equals a fresh generation (fix: `cargo
-    ///    xtask generate`).
-    ///
-    /// 2. spec ⇄ recorded responses: every response under fixtures/recorded/ (named
-    ///    `<status>-<name>.json`, 200 when there is no status prefix) validates against the
-    ///    schema of its status and has no field the spec lacks. (The spec's own examples
-    ///    are validated by `cargo xtask lint-spec`.)
-    ///
-    /// 3. spec ⇄ facade: every query parameter, filterable field, sortable field, `fields`
-    ///    value and operator of the spec is reachable through the facade's typed API, and
-    ///    the facade offers nothing the spec lacks (crates/inventory/tests/spec_reachability.rs).
-    ///
-    /// 4. spec ⇄ previous revision: breaking changes against a git base (report only unless
-    ///    --deny-breaking).
+    /// Runs the repository's property tests: xtask/tests/repo.rs (the snapshot equals a
+    /// fresh generation, CHANGELOG.md's block the spec diff, every response under
+    /// fixtures/recorded/ validates against the schema of its status with no field the spec
+    /// lacks, every claim of the spec carries a note of its own; a stale derived file is
+    /// rewritten and named) and crates/inventory/tests/spec_reachability.rs (every query
+    /// parameter, filterable field, sort key, `fields` value and operator is reachable
+    /// through the facade's typed API, and nothing more). Then reports breaking changes
+    /// against a git base (failing on them with --deny-breaking).
     Check {
         /// The git revision whose openapi.yaml the working tree's is compared with
         /// (default: the last release tag `v*`; else the branch point, `git merge-base HEAD`
@@ -350,9 +345,6 @@ fn ci_steps() -> Result<()> {
     })?;
     step("spec linters", || {
         tools.lint_spec(&root, &root.join("openapi.yaml"))
-    })?;
-    step("cargo xtask check", || {
-        check::run(&check::Options::new(&root))
     })?;
     step("cargo xtask semver", || {
         xtask::semver_judge::run(&root, &xtask::semver_judge::Args::default())

@@ -90,10 +90,10 @@ pub fn cache_dir(root: &Path) -> PathBuf {
 
 /// A short stable name for a pinned set of versions (FNV-1a of its text).
 fn key(wanted: &str) -> String {
-    let hash = wanted.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(wanted.as_bytes());
+    format!("{:016x}", h.finish())
 }
 
 impl Tools {

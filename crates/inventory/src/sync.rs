@@ -606,19 +606,14 @@ fn reconcile_page(run: &mut Run, page: &Page, done: bool) -> Result<Option<Delet
 
 /// FNV-1a of the item's JSON (level and product): equal content, equal fingerprint.
 fn fingerprint(item: &Item) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    eat(&serde_json::to_vec(&item.level).unwrap_or_default());
-    eat(b"\n");
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(&serde_json::to_vec(&item.level).unwrap_or_default());
+    h.write(b"\n");
     if let Some(p) = &item.product {
-        eat(&serde_json::to_vec(&**p).unwrap_or_default());
+        h.write(&serde_json::to_vec(&**p).unwrap_or_default());
     }
-    h
+    h.finish()
 }
 
 /// The newest of the level's and the product's `updated_at`, in Unix seconds.
