@@ -115,3 +115,35 @@ fn every_claim_of_the_spec_carries_its_own_note() {
         unnoted.join("\n  - ")
     );
 }
+
+/// ARCHITECTURE.md is a short bird's-eye view (at most 200 lines), and every path it
+/// names (a backticked word with a `/`, or a file name with an extension) exists.
+#[test]
+fn architecture_names_only_paths_that_exist() {
+    let text = fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let lines = text.lines().count();
+    assert!(
+        lines <= 200,
+        "ARCHITECTURE.md has {lines} lines; keep it to 200"
+    );
+    let named: Vec<&str> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| !w.contains(' ') && (w.contains('/') || w.ends_with(".md")))
+        .filter(|w| !w.starts_with("http") && !w.contains('<') && !w.contains('{'))
+        .collect();
+    assert!(
+        named.len() > 50,
+        "only {} paths found: {named:?}",
+        named.len()
+    );
+    let missing: Vec<&&str> = named
+        .iter()
+        .filter(|p| !root().join(p.trim_end_matches('/')).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
+}
