@@ -210,18 +210,28 @@ impl Spec {
     /// The parameter of the operation named `name` (`filter`, `limit`, `fields:product`,
     /// `X-ShipStream-API-Version`, ...), `$ref` resolved.
     pub fn parameter(&self, name: &str) -> Result<&Value, SpecError> {
+        self.parameters()?
+            .remove(name)
+            .ok_or_else(|| SpecError::Missing(format!("parameter {name}")))
+    }
+
+    /// Every parameter of the operation by name, `$ref`s resolved.
+    pub fn parameters(&self) -> Result<std::collections::BTreeMap<&str, &Value>, SpecError> {
         let params = self
             .operation()?
             .get("parameters")
             .and_then(Value::as_array)
             .ok_or_else(|| SpecError::Missing("parameters".into()))?;
+        let mut out = std::collections::BTreeMap::new();
         for p in params {
             let p = self.resolve(p)?;
-            if p.get("name").and_then(Value::as_str) == Some(name) {
-                return Ok(p);
-            }
+            let name = p.get("name").and_then(Value::as_str);
+            out.insert(
+                name.ok_or_else(|| SpecError::Missing("a parameter's name".into()))?,
+                p,
+            );
         }
-        Err(SpecError::Missing(format!("parameter {name}")))
+        Ok(out)
     }
 
     /// The schema of parameter `name` as a self-contained JSON Schema document.

@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use futures::TryStreamExt as _;
 use serde_json::Value;
@@ -19,33 +19,7 @@ use shipstream_inventory::{
 
 mod support;
 
-fn spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
-        .unwrap();
-    serde_yaml::from_str(&text).unwrap()
-}
-
-fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap(),
-        None => v,
-    }
-}
-
-/// The operation's parameters, resolved, by name.
-fn parameters(spec: &Value) -> BTreeMap<String, Value> {
-    let paths = spec["paths"].as_object().unwrap();
-    let (_, item) = paths.iter().next().expect("one path");
-    item["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let p = resolve(spec, p).clone();
-            (p["name"].as_str().unwrap().to_owned(), p)
-        })
-        .collect()
-}
+use shipstream_inventory_contract_tests::spec::Spec;
 
 /// Parameters the facade does not put on a first request itself, and why. Every other
 /// parameter of the spec must appear on the wire of [`everything_request`]; a new one
@@ -189,8 +163,8 @@ fn every_builder_method_is_exercised() {
 #[tokio::test]
 async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
     support::within(async {
-        let spec = spec();
-        let params = parameters(&spec);
+        let spec = Spec::load().unwrap();
+        let params = spec.parameters().unwrap();
         let server = shipstream_inventory_mock::MockServer::start(
             shipstream_inventory_mock::MockConfig::default()
                 .dataset(shipstream_inventory_mock::Dataset::generate(30, 1)),
@@ -251,7 +225,7 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
                     params
                         .keys()
                         .find(|p| p.eq_ignore_ascii_case(name))
-                        .cloned()
+                        .map(|p| (*p).to_owned())
                         .unwrap_or_default()
                 }),
         );
@@ -264,7 +238,7 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
         for name in params.keys() {
             let excused = NOT_SENT_BY_BUILDER.iter().find(|(n, _)| n == name);
             assert!(
-                on_the_wire.contains(name) || excused.is_some(),
+                on_the_wire.contains(*name) || excused.is_some(),
                 "the spec's parameter `{name}` is not reachable through the facade: add a method \
              to TotalLevelsRequest (or ClientBuilder) that sends it, or list it in \
              NOT_SENT_BY_BUILDER with the reason"
@@ -281,7 +255,7 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
         // And nothing but the spec's parameters is sent.
         for name in on_the_wire.iter().chain(&later) {
             assert!(
-                params.contains_key(name),
+                params.contains_key(name.as_str()),
                 "the facade sends `{name}`, which the spec does not declare"
             );
         }
@@ -291,8 +265,8 @@ async fn every_parameter_of_the_spec_is_reachable_and_no_other() {
 
 #[test]
 fn filterable_fields_and_kinds_match_the_spec() {
-    let spec = spec();
-    let params = parameters(&spec);
+    let spec = Spec::load().unwrap();
+    let params = spec.parameters().unwrap();
     let declared = params["filter"]["x-filterable-fields"].as_object().unwrap();
     let spec_names: BTreeSet<&str> = declared.keys().map(String::as_str).collect();
     let facade_names: BTreeSet<&str> = fields::ALL.iter().copied().collect();
@@ -339,8 +313,8 @@ fn filterable_fields_and_kinds_match_the_spec() {
 
 #[test]
 fn operators_match_the_spec() {
-    let spec = spec();
-    let params = parameters(&spec);
+    let spec = Spec::load().unwrap();
+    let params = spec.parameters().unwrap();
     let ops = &params["filter"]["x-filter-operators"];
     let list = |k: &str| -> BTreeSet<String> {
         ops[k]
@@ -369,8 +343,8 @@ fn operators_match_the_spec() {
 
 #[test]
 fn sortable_fields_match_the_spec() {
-    let spec = spec();
-    let params = parameters(&spec);
+    let spec = Spec::load().unwrap();
+    let params = spec.parameters().unwrap();
     let pattern = params["sort"]["schema"]["pattern"].as_str().unwrap();
     // The spec's keys, read with a regex engine, not with the codegen's parser: every
     // facade key and its descending form match, and nothing else of the filterable fields.
@@ -395,8 +369,8 @@ fn sortable_fields_match_the_spec() {
 
 #[test]
 fn field_selections_match_the_spec() {
-    let spec = spec();
-    let params = parameters(&spec);
+    let spec = Spec::load().unwrap();
+    let params = spec.parameters().unwrap();
     let strings = |list: &serde_json::Value| -> Vec<String> {
         list.as_array()
             .unwrap()
@@ -412,7 +386,9 @@ fn field_selections_match_the_spec() {
         .unwrap()
         .trim_start_matches('#')
         .to_owned();
-    let any_of = spec.pointer(&target).unwrap()["anyOf"].as_array().unwrap();
+    let any_of = spec.document().pointer(&target).unwrap()["anyOf"]
+        .as_array()
+        .unwrap();
     assert_eq!(any_of.len(), 2, "an enum and a free string");
     let product_values = strings(&any_of[0]["enum"]);
     for value in &level_values {
