@@ -21,7 +21,7 @@ pub(super) fn openapi_generator(ctx: &mut Ctx) -> Result<(String, Vec<String>)> 
     // string, so it gets a copy where each open enum is a plain string (what a user of
     // that generator would have to do).
     let input = dir.join("openapi-plain-strings.json");
-    let spec = crate::spec::load(&ctx.root.join("openapi.yaml"))?;
+    let spec = xtask::spec::load(&ctx.root.join("openapi.yaml"))?;
     fs::write(&input, serde_json::to_vec_pretty(&plain_open_enums(spec))?)?;
     let additional = "library=reqwest,supportAsync=true,packageName=shipstream-openapi-client,\
                       packageVersion=0.1.0";
