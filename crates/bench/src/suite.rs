@@ -34,6 +34,7 @@
 
 use std::{
     collections::BTreeMap,
+    ffi::OsString,
     fmt::Write as _,
     fs,
     path::{Path, PathBuf},
@@ -43,13 +44,16 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use shipstream_inventory_mock::LEVELS_PATH;
 
+use crate::SEED;
 use xtask::{
     bench::{git_head, now_utc, update_markdown},
     run as sh, step, tools,
 };
 
 mod cli_ndjson;
+mod limited;
 mod memory;
 mod openapi;
 mod parallel;
@@ -94,8 +98,8 @@ const MEMORY_PRODUCTS: u64 = 1_040_000;
 const OPENAPI_PRODUCTS: u64 = 103_100;
 /// The memory target.
 const MEMORY_TARGET_MIB: f64 = 64.0;
-/// Dataset seed (as `shipstream_inventory_bench::SEED`).
-const SEED: u64 = 8;
+/// The bearer token of every mock process.
+const TOKEN: &str = "bench-token";
 
 /// `cargo xtask bench` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -289,14 +293,7 @@ fn pair(ctx: &Ctx, name: &str) -> Result<Pair> {
     let text = fs::read_to_string(&path)
         .with_context(|| format!("no side-by-side results at {}", path.display()))?;
     let v: Value = serde_json::from_str(&text)?;
-    let times = |key: &str| -> Result<Vec<f64>> {
-        v[key]
-            .as_array()
-            .with_context(|| format!("no `{key}` in {}", path.display()))?
-            .iter()
-            .map(|t| t.as_f64().context("not a number"))
-            .collect()
-    };
+    let times = |key| numbers(&v, key).with_context(|| format!("in {}", path.display()));
     let ratios: Vec<f64> = times("a")?
         .iter()
         .zip(times("b")?)
@@ -306,6 +303,16 @@ fn pair(ctx: &Ctx, name: &str) -> Result<Pair> {
         bail!("no rounds in {}", path.display());
     }
     Ok(Pair::of(ratios))
+}
+
+/// The array of numbers at `v[key]`.
+fn numbers(v: &Value, key: &str) -> Result<Vec<f64>> {
+    v[key]
+        .as_array()
+        .with_context(|| format!("no `{key}` array"))?
+        .iter()
+        .map(|t| t.as_f64().context("not a number"))
+        .collect()
 }
 
 impl Pair {
@@ -362,14 +369,7 @@ impl MockProcess {
 
     fn start_with(cli: &Path, products: u64, extra: &[&str], stderr: Stdio) -> Result<Self> {
         let (seed, products) = (SEED.to_string(), products.to_string());
-        let mut args = vec![
-            "--token",
-            "bench-token",
-            "--seed",
-            &seed,
-            "--products",
-            &products,
-        ];
+        let mut args = vec!["--token", TOKEN, "--seed", &seed, "--products", &products];
         args.extend_from_slice(extra);
         xtask::process::MockProcess::start(cli, &args, stderr).map(Self)
     }
@@ -395,29 +395,13 @@ impl MockProcess {
 
     /// One page of levels with `query`, as JSON.
     fn page(&self, query: &[(&str, &str)]) -> Result<Value> {
-        let url = format!("{}/api/global/v1/inventory/levels/total", self.0.url);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok(runtime.block_on(async {
-            reqwest::Client::new()
-                .get(&url)
-                .query(query)
-                .bearer_auth("bench-token")
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await
-        })?)
+        let url = url::Url::parse_with_params(&format!("{}{LEVELS_PATH}", self.0.url), query)?;
+        Ok(serde_json::from_slice(&crate::fixtures::get(
+            url.as_str(),
+            TOKEN,
+        )?)?)
     }
 }
-
-// ---------------------------------------------------------------------------------------
-// Memory
-
-// ---------------------------------------------------------------------------------------
-// openapi-generator
 
 // ---------------------------------------------------------------------------------------
 // Build cost
