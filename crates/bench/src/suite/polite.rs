@@ -54,10 +54,11 @@ fn mock_args(l: Limits, headers: bool) -> Vec<String> {
     args
 }
 
-/// The ideal time of the requests the run needed (those let through) with `workers`
-/// workers, and the run's wall time over it.
-fn score(l: Limits, workers: u32, run: &Run) -> (f64, f64) {
-    let ideal = l.ideal(run.counts.admitted, workers, PAGE);
+/// The ideal time of an export of `pages` pages (what a correct export needs: the
+/// reference's pages, whatever the run sent) with `workers` workers, and the run's wall
+/// time over it: a client that sends more requests than it needs pays for them.
+fn score(l: Limits, pages: u64, workers: u32, run: &Run) -> (f64, f64) {
+    let ideal = l.ideal(pages, workers, PAGE);
     (ideal, run.wall.as_secs_f64() / ideal)
 }
 
@@ -81,10 +82,11 @@ pub(super) fn polite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
          rate-limit headers on every answer (`RateLimit-Limit` a minute, \
          `RateLimit-Remaining`, `X-Concurrency-Limit`, `X-Concurrency-Current`) or none \
          (`--no-limit-headers`); 429 carries `Retry-After`, 409 does not. Requests and \
-         refusals are the mock's own counters. Ideal = max(requests / min(C, workers) x \
-         {page_s} s, (requests - B) / R s) + {page_s} s, for the requests the run needed \
-         (those let through: a parallel run adds its bounds and range requests). Output is \
-         compared with a sequential export from an unlimited mock.\n"
+         refusals are the mock's own counters. Ideal = max(pages / min(C, workers) x \
+         {page_s} s, (pages - B) / R s) + {page_s} s, for the {pages} pages a correct export \
+         needs (a run that sends more requests, a parallel run's bounds and ranges or a \
+         retry, pays for them). Output is compared with a sequential export from an \
+         unlimited mock.\n"
     )?;
     writeln!(
         md,
@@ -110,7 +112,7 @@ pub(super) fn polite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
                 let run = export(ctx, &cli, &args, &extra)?;
                 let (r429, r409, all) = (run.counts.r429, run.counts.r409, run.counts.all());
                 let refused = run.counts.refused_percent();
-                let (ideal, of_ideal) = score(l, workers, &run);
+                let (ideal, of_ideal) = score(l, pages, workers, &run);
                 let wall = run.wall.as_secs_f64();
                 let same = run.stdout == reference.stdout;
                 let server = format!("{}/s, burst {}, {} at once", l.rate, l.burst, l.concurrent);
@@ -152,4 +154,36 @@ pub(super) fn polite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
         );
     }
     Ok((md, verdicts))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::limited::Counts;
+    use super::*;
+
+    fn run(wall_s: f64, admitted: u64) -> Run {
+        Run {
+            wall: Duration::from_secs_f64(wall_s),
+            stdout: Vec::new(),
+            stderr: String::new(),
+            counts: Counts {
+                admitted,
+                ..Counts::default()
+            },
+        }
+    }
+
+    #[test]
+    fn extra_requests_do_not_raise_their_own_ideal() {
+        let l = LIMITS[1];
+        // 40 pages at 1 a second (burst 1): (40 - 1) / 1 + 0.2 = 39.2 s.
+        let (ideal, of) = score(l, 40, 1, &run(39.2, 40));
+        assert!((ideal - 39.2).abs() < 1e-9 && (of - 1.0).abs() < 1e-9);
+        // A client that sends every request twice takes twice as long: its ideal stays that
+        // of the 40 pages it needed, so it scores 2x and misses the goal.
+        let (ideal, of) = score(l, 40, 1, &run(2.0 * 39.2, 80));
+        assert!((ideal - 39.2).abs() < 1e-9, "ideal {ideal}");
+        assert!(of > GOAL_OF_IDEAL, "scored {of:.2}x");
+    }
 }
