@@ -54,10 +54,12 @@ pub fn update_markdown(path: &Path, sections: &[(String, String)]) -> Result<()>
 
 /// The time now, as `YYYY-MM-DD HH:MM UTC`.
 pub fn now_utc() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
+    stdout_of(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
+}
+
+/// What `cmd` prints on stdout, trimmed; empty when it cannot run.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    cmd.output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
 }
@@ -65,15 +67,7 @@ pub fn now_utc() -> String {
 /// `commit HASH` of `root`'s HEAD, with " (with uncommitted changes)" when tracked files
 /// differ from it.
 pub fn git_head(root: &Path) -> String {
-    let out = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default()
-    };
+    let out = |args: &[&str]| stdout_of(Command::new("git").args(args).current_dir(root));
     let head = out(&["rev-parse", "--short", "HEAD"]);
     let dirty = !out(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
     format!(

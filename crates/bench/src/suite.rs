@@ -34,7 +34,6 @@
 
 use std::{
     collections::BTreeMap,
-    ffi::OsString,
     fmt::Write as _,
     fs,
     path::{Path, PathBuf},
@@ -48,7 +47,7 @@ use shipstream_inventory_mock::LEVELS_PATH;
 
 use crate::SEED;
 use xtask::{
-    bench::{git_head, now_utc, update_markdown},
+    bench::{git_head, now_utc, stdout_of, update_markdown},
     run as sh, step, tools,
 };
 
@@ -129,10 +128,7 @@ struct Ctx {
 /// Runs the selected suites and updates `BENCHMARKS.md`.
 pub fn run(root: &Path, args: &Args) -> Result<()> {
     let suites = selected(args)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"));
+    let target = root.join(xtask::package::target_dir(root));
     let mut ctx = Ctx {
         root: root.to_owned(),
         target,

@@ -106,16 +106,16 @@ pub(super) struct Run {
     pub(super) counts: Counts,
 }
 
-/// Runs `cli ARGS` against a fresh mock process of `products` products started with
-/// `mock_args` (the mock's URL is passed to `args`), then stops the mock and reads its
-/// counters; fails when the CLI does. `label` names the mock's scratch file.
+/// Runs the CLI against a fresh mock process of `products` products started with
+/// `mock_args` (`args` gives the CLI its arguments and the mock's URL), then stops the mock
+/// and reads its counters; fails when the CLI does. `label` names the mock's scratch file.
 pub(super) fn against_mock(
     ctx: &Ctx,
     cli: &Path,
     products: u64,
     mock_args: &[String],
     label: &str,
-    args: impl FnOnce(&str) -> Vec<OsString>,
+    args: impl FnOnce(&mut Command, &str),
 ) -> Result<Run> {
     let stderr_path = ctx
         .target
@@ -128,7 +128,7 @@ pub(super) fn against_mock(
         Stdio::from(fs::File::create(&stderr_path)?),
     )?;
     let mut cmd = Command::new(cli);
-    cmd.args(args(&server.0.url)).env("SHIPSTREAM_TOKEN", TOKEN);
+    args(cmd.env("SHIPSTREAM_TOKEN", TOKEN), &server.0.url);
     let started = Instant::now();
     let out = cmd.output()?;
     let wall = started.elapsed();

@@ -37,15 +37,11 @@ pub(super) fn export_run(
     let file = ctx
         .target
         .join(format!("bench-{id}-{}.ndjson", std::process::id()));
-    let mut run = against_mock(ctx, cli, products, mock_args, &id, |url| {
-        let mut args: Vec<OsString> = ["levels", "--url", url, "--format", "ndjson"]
-            .into_iter()
-            .map(OsString::from)
-            .collect();
-        args.extend(["--page-size".into(), page.to_string().into()]);
-        args.extend(["--output".into(), file.clone().into()]);
-        args.extend(extra.iter().map(OsString::from));
-        args
+    let mut run = against_mock(ctx, cli, products, mock_args, &id, |cmd, url| {
+        cmd.args(["levels", "--url", url, "--format", "ndjson", "--page-size"])
+            .args([page.to_string().as_str(), "--output"])
+            .arg(&file)
+            .args(extra);
     })?;
     run.stdout = fs::read(&file)?;
     let _ = fs::remove_file(&file);

@@ -27,16 +27,8 @@ pub(super) fn machine(ctx: &Ctx, args: &Args) -> Result<String> {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    let output = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default()
-    };
-    let kernel = output("uname", &["-sr"]);
-    let rustc = output("rustc", &["--version"]);
+    let kernel = stdout_of(Command::new("uname").arg("-sr"));
+    let rustc = stdout_of(Command::new("rustc").arg("--version"));
     let mut command = "cargo xtask bench".to_owned();
     if !args.only.is_empty() {
         write!(command, " --only {}", args.only.join(","))?;

@@ -10,20 +10,19 @@ use super::*;
 /// One `sync` into `db` against a fresh mock process; the run's summary line (`... N
 /// upserted, M deleted, ...`).
 fn sync(ctx: &Ctx, cli: &Path, db: &Path, extra: &[&str]) -> Result<(Run, String)> {
-    let run = against_mock(
-        ctx,
-        cli,
-        OPENAPI_PRODUCTS,
-        &LIMITS.mock_args(),
-        "sync",
-        |url| {
-            let mut args: Vec<OsString> = vec!["sync".into(), "--url".into(), url.into()];
-            args.extend(["--page-size".into(), PAGE.to_string().into()]);
-            args.extend(["--db".into(), db.into()]);
-            args.extend(extra.iter().map(OsString::from));
-            args
-        },
-    )?;
+    let args = LIMITS.mock_args();
+    let run = against_mock(ctx, cli, OPENAPI_PRODUCTS, &args, "sync", |cmd, url| {
+        cmd.args([
+            "sync",
+            "--url",
+            url,
+            "--page-size",
+            &PAGE.to_string(),
+            "--db",
+        ])
+        .arg(db)
+        .args(extra);
+    })?;
     let summary = run
         .stderr
         .lines()
