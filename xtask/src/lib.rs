@@ -19,7 +19,8 @@
 //! - [`tools`]: the pinned external linters;
 //! - [`package`]: the published crates packaged and used from outside the workspace;
 //! - [`fuzz`]: the fuzz targets, instrumented on stable and run for a fixed time;
-//! - [`bench`](mod@bench): the benchmarks and `BENCHMARKS.md`.
+//! - [`bench`](mod@bench): `cargo xtask bench` (the suites live in `crates/bench`) and the
+//!   writing of `BENCHMARKS.md`'s sections.
 
 pub mod bench;
 pub mod bundle;

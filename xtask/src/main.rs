@@ -200,8 +200,14 @@ enum Cmd {
     /// `cargo xtask check` fails when the block does not match the spec.
     Changelog,
     /// Run the benchmarks (crates/bench, the release CLI's memory, the openapi-generator
-    /// peer, build times) and write the figures to BENCHMARKS.md.
-    Bench(bench::Args),
+    /// peer, build times) and write the figures to BENCHMARKS.md: `cargo xtask bench
+    /// [--only SUITES] [--quick] [--no-write]` (`cargo xtask bench --help` for the suites).
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The arguments of crates/bench's `suites` binary.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -245,7 +251,7 @@ fn main() -> ExitCode {
         Cmd::Package { build_cost: true } => package::build_cost(&root),
         Cmd::Tools => tools::Tools::ensure(&root).map(|_| ()),
         Cmd::Contract(args) => contract::run(&root, &args),
-        Cmd::Bench(args) => bench::run(&root, &args),
+        Cmd::Bench { args } => bench::run(&root, &args),
         Cmd::Semver(args) => xtask::semver_judge::run(&root, &args),
         Cmd::Changelog => xtask::changelog::run(&root),
     };

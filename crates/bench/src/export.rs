@@ -252,6 +252,7 @@ pub async fn pages_with_work(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use shipstream_inventory_contract_tests::within;
     use shipstream_inventory_mock::{Dataset, MockConfig};
 
     use super::*;
@@ -259,49 +260,52 @@ mod tests {
 
     #[tokio::test]
     async fn every_peer_writes_the_same_ndjson() {
-        let server =
-            BackgroundMock::start(MockConfig::default().dataset(Dataset::generate(2500, SEED)))
-                .unwrap();
-        let client = facade_client(server.base_url(), server.token()).unwrap();
-        let http = handwritten_client(server.base_url(), server.token()).unwrap();
+        within(async {
+            let server =
+                BackgroundMock::start(MockConfig::default().dataset(Dataset::generate(2500, SEED)))
+                    .unwrap();
+            let client = facade_client(server.base_url(), server.token()).unwrap();
+            let http = handwritten_client(server.base_url(), server.token()).unwrap();
 
-        let mut a = Vec::new();
-        let na = facade(&client, &mut a).await.unwrap();
-        let mut b = Vec::new();
-        let nb = facade_pages(&client, &mut b).await.unwrap();
-        let mut c = Vec::new();
-        let nc = handwritten(&http, server.base_url(), &mut c).await.unwrap();
-        let mut d = Vec::new();
-        let nd = generated(client.generated(), &mut d).await.unwrap();
+            let mut a = Vec::new();
+            let na = facade(&client, &mut a).await.unwrap();
+            let mut b = Vec::new();
+            let nb = facade_pages(&client, &mut b).await.unwrap();
+            let mut c = Vec::new();
+            let nc = handwritten(&http, server.base_url(), &mut c).await.unwrap();
+            let mut d = Vec::new();
+            let nd = generated(client.generated(), &mut d).await.unwrap();
 
-        assert!(na > 2000, "{na} levels");
-        assert_eq!((na, na, na), (nb, nc, nd));
-        assert_eq!(a.iter().filter(|&&b| b == b'\n').count() as u64, na);
-        same_bytes("facade items()", &a, "facade pages()", &b);
-        same_bytes("facade", &a, "generated", &d);
-        let mut spec_fields: Vec<&str> = shipstream_inventory_generated::api::LEVEL_PROPERTIES
-            .iter()
-            .map(|p| p.name)
-            .collect();
-        spec_fields.sort_unstable();
-        if spec_fields == minimal::LEVEL_FIELDS {
-            same_bytes("facade", &a, "hand-written", &c);
-        } else {
-            // The spec has level fields the hand-written struct does not model: compare its
-            // bytes with the facade's records restricted to the fields it does model.
-            eprintln!(
-                "the spec's level fields {spec_fields:?} are not minimal::LEVEL_FIELDS: the \
+            assert!(na > 2000, "{na} levels");
+            assert_eq!((na, na, na), (nb, nc, nd));
+            assert_eq!(a.iter().filter(|&&b| b == b'\n').count() as u64, na);
+            same_bytes("facade items()", &a, "facade pages()", &b);
+            same_bytes("facade", &a, "generated", &d);
+            let mut spec_fields: Vec<&str> = shipstream_inventory_generated::api::LEVEL_PROPERTIES
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            spec_fields.sort_unstable();
+            if spec_fields == minimal::LEVEL_FIELDS {
+                same_bytes("facade", &a, "hand-written", &c);
+            } else {
+                // The spec has level fields the hand-written struct does not model: compare its
+                // bytes with the facade's records restricted to the fields it does model.
+                eprintln!(
+                    "the spec's level fields {spec_fields:?} are not minimal::LEVEL_FIELDS: the \
                  hand-written peer is compared with the facade's records restricted to them"
-            );
-            let mut restricted = Vec::new();
-            for line in a.split_inclusive(|&b| b == b'\n') {
-                let level: minimal::Level = serde_json::from_slice(line).unwrap();
-                write_line(&mut restricted, &level).unwrap();
+                );
+                let mut restricted = Vec::new();
+                for line in a.split_inclusive(|&b| b == b'\n') {
+                    let level: minimal::Level = serde_json::from_slice(line).unwrap();
+                    write_line(&mut restricted, &level).unwrap();
+                }
+                same_bytes("facade (restricted)", &restricted, "hand-written", &c);
             }
-            same_bytes("facade (restricted)", &restricted, "hand-written", &c);
-        }
-        let first = std::str::from_utf8(a.split(|&b| b == b'\n').next().unwrap()).unwrap();
-        assert!(first.starts_with(r#"{"product":{"id":"#), "{first}");
+            let first = std::str::from_utf8(a.split(|&b| b == b'\n').next().unwrap()).unwrap();
+            assert!(first.starts_with(r#"{"product":{"id":"#), "{first}");
+        })
+        .await
     }
 
     /// Panics, naming the first line that differs, unless `a` and `b` are the same bytes.
@@ -325,18 +329,21 @@ mod tests {
 
     #[tokio::test]
     async fn prefetch_delivers_the_same_levels() {
-        let server =
-            BackgroundMock::start(MockConfig::default().dataset(Dataset::generate(300, SEED)))
+        within(async {
+            let server =
+                BackgroundMock::start(MockConfig::default().dataset(Dataset::generate(300, SEED)))
+                    .unwrap();
+            let client = facade_client(server.base_url(), server.token()).unwrap();
+            let off = pages_with_work(&client, 100, false, Duration::ZERO)
+                .await
                 .unwrap();
-        let client = facade_client(server.base_url(), server.token()).unwrap();
-        let off = pages_with_work(&client, 100, false, Duration::ZERO)
-            .await
-            .unwrap();
-        let on = pages_with_work(&client, 100, true, Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(off, on);
-        assert!(off > 250);
+            let on = pages_with_work(&client, 100, true, Duration::ZERO)
+                .await
+                .unwrap();
+            assert_eq!(off, on);
+            assert!(off > 250);
+        })
+        .await
     }
 
     #[test]

@@ -17,14 +17,21 @@ pub const EXPORT_QUERY: &str = "limit=1000&sort=product_id";
 pub fn page_body(products: usize, query: &str) -> Result<Vec<u8>> {
     let server =
         BackgroundMock::start(MockConfig::default().dataset(Dataset::generate(products, SEED)))?;
-    let url = format!("{}{LEVELS_PATH}?{query}", server.base_url());
+    get(
+        &format!("{}{LEVELS_PATH}?{query}", server.base_url()),
+        server.token(),
+    )
+}
+
+/// `GET url` with `token`, on a runtime of its own: the body of a successful answer.
+pub fn get(url: &str, token: &str) -> Result<Vec<u8>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let body = runtime.block_on(async {
+    runtime.block_on(async {
         let response = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(server.token())
+            .get(url)
+            .bearer_auth(token)
             .send()
             .await
             .with_context(|| format!("GET {url}"))?;
@@ -33,9 +40,8 @@ pub fn page_body(products: usize, query: &str) -> Result<Vec<u8>> {
         if !status.is_success() {
             bail!("GET {url}: {status}: {}", String::from_utf8_lossy(&body));
         }
-        Ok::<_, anyhow::Error>(body.to_vec())
-    })?;
-    Ok(body)
+        Ok(body.to_vec())
+    })
 }
 
 /// The decode benchmarks' page: the first 1000 levels of 1100 generated products (the

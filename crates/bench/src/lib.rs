@@ -11,7 +11,9 @@
 //! - [`minimal`]: the hand-written serde structs the facade is compared with;
 //! - [`export`]: the export peers (facade, hand-written reqwest loop, raw generated
 //!   client), all writing the same NDJSON to the same kind of sink;
-//! - [`paired`]: the side-by-side (alternating) measurements the targets are judged on.
+//! - [`paired`]: the side-by-side (alternating) measurements the targets are judged on;
+//! - [`suite`]: the suites `cargo xtask bench` runs (through the `suites` binary) and the
+//!   writing of `BENCHMARKS.md`.
 //!
 //! Nothing here asserts on time: the tests only check that the peers produce the same
 //! output.
@@ -21,6 +23,7 @@ pub mod fixtures;
 pub mod minimal;
 pub mod paired;
 pub mod server;
+pub mod suite;
 
 /// Seed of every benchmark dataset.
 pub const SEED: u64 = 8;

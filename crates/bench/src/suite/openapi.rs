@@ -21,7 +21,7 @@ pub(super) fn openapi_generator(ctx: &mut Ctx) -> Result<(String, Vec<String>)> 
     // string, so it gets a copy where each open enum is a plain string (what a user of
     // that generator would have to do).
     let input = dir.join("openapi-plain-strings.json");
-    let spec = crate::spec::load(&ctx.root.join("openapi.yaml"))?;
+    let spec = xtask::spec::load(&ctx.root.join("openapi.yaml"))?;
     fs::write(&input, serde_json::to_vec_pretty(&plain_open_enums(spec))?)?;
     let additional = "library=reqwest,supportAsync=true,packageName=shipstream-openapi-client,\
                       packageVersion=0.1.0";
@@ -80,7 +80,7 @@ shipstream-inventory = { path = "FACADE" }
     let rounds = if ctx.quick { 3 } else { 10 };
     let out = Command::new(&runner)
         .arg(&server.0.url)
-        .arg("bench-token")
+        .arg(TOKEN)
         .arg(rounds.to_string())
         .stderr(Stdio::inherit())
         .output()
@@ -95,17 +95,9 @@ shipstream-inventory = { path = "FACADE" }
         )
     })?;
     let levels = v["levels"].as_f64().context("no levels")?;
-    let times = |key: &str| -> Result<Vec<f64>> {
-        v[key]
-            .as_array()
-            .context("no times")?
-            .iter()
-            .map(|t| t.as_f64().context("not a number"))
-            .collect()
-    };
-    let generated_t = times("openapi_generator_s")?;
-    let facade_t = times("facade_s")?;
-    let handwritten_t = times("handwritten_s")?;
+    let generated_t = numbers(&v, "openapi_generator_s")?;
+    let facade_t = numbers(&v, "facade_s")?;
+    let handwritten_t = numbers(&v, "handwritten_s")?;
     let compared = v["compared"].as_u64().unwrap_or(0);
     let generated = median(generated_t.clone());
     let facade = median(facade_t.clone());

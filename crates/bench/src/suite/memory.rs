@@ -193,7 +193,7 @@ pub(super) fn memory(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
             "--max-items",
             &levels.to_string(),
         ])
-        .env("SHIPSTREAM_TOKEN", "bench-token");
+        .env("SHIPSTREAM_TOKEN", TOKEN);
         let (peak, written) = peak_rss(cmd)?;
         written
             .check(levels, |after| server.level_after(after))

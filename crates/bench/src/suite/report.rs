@@ -27,16 +27,8 @@ pub(super) fn machine(ctx: &Ctx, args: &Args) -> Result<String> {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    let output = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default()
-    };
-    let kernel = output("uname", &["-sr"]);
-    let rustc = output("rustc", &["--version"]);
+    let kernel = stdout_of(Command::new("uname").arg("-sr"));
+    let rustc = stdout_of(Command::new("rustc").arg("--version"));
     let mut command = "cargo xtask bench".to_owned();
     if !args.only.is_empty() {
         write!(command, " --only {}", args.only.join(","))?;
@@ -48,37 +40,9 @@ pub(super) fn machine(ctx: &Ctx, args: &Args) -> Result<String> {
         "| | |\n| --- | --- |\n| CPU | {cpu}, {cores} cores |\n| memory | {mem_gib:.0} GiB |\n\
          | OS | {kernel} |\n| Rust | {rustc} |\n| profile | release (`cargo bench`), target dir \
          `{}` |\n| last command | `{command}` ({}) |\n",
-        crate::display_path(&ctx.target),
+        xtask::display_path(&ctx.target),
         now_utc()
     ))
-}
-
-pub(super) const START: &str = "<!-- bench:";
-
-pub(super) const END: &str = "<!-- /bench:";
-
-/// Replaces each suite's section (`<!-- bench:NAME -->` ... `<!-- /bench:NAME -->`) and
-/// appends the sections the document lacks.
-pub fn update_markdown(path: &Path, sections: &[(String, String)]) -> Result<()> {
-    let mut doc = fs::read_to_string(path).unwrap_or_else(|_| {
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; see `xtask/src/bench.rs`.\n".to_owned()
-    });
-    for (name, body) in sections {
-        let start = format!("{START}{name} -->");
-        let end = format!("{END}{name} -->");
-        let block = format!("{start}\n{}\n{end}", body.trim_end());
-        match (doc.find(&start), doc.find(&end)) {
-            (Some(s), Some(e)) if e > s => doc.replace_range(s..e + end.len(), &block),
-            _ => {
-                if !doc.ends_with('\n') {
-                    doc.push('\n');
-                }
-                write!(doc, "\n## {name}\n\n{block}\n")?;
-            }
-        }
-    }
-    fs::write(path, doc)?;
-    Ok(())
 }
 
 pub(super) fn holds(ok: bool) -> &'static str {

@@ -29,12 +29,12 @@ pub(super) fn cli_ndjson(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
             "ndjson",
         ])
         .args(["--page-size", "1000", "--sort", "product_id"])
-        .env("SHIPSTREAM_TOKEN", "bench-token");
+        .env("SHIPSTREAM_TOKEN", TOKEN);
         c
     };
     let theirs = || {
         let mut c = Command::new(&exporter);
-        c.args([&url, "bench-token"]);
+        c.args([&url, TOKEN]);
         c
     };
     // Both write every level, the same bytes: check the outputs once.
