@@ -360,13 +360,22 @@ async fn what_cannot_be_sharded_is_refused_before_sending() {
 /// A server that tells its limits (the vendor's headers on every answer) is refused
 /// nothing: slow start sends one request before the first answer, which caps the rate and
 /// the requests at once.
+///
+/// Exactly nothing, however the machine stalls: the client then holds at most 2 slots
+/// (a request takes its slot before its send time), and its send times are at least
+/// 1/19.4 s apart (97 % of the 20 a second the server tells), bar the first two (the first
+/// answer is not yet in). A request goes later than its time (a stall), never earlier, so
+/// `w` seconds see at most the 2 held back plus `2 + 19.4 w` arrivals, within the
+/// `4 + 20 w` a bucket of 4 at 20 a second admits. The server counts a request running
+/// until its handler returns, before the client has its answer and frees the slot, so
+/// the cap of 2 at once is never exceeded either.
 #[tokio::test]
 async fn a_server_that_tells_its_limits_is_refused_nothing() {
     support::within(async {
         let limited = MockServer::start(
             MockConfig::default()
                 .dataset(Dataset::generate(600, 7))
-                .rate_limit(20.0, 2)
+                .rate_limit(20.0, 4)
                 .max_concurrent(2)
                 .latency(
                     std::time::Duration::from_millis(20),
