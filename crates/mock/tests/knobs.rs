@@ -1,7 +1,7 @@
 //! The knobs that make the mock contradict one assumption of the spec each
 //! (`MockConfig::last_page_next`, `repeated_sort_keys`, `refused_operators`,
 //! `ignored_operators`, `refused_filter_fields`, `null_quantities`, `omit_has_more`): each does what it says,
-//! and only when set.
+//! and only when set. Also the [`Gate`] that holds answers until a test lets them go.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +10,7 @@ mod common;
 use common::{Check, PATH, get_with, send, start, url, within};
 use reqwest::Method;
 use serde_json::Value;
-use shipstream_inventory_mock::{Dataset, LastPageNext, MockConfig};
+use shipstream_inventory_mock::{Dataset, Gate, LastPageNext, MockConfig};
 
 fn config() -> MockConfig {
     MockConfig::default().dataset(Dataset::generate(30, 5))
@@ -185,6 +185,31 @@ async fn null_quantities_and_a_missing_has_more_follow_the_knobs() {
         let default = start(config()).await;
         let r = get_with(&default, &[("limit", "3")]).await;
         assert_eq!(r.body["has_more"], Value::Bool(true));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_gate_holds_what_it_matches_until_released_and_counts_every_request() {
+    within(async {
+        let gate = Gate::new(|q| q.iter().any(|(k, v)| k == "limit" && v == "2"));
+        let server = start(config().gate(gate.clone())).await;
+        assert_eq!(get_raw(&server, &[("limit", "3")]).await.status, 200);
+        let held = get_raw(&server, &[("limit", "2")]);
+        tokio::pin!(held);
+        let until_held = async {
+            while gate.held() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        };
+        tokio::select! {
+            r = &mut held => panic!("answered while held: {}", r.status),
+            () = until_held => {}
+        }
+        assert_eq!((gate.arrived(), gate.held()), (2, 1));
+        gate.release(1);
+        assert_eq!(held.await.status, 200);
+        assert_eq!((gate.arrived(), gate.held()), (2, 0));
     })
     .await;
 }
