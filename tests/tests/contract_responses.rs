@@ -13,6 +13,7 @@ mod common;
 use common::within;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use chrono::{TimeZone as _, Utc};
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ use shipstream_inventory::{
 use shipstream_inventory_contract_tests::spec::{LEVELS_PATH, Spec, spec};
 use shipstream_inventory_contract_tests::with_causes;
 use shipstream_inventory_generated::api::limits;
-use shipstream_inventory_mock::{Dataset, Faults, MockConfig, MockServer, NextStyle};
+use shipstream_inventory_mock::{Dataset, Fault, Faults, MockConfig, MockServer, NextStyle};
 
 #[derive(Debug)]
 struct Resp {
@@ -462,33 +463,55 @@ async fn every_error_status_matches_the_spec() {
     .await;
 }
 
-/// A mock of 1 request a second (bucket of 2) and 1 at once, 300 ms a page, with its
-/// rate-limit headers or without, and its three answers: two requests at once (one runs,
-/// the other is over the concurrency), then one more (over the rate: the bucket is empty).
+/// A mock of one request every ten minutes (bucket of 3), 1 at once, with its rate-limit
+/// headers or without, and its three answers, each brought about by the mock's counters
+/// rather than by timing: a first request answered (200); a second held for an hour (its
+/// answer never awaited), counted running by the mock before a third is sent, which is
+/// over the concurrency (409); a fourth finds the bucket empty (429), since no stall of
+/// this test lasts the ten minutes a token takes to come back.
 async fn limits_answers(headers: bool) -> (MockServer, Resp, Resp, Resp) {
     let server = MockServer::start(
         MockConfig::default()
             .dataset(Dataset::generate(40, 1))
-            .rate_limit(1.0, 2)
+            .rate_limit(1.0 / 600.0, 3)
             .max_concurrent(1)
             .limit_headers(headers)
-            .latency(
-                std::time::Duration::from_millis(300),
-                std::time::Duration::ZERO,
-            ),
+            .fault(Fault::latency(Duration::from_secs(3600)).nth(2)),
     )
     .await
     .unwrap();
     let path = format!("{LEVELS_PATH}?limit=5");
-    let (a, b) = tokio::join!(get(&server, &path), get(&server, &path));
-    let (ok, conflict) = if a.status == 200 { (a, b) } else { (b, a) };
-    assert_eq!((ok.status, conflict.status), (200, 409));
-    let limited = get(&server, &path).await;
-    assert_eq!(limited.status, 429);
+    let ok = get(&server, &path).await;
+    let (conflict, limited) = {
+        let held = get(&server, &path);
+        tokio::pin!(held);
+        let running = async {
+            while server.limit_counts().admitted < 2 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        tokio::select! {
+            r = &mut held => panic!("the held request was answered: {}", r.status),
+            () = running => {}
+        }
+        (get(&server, &path).await, get(&server, &path).await)
+    };
+    assert_eq!(
+        (ok.status, conflict.status, limited.status),
+        (200, 409, 429)
+    );
     for r in [&ok, &conflict, &limited] {
         assert_contract(r, &format!("limits {}", r.status));
     }
     (server, ok, conflict, limited)
+}
+
+/// A 429's `Retry-After` from a bucket of one token in ten minutes that this test emptied:
+/// 600 s less the time since its first request (less than the test's timeout).
+fn assert_retry_after_is_the_tokens_time(limited: &Resp) {
+    let secs: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    let least = 600 - shipstream_inventory_contract_tests::timeout::TEST_TIMEOUT.as_secs();
+    assert!((least..=600).contains(&secs), "Retry-After: {secs}");
 }
 
 /// The rate-limit headers the spec declares.
@@ -515,16 +538,16 @@ async fn the_limits_answers_match_the_spec() {
             ok.header(limits::CONCURRENCY_CURRENT_HEADER).as_deref(),
             Some("1")
         );
-        assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
+        assert_retry_after_is_the_tokens_time(&limited);
         // The vendor documents Retry-After on 429 only.
         assert_eq!(conflict.header("retry-after"), None);
-        // RateLimit-Limit counts requests a minute: 1 a second is 60.
+        // RateLimit-Limit counts requests a minute, rounded up: one in ten minutes is 1.
         assert_eq!(
             u64::from(limits::LIMIT_WINDOW_SECONDS),
             60,
             "the spec's window is a minute"
         );
-        assert_eq!(ok.header(limits::LIMIT_HEADER).as_deref(), Some("60"));
+        assert_eq!(ok.header(limits::LIMIT_HEADER).as_deref(), Some("1"));
         let counts = server.limit_counts();
         assert_eq!(
             (
@@ -532,10 +555,11 @@ async fn the_limits_answers_match_the_spec() {
                 counts.rate_limited,
                 counts.over_concurrency
             ),
-            (1, 1, 1),
+            (2, 1, 1),
             "{counts}"
         );
-        server.shutdown().await;
+        // Not shut down gracefully: that would wait for the held request.
+        drop(server);
     })
     .await;
 }
@@ -552,8 +576,8 @@ async fn limits_without_headers_refuse_the_same_and_tell_nothing() {
                 assert_eq!(r.header(h), None, "{} has {h}", r.status);
             }
         }
-        assert_eq!(limited.header("retry-after").as_deref(), Some("1"));
-        server.shutdown().await;
+        assert_retry_after_is_the_tokens_time(&limited);
+        drop(server);
     })
     .await;
 }

@@ -16,7 +16,7 @@
 //! - [`conformance`]: a JSON value against its schema (the `jsonschema` validator, and
 //!   what it accepts that the spec does not describe), each finding named by JSON path;
 //! - [`process`]: the mock server as a child process (contract peers, benchmarks);
-//! - [`tools`]: the pinned external linters;
+//! - [`tools`]: the pinned external linters and test runner;
 //! - [`package`]: the published crates packaged and used from outside the workspace;
 //! - [`fuzz`]: the fuzz targets, instrumented on stable and run for a fixed time;
 //! - [`bench`](mod@bench): `cargo xtask bench` (the suites live in `crates/bench`) and the
@@ -136,34 +136,26 @@ pub fn step_table() -> String {
     out
 }
 
-/// Runs every test of a workspace: with cargo-nextest when the machine has it (the test
-/// binaries' tests run at once, per `.config/nextest.toml`, instead of one binary after
-/// another; on 2 cores that took the run from 235 s to 108 s), then the doctests, which
-/// nextest does not run; else with `cargo test`. `cargo(args)` makes the cargo command
-/// (its folder and environment) for the given arguments; `extra` is appended to each.
-pub fn test_workspace(cargo: impl Fn(&[&str]) -> Command, extra: &[&str]) -> Result<()> {
-    let nextest = cargo(&["nextest", "--version"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    let with = |base: &[&str]| {
-        let mut args = base.to_vec();
-        args.extend_from_slice(extra);
-        cargo(&args)
-    };
-    if nextest {
-        run(&mut with(&[
-            "nextest",
-            "run",
-            "--workspace",
-            "--no-fail-fast",
-        ]))?;
-        run(&mut with(&["test", "--workspace", "--doc"]))
-    } else {
-        println!("xtask: cargo-nextest is not installed; running the tests with cargo test");
-        run(&mut with(&["test", "--workspace", "--no-fail-fast"]))
+/// Runs every test of a workspace with the pinned cargo-nextest (installed first if missing:
+/// [`tools::cargo_tools`]), here and on GitHub alike: the test binaries' tests at once, the
+/// timing-sensitive ones one at a time, per `.config/nextest.toml` (on 2 cores that took the
+/// run from 235 s to 108 s), then the doctests, which nextest does not run. `configure` gives
+/// each command its folder and environment; `extra` is appended to each.
+pub fn test_workspace(configure: impl Fn(&mut Command), extra: &[&str]) -> Result<()> {
+    let nextest = tools::cargo_tools(&root())?.join("bin/cargo-nextest");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (program, args) in [
+        (
+            nextest.into_os_string(),
+            &["nextest", "run", "--workspace", "--no-fail-fast"][..],
+        ),
+        (cargo.into(), &["test", "--workspace", "--doc"]),
+    ] {
+        let mut c = Command::new(program);
+        configure(c.args(args).args(extra));
+        run(&mut c)?;
     }
+    Ok(())
 }
 
 /// Runs a command with inherited stdio and fails on a non-zero exit.

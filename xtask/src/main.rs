@@ -329,10 +329,8 @@ fn ci_steps() -> Result<()> {
     })?;
     step("cargo test (cargo-nextest, then the doctests)", || {
         xtask::test_workspace(
-            |args| {
-                let mut c = Command::new(&cargo);
-                c.args(args).current_dir(&root);
-                c
+            |c| {
+                c.current_dir(&root);
             },
             &["--locked"],
         )

@@ -59,6 +59,8 @@ pub const CARGO_TOOLS: &[(&str, &str)] = &[
     ("cargo-machete", "0.9.1"),
     // The second judge of `cargo xtask semver` (builds from source in about 8 minutes).
     ("cargo-semver-checks", "0.51.0"),
+    // The test runner of `cargo xtask ci` (see `.config/nextest.toml`).
+    ("cargo-nextest", "0.9.143"),
 ];
 
 /// Paths of the installed tools.
@@ -103,9 +105,8 @@ impl Tools {
         let dir = cache_dir(root);
         let npm_dir = npm_tools(root)?;
         let venv = dir.join(format!("venv-{}", key(&pip_wanted())));
-        let cargo_dir = dir.join(format!("cargo-{}", key(&cargo_wanted())));
+        let cargo_dir = cargo_tools(root)?;
         ensure_pip(&venv)?;
-        ensure_cargo_tools(&cargo_dir)?;
         ensure_postgres()?;
         Ok(Self {
             cargo_bin: cargo_dir.join("bin"),
@@ -334,11 +335,14 @@ fn ensure_npm(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn ensure_cargo_tools(dir: &Path) -> Result<()> {
+/// The folder of the pinned cargo-installed tools ([`CARGO_TOOLS`]), installed first if
+/// missing (and only they).
+pub fn cargo_tools(root: &Path) -> Result<PathBuf> {
     let wanted = cargo_wanted();
+    let dir = cache_dir(root).join(format!("cargo-{}", key(&wanted)));
     let stamp = dir.join(".xtask-installed");
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Ok(());
+        return Ok(dir);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for (name, version) in CARGO_TOOLS {
@@ -353,11 +357,11 @@ fn ensure_cargo_tools(dir: &Path) -> Result<()> {
                 version,
                 "--root",
             ])
-            .arg(dir)
+            .arg(&dir)
             .env_remove("CARGO_TARGET_DIR"))?;
     }
     fs::write(&stamp, &wanted)?;
-    Ok(())
+    Ok(dir)
 }
 
 fn ensure_pip(venv: &Path) -> Result<()> {

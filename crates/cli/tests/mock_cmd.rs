@@ -116,6 +116,8 @@ fn mock_faults_and_next_style_apply() {
 fn mock_live_mode_changes_levels_and_reports_them_on_shutdown() {
     let mut child = std::process::Command::new(bin_path())
         .env_clear_shipstream()
+        // The mock logs the end of its live mode: the test waits on that, not on a clock.
+        .env("RUST_LOG", "shipstream_inventory_mock=info")
         .args([
             "mock",
             "--products",
@@ -138,7 +140,23 @@ fn mock_live_mode_changes_levels_and_reports_them_on_shutdown() {
         .strip_prefix("listening on ")
         .unwrap()
         .to_owned();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line.clone());
+            all += &line;
+            all.push('\n');
+        }
+        all
+    });
+    // However long the changes take on this machine (the limit only ends a hang).
+    while !said
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the mock never said its live mode ended")
+        .contains("live mode ended")
+    {}
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.sqlite");
     cli()
@@ -162,9 +180,8 @@ fn mock_live_mode_changes_levels_and_reports_them_on_shutdown() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(child.wait().unwrap().success());
+    let stderr = reader.join().unwrap();
     assert!(stderr.contains("live mode: 200 changes"), "{stderr}");
 }
 

@@ -546,10 +546,12 @@ fn soak(db: &Db<'_>) {
     let (mut runs, mut killed, mut completed, mut reconciling) = (0, 0, 0, 0);
     let mut restarts = 0;
     let wanted_restarts = if matches!(db, Db::Postgres(..)) { 3 } else { 0 };
-    // Runs go on while the mock changes, and until at least two were killed, two
+    // Runs go on until the mock has made all its changes (judged on its counters: a slow
+    // machine makes them late, but all of them), and until at least two were killed, two
     // completed and (PostgreSQL) two restarted the server, however fast this machine is
     // (at most 500 runs).
-    while started.elapsed() < Duration::from_secs(secs)
+    let changes = rate * secs;
+    while mock.server().live_counts().total() < changes
         || killed < 2
         || completed < 2
         || restarts < wanted_restarts
@@ -590,8 +592,8 @@ fn soak(db: &Db<'_>) {
             Run::Exited(code) => panic!("sync exited {code}"),
         }
     }
-    std::thread::sleep(Duration::from_millis(300));
     let counts = mock.server().live_counts();
+    assert_eq!(counts.total(), changes, "{counts}");
     let Run::Exited(0) = run_and_maybe_kill(&mock, db, None, true) else {
         panic!("the final sync failed");
     };

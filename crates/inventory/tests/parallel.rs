@@ -12,7 +12,7 @@ use shipstream_inventory::{
 use std::time::Duration;
 
 use serde_json::Value;
-use shipstream_inventory_mock::{Dataset, Fault, MockConfig, MockServer, RecordedRequest};
+use shipstream_inventory_mock::{Dataset, Fault, Gate, MockConfig, MockServer, RecordedRequest};
 
 mod support;
 
@@ -281,45 +281,84 @@ async fn max_items_stops_in_order() {
     .await
 }
 
-/// The claim of `TotalLevelsRequest::parallel`: at most 4 x `n` pages are held, fetched
-/// and not yet consumed. The consumer pauses after every page, so whatever the export
-/// fetches meanwhile reaches the server; the requests answered may then run at most
-/// 4 x `n` ahead of the pages delivered (no retries and no faults: one request a page,
-/// plus the two bounds probes).
+/// The claim of `TotalLevelsRequest::parallel`: at most 4 x `n` pages are held (fetched or
+/// in flight, not yet delivered), and the export does hold that many when the range being
+/// delivered is slow. The mock holds every answer of the first range (the one delivered
+/// first) until the other workers' pages have piled up to the bound, all judged on the
+/// mock's counters, never on a clock: with 4n - 1 pages fetched ahead, the held request
+/// the 4n-th and nothing else on its way, it lets the held request go. Throughout, the
+/// pages answered and not delivered plus the requests on the server never exceed 4n, and
+/// their most is 4n.
 #[tokio::test]
 async fn a_parallel_export_holds_at_most_four_pages_per_worker() {
     support::within(async {
-        // Every 8th answer is slow: while the range being delivered waits for one, the
-        // other workers' pages pile up to the bound.
-        let server = MockServer::start(
-            MockConfig::default()
-                .dataset(Dataset::generate(3000, 7))
-                .fault(Fault::latency(Duration::from_millis(60)).every(8))
-                .record_requests(true),
-        )
-        .await
-        .unwrap();
-        let c = client(&server);
+        let ds = Dataset::generate(3000, 7);
+        let plain = server(3000).await;
+        let page = client(&plain)
+            .total_levels()
+            .sort(Sort::asc(SortField::ProductId))
+            .page_size(1)
+            .send()
+            .await
+            .unwrap();
+        let first = levels(&[page])[0]["product"]["id"].as_i64().unwrap();
         for n in [2, 3] {
-            server.clear_requests();
-            let cap = 4 * n;
-            let mut pages = Box::pin(c.total_levels().page_size(20).parallel(n).pages());
-            let mut delivered = 0;
-            while let Some(page) = pages.next().await {
-                page.unwrap();
-                delivered += 1;
-                for _ in 0..10 {
-                    tokio::task::yield_now().await;
+            // The first range's filter, as the export writes it (`product_id{gt:A,lt:B}`).
+            let head = format!("product_id{{gt:{},", first - 1);
+            let gate =
+                Gate::new(move |q| q.iter().any(|(k, v)| k == "filter" && v.starts_with(&head)));
+            let server = MockServer::start(
+                MockConfig::default()
+                    .dataset(ds.clone())
+                    .gate(gate.clone())
+                    .record_requests(true),
+            )
+            .await
+            .unwrap();
+            let c = client(&server);
+            let cap = 4 * n as u64;
+            let delivered = std::cell::Cell::new(0u64);
+            let done = std::cell::Cell::new(false);
+            let consume = async {
+                let mut pages = std::pin::pin!(c.total_levels().page_size(20).parallel(n).pages());
+                while let Some(page) = pages.next().await {
+                    page.unwrap();
+                    delivered.set(delivered.get() + 1);
                 }
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                let answered = server.requests().len();
-                let ahead = answered.saturating_sub(2 + delivered);
-                assert!(
-                    ahead <= cap,
-                    "parallel({n}), after page {delivered}: {ahead} pages fetched ahead of \
-                     the consumer, more than {cap}"
-                );
-            }
+                done.set(true);
+            };
+            let control = async {
+                let (mut most, mut released, mut calm) = (0, 0, 0);
+                while !done.get() {
+                    // The two bounds probes are not pages.
+                    let answered = server.requests().len() as u64;
+                    let on_server = gate.arrived() - answered;
+                    let ahead = answered.saturating_sub(2 + delivered.get());
+                    assert!(
+                        ahead + on_server <= cap,
+                        "parallel({n}): {ahead} pages fetched ahead and {on_server} \
+                         requests on the server, more than {cap}"
+                    );
+                    most = most.max(ahead + on_server);
+                    // The bound reached with the held request the only one on the server,
+                    // and still so a few polls later: let it go.
+                    let full = gate.held() == 1 && on_server == 1 && ahead + 1 == cap;
+                    calm = if full { calm + 1 } else { 0 };
+                    if calm == 3 {
+                        gate.release(1);
+                        released += 1;
+                        calm = 0;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                (most, released)
+            };
+            let ((), (most, released)) = tokio::join!(consume, control);
+            assert!(
+                released > 0,
+                "parallel({n}): the first range was never held"
+            );
+            assert_eq!(most, cap, "parallel({n}): at most {most} pages held");
         }
     })
     .await
@@ -360,13 +399,22 @@ async fn what_cannot_be_sharded_is_refused_before_sending() {
 /// A server that tells its limits (the vendor's headers on every answer) is refused
 /// nothing: slow start sends one request before the first answer, which caps the rate and
 /// the requests at once.
+///
+/// Exactly nothing, however the machine stalls: the client then holds at most 2 slots
+/// (a request takes its slot before its send time), and its send times are at least
+/// 1/19.4 s apart (97 % of the 20 a second the server tells), bar the first two (the first
+/// answer is not yet in). A request goes later than its time (a stall), never earlier, so
+/// `w` seconds see at most the 2 held back plus `2 + 19.4 w` arrivals, within the
+/// `4 + 20 w` a bucket of 4 at 20 a second admits. The server counts a request running
+/// until its handler returns, before the client has its answer and frees the slot, so
+/// the cap of 2 at once is never exceeded either.
 #[tokio::test]
 async fn a_server_that_tells_its_limits_is_refused_nothing() {
     support::within(async {
         let limited = MockServer::start(
             MockConfig::default()
                 .dataset(Dataset::generate(600, 7))
-                .rate_limit(20.0, 2)
+                .rate_limit(20.0, 4)
                 .max_concurrent(2)
                 .latency(
                     std::time::Duration::from_millis(20),

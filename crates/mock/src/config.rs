@@ -8,6 +8,7 @@ use shipstream_inventory_generated::api;
 
 use crate::dataset::Dataset;
 use crate::faults::Faults;
+use crate::gate::Gate;
 
 /// Whether `next`/`previous` are host-relative paths or absolute URLs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -137,6 +138,9 @@ pub struct MockConfig {
     /// Whether pages leave out `has_more` (default false), against the spec's
     /// `has-more-always` note; such pages do not validate against the spec.
     pub omit_has_more: bool,
+    /// Holds the answers to the requests it matches until released, and counts the
+    /// requests that reach the endpoint (default none).
+    pub gate: Option<Gate>,
 }
 
 impl Default for MockConfig {
@@ -168,6 +172,7 @@ impl Default for MockConfig {
             refused_filter_fields: Vec::new(),
             null_quantities: false,
             omit_has_more: false,
+            gate: None,
         }
     }
 }
@@ -201,6 +206,7 @@ impl fmt::Debug for MockConfig {
             .field("refused_filter_fields", &self.refused_filter_fields)
             .field("null_quantities", &self.null_quantities)
             .field("omit_has_more", &self.omit_has_more)
+            .field("gate", &self.gate)
             .finish()
     }
 }
@@ -306,6 +312,12 @@ impl MockConfig {
     /// Sets [`MockConfig::max_concurrent`].
     pub fn max_concurrent(mut self, max: u32) -> Self {
         self.max_concurrent = Some(max);
+        self
+    }
+
+    /// Sets [`MockConfig::gate`].
+    pub fn gate(mut self, gate: Gate) -> Self {
+        self.gate = Some(gate);
         self
     }
 

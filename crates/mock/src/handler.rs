@@ -257,6 +257,9 @@ pub(crate) async fn levels(State(state): State<MockState>, req: Request) -> Resp
     }
     let raw_query = req.uri().query().unwrap_or_default().to_owned();
     let pairs = query::pairs(&raw_query);
+    if let Some(gate) = &inner.config.gate {
+        gate.pass(&pairs).await;
+    }
     let version = match negotiate_version(headers, &pairs, &inner.config) {
         Ok(v) => v,
         Err(d) => {

@@ -216,6 +216,7 @@ impl MockState {
                     break;
                 }
             }
+            tracing::info!("live mode ended: {}", state.live_counts());
         }));
     }
 

@@ -1,7 +1,7 @@
 //! The knobs that make the mock contradict one assumption of the spec each
 //! (`MockConfig::last_page_next`, `repeated_sort_keys`, `refused_operators`,
 //! `ignored_operators`, `refused_filter_fields`, `null_quantities`, `omit_has_more`): each does what it says,
-//! and only when set.
+//! and only when set. Also the [`Gate`] that holds answers until a test lets them go.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +10,7 @@ mod common;
 use common::{Check, PATH, get_with, send, start, url, within};
 use reqwest::Method;
 use serde_json::Value;
-use shipstream_inventory_mock::{Dataset, LastPageNext, MockConfig};
+use shipstream_inventory_mock::{Dataset, Gate, LastPageNext, MockConfig};
 
 fn config() -> MockConfig {
     MockConfig::default().dataset(Dataset::generate(30, 5))
@@ -160,25 +160,56 @@ async fn null_quantities_and_a_missing_has_more_follow_the_knobs() {
         let r = get_raw(&server, &[("limit", "3")]).await;
         assert_eq!(r.status, 200);
         assert!(r.body.get("has_more").is_none(), "{}", r.text);
-        for level in r.levels() {
-            let qty: Vec<(&String, &Value)> = level
+        // The quantities as the spec's document names them, not as the list the knob
+        // iterates (the generated `LEVEL_PROPERTIES`).
+        let spec = shipstream_inventory_contract_tests::spec::Spec::load().unwrap();
+        let quantities: Vec<&String> =
+            spec.document()["components"]["schemas"]["TotalLevel"]["properties"]
                 .as_object()
                 .unwrap()
-                .iter()
-                .filter(|(k, _)| k.starts_with("qty_"))
+                .keys()
+                .filter(|k| k.starts_with("qty_"))
                 .collect();
-            // Every quantity the spec lists, each null.
-            let quantities = shipstream_inventory_generated::api::LEVEL_PROPERTIES
-                .iter()
-                .filter(|p| p.name.starts_with("qty_"))
-                .count();
-            assert_eq!(qty.len(), quantities, "{level}");
-            assert!(qty.iter().all(|(_, v)| v.is_null()), "{level}");
+        assert!(quantities.len() >= 9, "{quantities:?}");
+        // Each level is the default mock's level, whole, with every quantity null.
+        let plain = get_raw(&start(config()).await, &[("limit", "3")]).await;
+        assert_eq!(r.levels().len(), 3);
+        for (level, plain) in r.levels().iter().zip(plain.levels()) {
+            let mut want = plain.clone();
+            for q in &quantities {
+                want[q.as_str()] = Value::Null;
+            }
+            assert_eq!(*level, want);
         }
         // Off by default: the strict schema check of `get_with` holds.
         let default = start(config()).await;
         let r = get_with(&default, &[("limit", "3")]).await;
         assert_eq!(r.body["has_more"], Value::Bool(true));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_gate_holds_what_it_matches_until_released_and_counts_every_request() {
+    within(async {
+        let gate = Gate::new(|q| q.iter().any(|(k, v)| k == "limit" && v == "2"));
+        let server = start(config().gate(gate.clone())).await;
+        assert_eq!(get_raw(&server, &[("limit", "3")]).await.status, 200);
+        let held = get_raw(&server, &[("limit", "2")]);
+        tokio::pin!(held);
+        let until_held = async {
+            while gate.held() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        };
+        tokio::select! {
+            r = &mut held => panic!("answered while held: {}", r.status),
+            () = until_held => {}
+        }
+        assert_eq!((gate.arrived(), gate.held()), (2, 1));
+        gate.release(1);
+        assert_eq!(held.await.status, 200);
+        assert_eq!((gate.arrived(), gate.held()), (2, 0));
     })
     .await;
 }

@@ -200,10 +200,12 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
             // The soaks at a fifth of their size: they run whole in `cargo test`; here they
             // only have to carry the planted fields.
             crate::test_workspace(
-                |args| {
-                    let mut c = cargo_in(args);
-                    c.env("SOAK_LEVELS", "20000").env("SOAK_SYNC_SECS", "8");
-                    c
+                |c| {
+                    c.current_dir(&copy.root)
+                        .env("CARGO_TARGET_DIR", &copy.target)
+                        .env_remove("CARGO_MANIFEST_DIR")
+                        .env("SOAK_LEVELS", "20000")
+                        .env("SOAK_SYNC_SECS", "8");
                 },
                 &[],
             )
