@@ -42,6 +42,19 @@ fn count_before(line: &str, word: &str) -> Option<u64> {
     words.get(at.checked_sub(1)?)?.parse().ok()
 }
 
+/// Every row of a mirror's `levels` table in product-id order, each value as written.
+fn mirror_rows(db: &std::path::Path) -> Result<Vec<Vec<String>>> {
+    let conn = rusqlite::Connection::open(db)?;
+    let mut stmt = conn.prepare("SELECT * FROM levels ORDER BY product_id")?;
+    let columns = stmt.column_count();
+    let rows = stmt.query_map([], |row| {
+        (0..columns)
+            .map(|i| row.get_ref(i).map(|v| format!("{v:?}")))
+            .collect()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub(super) fn sync_suite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
     let cli = cli(ctx)?;
     let dir = ctx
@@ -81,6 +94,23 @@ pub(super) fn sync_suite(ctx: &mut Ctx) -> Result<(String, Vec<String>)> {
     }
     if !seq_rec_sum.contains("reconciliation") || !par_rec_sum.contains("reconciliation") {
         bail!("a --reconcile run did not reconcile: {seq_rec_sum}");
+    }
+    let (seq_rows, par_rows) = (mirror_rows(&seq_db)?, mirror_rows(&par_db)?);
+    if seq_rows.len() as u64 != levels {
+        bail!(
+            "the sequential mirror holds {} rows, not {levels}",
+            seq_rows.len()
+        );
+    }
+    if let Some((s, p)) = seq_rows.iter().zip(&par_rows).find(|(s, p)| s != p) {
+        bail!("the parallel mirror differs from the sequential one: {p:?} / {s:?}");
+    }
+    if seq_rows.len() != par_rows.len() {
+        bail!(
+            "the parallel mirror holds {} rows, the sequential one {}",
+            par_rows.len(),
+            seq_rows.len()
+        );
     }
     let _ = fs::remove_dir_all(&dir);
 
