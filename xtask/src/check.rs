@@ -304,7 +304,7 @@ fn repo_tests(root: &Path, failures: &mut Vec<String>) -> Vec<(&'static str, Pat
     run
 }
 
-/// `cargo xtask check`: runs the tests of [`REPO_TESTS`] (a stale derived file is
+/// `cargo xtask check`: runs the repository's property tests (a stale derived file is
 /// regenerated in the work tree and named), then reports breaking changes against the
 /// base (failing on them with `--deny-breaking`).
 pub fn run(opts: &Options) -> Result<()> {

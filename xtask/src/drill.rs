@@ -1,7 +1,7 @@
 //! The drills: in a copy of the workspace, API changes planted in `openapi.yaml` only
 //! reach the facade, the CLI, the mock and the release as they should. The additive drill
 //! (`cargo xtask drill`, [`additive`]) plants additions; the breaking one (`cargo xtask
-//! drill --breaking`, [`breaking`]) plants a breaking change in a copy tagged as a release.
+//! drill --breaking`, `drill/breaking.rs`) plants a breaking change in a copy tagged as a release.
 //! Both plant by the spec's structure ([`plant`]).
 
 use std::{

@@ -93,7 +93,7 @@ pub fn planted(spec: &str) -> Result<String> {
 const PROBE: &str = include_str!("../../fixtures/drill/drill_probe.rs");
 
 /// `cargo xtask drill`, building the copy of the workspace in `target` (see
-/// [`own_target_dir`]).
+/// [`own_target_dir`](super::own_target_dir)).
 pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
     let started = Instant::now();
     let copy = Copy {

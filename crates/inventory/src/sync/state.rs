@@ -14,8 +14,8 @@ const SYNC_STATE_VERSION: u32 = 1;
 /// Where an incremental sync stands: a serialisable bookmark (serde; JSON is a good fit)
 /// to store together with the data it covers.
 ///
-/// Every [`SyncPage`] carries the state after it. Store the page's levels and its state
-/// in one transaction; pass the last stored state to [`Client::sync`] to carry on. A
+/// Every [`SyncPage`](super::SyncPage) carries the state after it. Store the page's levels and its state
+/// in one transaction; pass the last stored state to [`Client::sync`](crate::Client::sync) to carry on. A
 /// state taken in the middle of a run continues that run where it stopped; the state of
 /// a run's last page ([`SyncState::is_complete`]) starts the next incremental run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ impl SyncState {
     }
 
     /// Server time at the start of the last complete run that reconciled (a full load or
-    /// [`Reconcile`]) without record errors: no product deleted before then is still
+    /// [`Reconcile`](super::Reconcile)) without record errors: no product deleted before then is still
     /// held. `None` before that.
     pub fn reconciled_as_of(&self) -> Option<DateTime<Utc>> {
         self.reconciled
@@ -177,7 +177,7 @@ impl SyncState {
         self.run.as_ref().is_some_and(Run::reconciles)
     }
 
-    /// True when no run is in progress: the next [`Client::sync`] starts a new run.
+    /// True when no run is in progress: the next [`Client::sync`](crate::Client::sync) starts a new run.
     pub fn is_complete(&self) -> bool {
         self.run.is_none()
     }
