@@ -1,9 +1,9 @@
 //! `cargo xtask package`: the crates users depend on, as users get them.
 //!
-//! 1. `cargo package` (with verification: each package builds on its own, from what it
-//!    carries) for every published crate (`cargo metadata`: every member without
-//!    `publish = false`); the .crate files land in
-//!    `target/package/`.
+//! 1. `cargo package` of every published crate (`cargo metadata`: every member without
+//!    `publish = false`); the .crate files land in `target/package/`. Only the code
+//!    generator is verified there (built on its own from what it carries): steps 4 and 5
+//!    build every other package from its .crate file anyway.
 //! 2. The .crate files are unpacked into a temporary folder outside the workspace, and
 //!    nothing there points into the repository: the packages reach each other through
 //!    `[patch.crates-io]` entries (given with `--config`) that name the unpacked folders,
@@ -105,9 +105,9 @@ fn forget_stale_extractions(published: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// `cargo package` of the published crates (`verify`: each built on its own), unpacked into a
-/// temporary folder outside the workspace.
-fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
+/// `cargo package` of the published crates (those named in `verify` also built on their
+/// own), unpacked into a temporary folder outside the workspace.
+fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let published: Vec<(String, String)> = crate::metadata::published(root)?
         .into_iter()
@@ -121,28 +121,33 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
     let target_dir = target_dir(root);
     forget_stale_extractions(&published)?;
 
-    println!(
-        "-- cargo package ({}) of {}",
-        if verify {
-            "with verification"
-        } else {
-            "no verification"
-        },
-        published
+    // All at once (a package is found by those depending on it), then the ones to verify
+    // (these depend on no other published crate).
+    for verified in [false, true] {
+        let names: Vec<&str> = published
             .iter()
             .map(|(name, _)| name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut package = Command::new(&cargo);
-    package.args(["package", "--locked", "--allow-dirty"]);
-    if !verify {
-        package.arg("--no-verify");
+            .filter(|name| !verified || verify.contains(name))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let how = if verified {
+            "verified"
+        } else {
+            "no verification"
+        };
+        println!("-- cargo package ({how}) of {}", names.join(", "));
+        let mut package = Command::new(&cargo);
+        package.args(["package", "--locked", "--allow-dirty"]);
+        if !verified {
+            package.arg("--no-verify");
+        }
+        for name in names {
+            package.args(["-p", name]);
+        }
+        run_cmd(package.current_dir(root))?;
     }
-    for (name, _) in &published {
-        package.args(["-p", name]);
-    }
-    run_cmd(package.current_dir(root))?;
 
     let scratch = std::env::temp_dir().join(format!("shipstream-consumer-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
@@ -194,7 +199,7 @@ fn pack(root: &Path, verify: bool) -> Result<Unpacked> {
 
 /// Runs the whole check (see the module docs).
 pub fn run(root: &Path) -> Result<()> {
-    let u = pack(root, true)?;
+    let u = pack(root, &["shipstream-inventory-codegen"])?;
     let (cargo, version, crates, lock) = (&u.cargo, &u.version, &u.crates, &u.lock);
     let target_dir = target_dir(root);
     let root_text = root.to_string_lossy().into_owned();
@@ -347,7 +352,7 @@ const BUILD_COST_TARGET: f64 = 1.3;
 /// and of the same consumer on the bare stack, one after the other in one run, each in a
 /// fresh target directory; writes the `consumer-build` section of BENCHMARKS.md.
 pub fn build_cost(root: &Path) -> Result<()> {
-    let u = pack(root, false)?;
+    let u = pack(root, &[])?;
     let sdk = u.scratch.join("sdk-consumer");
     let bare = u.scratch.join("bare-consumer");
     write_consumer(&sdk, &sdk_manifest(&u.version), CONSUMER_LIB, &u.lock)?;
