@@ -41,7 +41,7 @@ impl Snapshot {
     pub fn from_spec(spec_text: &str) -> Result<Self> {
         let generated = shipstream_inventory_codegen::generate(spec_text)
             .context("shipstream-inventory-codegen could not generate the client")?;
-        let surface = surface::surface(&generated.code, &generated.facts)?;
+        let surface = surface::surface(&generated.code)?;
         Ok(Self {
             client: generated.code,
             api: generated.api,

@@ -3,22 +3,20 @@
 //! The client part is derived by parsing the generated code with `syn`, never from the
 //! spec, so it cannot drift from what users compile against: the operation methods of
 //! `Client`, the setters of each operation builder with the type they take, and every type
-//! of `pub mod types` with its fields (wire name and Rust type) or enum values. The facts
-//! part (the `api` module) is rendered from the very [`Facts`] that codegen emitted it
-//! from: parameters with their bounds, filterable fields, operators, sort keys, properties.
+//! of `pub mod types` with its fields (wire name and Rust type) or enum values. The `api`
+//! facts are code of their own in the snapshot (`api.rs`), reviewed as they are.
 
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
 use quote::ToTokens;
-use shipstream_inventory_codegen::facts::{Facts, FieldKind, JsonType};
 use syn::{
     Attribute, Expr, Fields, GenericArgument, ImplItem, Item, ItemEnum, ItemImpl, ItemStruct, Lit,
     PathArguments, ReturnType, Type, TypeParamBound, Visibility, WherePredicate,
 };
 
-/// Renders `SURFACE.md` for the generated code and the facts of its `api` module.
-pub fn surface(code: &str, facts: &Facts) -> Result<String> {
+/// Renders `SURFACE.md` for the generated code.
+pub fn surface(code: &str) -> Result<String> {
     let file = syn::parse_file(code).context("the generated client does not parse as Rust")?;
     let mut md = String::new();
     md.push_str(
@@ -31,157 +29,8 @@ pub fn surface(code: &str, facts: &Facts) -> Result<String> {
 
     operations(&file, &mut md);
     constants(&file, &mut md);
-    api_facts(facts, &mut md);
     types(&file, &mut md)?;
     Ok(md)
-}
-
-fn json_type(t: JsonType) -> &'static str {
-    match t {
-        JsonType::Integer => "integer",
-        JsonType::Number => "number",
-        JsonType::String => "string",
-        JsonType::Boolean => "boolean",
-        JsonType::Array => "array",
-        JsonType::Object => "object",
-        _ => "any",
-    }
-}
-
-/// The `api` module: what the facade, the CLI and the mock derive from.
-fn api_facts(f: &Facts, md: &mut String) {
-    let _ = writeln!(
-        md,
-        "
-## API facts (`api` module)
-
-`{} {}` (`{}`), API version `{}`.
-",
-        f.method, f.path, f.operation_id, f.api_version
-    );
-    md.push_str(
-        "| parameter | in | type | bounds | default | values | encoding |
-",
-    );
-    md.push_str(
-        "|---|---|---|---|---|---|---|
-",
-    );
-    for p in &f.parameters {
-        let ty = match p.item_type {
-            Some(i) => format!("{}[]", json_type(i)),
-            None => json_type(p.ty).to_owned(),
-        };
-        let bounds = match (p.minimum, p.maximum) {
-            (Some(a), Some(b)) => format!("{a}..={b}"),
-            (Some(a), None) => format!("≥ {a}"),
-            (None, Some(b)) => format!("≤ {b}"),
-            (None, None) => p
-                .pattern
-                .as_ref()
-                .map_or_else(String::new, |_| "pattern".into()),
-        };
-        let encoding = if p.comma_joined {
-            "comma-joined"
-        } else if p.repeated {
-            "repeated"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            md,
-            "| `{}` | {:?} | {ty} | {bounds} | {} | {} | {encoding} |",
-            p.name,
-            p.location,
-            p.default
-                .as_deref()
-                .map_or(String::new(), |d| format!("`{d}`")),
-            if p.values.is_empty() {
-                String::new()
-            } else {
-                p.values.len().to_string()
-            },
-        );
-    }
-    md.push_str(
-        "
-| filterable field | kind | group | sortable |
-|---|---|---|---|
-",
-    );
-    for field in &f.filterable {
-        let kind = match &field.kind {
-            FieldKind::Integer => "integer".to_owned(),
-            FieldKind::String => "string".to_owned(),
-            FieldKind::Boolean => "boolean".to_owned(),
-            FieldKind::Timestamp => "timestamp".to_owned(),
-            FieldKind::Enum(values) => format!("enum `{}`", values.join("`, `")),
-            _ => "?".to_owned(),
-        };
-        let _ = writeln!(
-            md,
-            "| `{}` | {kind} | {} | {} |",
-            field.name,
-            field.group,
-            if field.sortable { "yes" } else { "" }
-        );
-    }
-    let ops = |documented: bool| -> String {
-        f.operators
-            .iter()
-            .filter(|o| o.documented == documented)
-            .map(|o| format!("`{}`", o.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let _ = writeln!(
-        md,
-        "
-Operators: documented {}; assumed {}.
-
-Sort keys: {}.",
-        ops(true),
-        ops(false),
-        f.sort_keys
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    for (title, props) in [
-        ("level", &f.level_properties),
-        ("product", &f.product_properties),
-    ] {
-        let _ = writeln!(
-            md,
-            "
-| {title} property | type | nullable | optional field |"
-        );
-        md.push_str(
-            "|---|---|---|---|
-",
-        );
-        for p in props {
-            let ty = match (&p.reference, p.open) {
-                (Some(r), true) => format!("{r} (open enum)"),
-                (Some(r), false) => r.clone(),
-                (None, _) if !p.values.is_empty() => {
-                    format!("enum `{}`", p.values.join("`, `"))
-                }
-                (None, _) => match &p.format {
-                    Some(fmt) => format!("{} ({fmt})", json_type(p.ty)),
-                    None => json_type(p.ty).to_owned(),
-                },
-            };
-            let _ = writeln!(
-                md,
-                "| `{}` | {ty} | {} | {} |",
-                p.name,
-                if p.nullable { "yes" } else { "" },
-                if p.optional_field { "yes" } else { "" }
-            );
-        }
-    }
 }
 
 fn operations(file: &syn::File, md: &mut String) {
@@ -588,7 +437,7 @@ mod tests {
     fn the_surface_names_fields_enums_and_builder_methods() {
         let generated =
             shipstream_inventory_codegen::generate(include_str!("../../openapi.yaml")).unwrap();
-        let md = surface(&generated.code, &generated.facts).unwrap();
+        let md = surface(&generated.code).unwrap();
         for want in [
             "### `Client::list_total_inventory_levels()` → `builder::ListTotalInventoryLevels`",
             "| `limit` | `NonZeroU64` |",
@@ -598,22 +447,8 @@ mod tests {
             "| `type_` | `type` | `TotalLevelType` |",
             "### `GoodsType` (open enum)\n\nValues: `NORMAL`",
             "| `product` | `Product` | `Vec<Product>` |",
-            "| `limit` | Query | integer | 1..=1000 | `100` |  |  |",
-            "| `qty_available` | integer | inventory |  |",
-            "| `warehouse` | ObjectRef | yes | yes |",
         ] {
             assert!(md.contains(want), "missing {want:?} in\n{md}");
         }
-        let product_fields = generated
-            .facts
-            .parameters
-            .iter()
-            .find(|p| p.name == "fields:product")
-            .unwrap();
-        let want = format!(
-            "| `fields:product` | Query | string[] |  |  | {} | comma-joined |",
-            product_fields.values.len()
-        );
-        assert!(md.contains(&want), "missing {want:?}");
     }
 }
