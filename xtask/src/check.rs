@@ -21,7 +21,7 @@ pub use crate::notes::{AssumedNote, assumed_notes_of, split_note_id};
 use crate::{
     conformance::{self, Kind},
     display_path,
-    generate::{self, Snapshot},
+    generate::Snapshot,
     spec, specdiff,
 };
 
@@ -34,21 +34,12 @@ pub const DEFAULT_OPERATION: &str = "list_total_inventory_levels";
 /// What `cargo xtask check` checks, and against what.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The workspace root (the git work tree).
+    /// The workspace root (the git work tree), with its `openapi.yaml`.
     pub root: PathBuf,
-    /// The spec, relative to `root`.
-    pub spec: String,
-    /// The snapshot folder.
-    pub snapshot_dir: PathBuf,
-    /// The recorded responses.
-    pub recorded_dir: PathBuf,
     /// The git revision to compare the spec with (default: see [`specdiff::base_spec`]).
     pub base: Option<String>,
     /// Fail on breaking changes.
     pub deny_breaking: bool,
-    /// The target folder of the cargo commands the checks run (default: the workspace's
-    /// own, or `CARGO_TARGET_DIR`).
-    pub target_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -56,12 +47,8 @@ impl Options {
     pub fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
-            spec: "openapi.yaml".to_owned(),
-            snapshot_dir: root.join(generate::SNAPSHOT_DIR),
-            recorded_dir: root.join(RECORDED_DIR),
             base: None,
             deny_breaking: false,
-            target_dir: None,
         }
     }
 }
@@ -315,14 +302,9 @@ pub fn run(opts: &Options) -> Result<()> {
             display_path(&krate)
         );
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = std::process::Command::new(cargo);
-        command
+        let status = std::process::Command::new(cargo)
             .args(["test", "--quiet", "--test", &test])
-            .current_dir(&krate);
-        if let Some(target) = &opts.target_dir {
-            command.env("CARGO_TARGET_DIR", target);
-        }
-        let status = command
+            .current_dir(&krate)
             .status()
             .with_context(|| format!("could not run cargo test --test {test}"))?;
         if !status.success() {
@@ -357,7 +339,7 @@ fn breaking_check(opts: &Options, failures: &mut Vec<String>) -> Result<usize> {
     );
     let Some((label, report)) = specdiff::against_base(
         &opts.root,
-        &opts.spec,
+        "openapi.yaml",
         opts.base.as_deref(),
         opts.deny_breaking,
     )?

@@ -39,10 +39,6 @@ mod prism;
 mod schemathesis;
 
 use evidence::*;
-pub use evidence::{
-    junit_count, junit_failures, prism_request_violation, prism_response_violation, same_json,
-    schemathesis_cases, violations,
-};
 
 /// The mock's bearer token (its default).
 const TOKEN: &str = "mock-token";

@@ -28,7 +28,7 @@ mod report;
 mod table;
 
 pub use report::{Report, print};
-pub use table::{NO_PROBE_YET, probed, untestable_reason};
+pub use table::{NO_PROBE_YET, untestable_reason};
 
 /// The most requests one probe run sends (retries after a 429 included).
 pub const MAX_REQUESTS: usize = 60;

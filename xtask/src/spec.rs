@@ -31,8 +31,6 @@ pub fn parse(text: &str) -> Result<Value> {
     Ok(shipstream_inventory_codegen::json_schema::spec_json(text)?)
 }
 
-pub use shipstream_inventory_codegen::refs::{lookup, ref_name};
-
 /// Follows `$ref`s until a non-reference; returns it with the name of the last component
 /// followed (if any). A dangling or cyclic reference yields the reference object itself.
 pub fn resolve<'a>(spec: &'a Value, value: &'a Value) -> (&'a Value, Option<&'a str>) {

@@ -1,6 +1,6 @@
 //! The probe table: one entry per note id of the spec, with the note's requests and its
 //! judge, or why no read-only request settles it. The list of probed notes
-//! ([`probed`]) and the reasons for the others ([`untestable_reason`]) follow from it.
+//! and the reasons for the others ([`untestable_reason`]) follow from it.
 
 use serde_json::Value;
 
@@ -443,15 +443,6 @@ pub(super) const NOTES: &[(&str, How)] = &[
     ("product-members-nullable", How::Untestable(MAY_BE_NULL)),
     ("custom-field-code-label", How::Untestable(MAY_BE_NULL)),
 ];
-
-/// The ids of the notes a probe settles, in the table's order.
-pub fn probed() -> Vec<&'static str> {
-    NOTES
-        .iter()
-        .filter(|(_, how)| matches!(how, How::Probe(..)))
-        .map(|(id, _)| *id)
-        .collect()
-}
 
 /// Why note `id` is not testable ([`NO_PROBE_YET`] for a note the table does not know,
 /// e.g. a new one, or a probed one).
