@@ -33,17 +33,9 @@ pub fn block(root: &Path) -> Result<String> {
              openapi.yaml does; later spec changes are listed here against the last release tag.\n"
         ));
     };
-    let text = std::process::Command::new("git")
-        .args(["show", &format!("{tag}:./openapi.yaml")])
-        .current_dir(root)
-        .output()
-        .context("could not start git")?;
-    if !text.status.success() {
+    let Some((report, cx)) = specdiff::against_revision(root, &tag)? else {
         bail!("openapi.yaml is missing at {tag}");
-    }
-    let old = crate::spec::parse(&String::from_utf8_lossy(&text.stdout))?;
-    let report = specdiff::compare(&old, &current);
-    let cx = items::Context::of(&old, &current);
+    };
     Ok(render(&tag, &report, &cx))
 }
 

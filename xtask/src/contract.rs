@@ -104,28 +104,18 @@ impl Plant {
     }
 }
 
-impl fmt::Display for Plant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Plant::ProxyBadLimit => "proxy-bad-limit",
-            Plant::ProxyUnknownEnum => "proxy-unknown-enum",
-            Plant::PrismMockWrongType => "prism-mock-wrong-type",
-            Plant::SchemathesisWrongType => "schemathesis-wrong-type",
-            Plant::SchemathesisUnknownEnum => "schemathesis-unknown-enum",
-        };
-        f.write_str(name)
-    }
+/// A plant or a peer is shown by its name on the command line.
+macro_rules! display_as_value_name {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let value = clap::ValueEnum::to_possible_value(self);
+                f.write_str(value.as_ref().map_or("", |v| v.get_name()))
+            }
+        }
+    )*};
 }
-
-impl fmt::Display for Peer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Peer::Proxy => "proxy",
-            Peer::PrismMock => "prism-mock",
-            Peer::Schemathesis => "schemathesis",
-        })
-    }
-}
+display_as_value_name!(Plant, Peer);
 
 /// The options of `cargo xtask contract`.
 #[derive(Clone, Debug, clap::Args)]

@@ -198,7 +198,7 @@ pub fn judge(root: &Path, base: Option<&str>, target: &Path) -> Result<Outcome> 
         |k: &Krate| k.name == GENERATED || metadata::depends_on(&crates, k, GENERATED);
 
     // Judge 1: the spec.
-    let (report, cx) = spec_report(root, &rev)?;
+    let (report, cx) = specdiff::against_revision(root, &rev)?.unwrap_or_default();
     let spec = spec_findings(&report, &cx);
 
     // Judge 2: cargo-semver-checks on every library crate that exists at the base and whose
@@ -293,23 +293,6 @@ pub fn judge(root: &Path, base: Option<&str>, target: &Path) -> Result<Outcome> 
         disagreements,
         reports,
     })
-}
-
-/// The spec-diff report of the working tree's spec against the base's (empty when the base
-/// has no spec), with what names the Rust items.
-fn spec_report(root: &Path, rev: &str) -> Result<(Report, items::Context)> {
-    let current = crate::spec::load(&root.join("openapi.yaml"))?;
-    match git::show(root, rev, "openapi.yaml") {
-        Some(text) => {
-            let old =
-                crate::spec::parse(&text).context("the base revision's spec does not parse")?;
-            Ok((
-                specdiff::compare(&old, &current),
-                items::Context::of(&old, &current),
-            ))
-        }
-        None => Ok((Report::default(), items::Context::default())),
-    }
 }
 
 /// The spec judge's findings: each change with the Rust items it touches.

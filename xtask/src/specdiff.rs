@@ -45,7 +45,8 @@ pub mod items;
 mod schema;
 
 pub use base::{
-    Base, GITHUB_BASE_REF, against_base, base_spec, base_spec_for, release_base, release_tag,
+    Base, GITHUB_BASE_REF, against_base, against_revision, base_spec, base_spec_for, release_base,
+    release_tag,
 };
 
 /// How a change affects clients.

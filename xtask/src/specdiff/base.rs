@@ -118,6 +118,18 @@ pub fn against_base(
     }
 }
 
+/// The working tree's spec compared with `rev`'s, with what names the Rust items; `None`
+/// when `rev` has no `openapi.yaml`. Used by `cargo xtask semver` and `changelog`.
+pub fn against_revision(root: &Path, rev: &str) -> Result<Option<(Report, super::items::Context)>> {
+    let current = spec::load(&root.join("openapi.yaml"))?;
+    let Some(text) = crate::git::show(root, rev, "openapi.yaml") else {
+        return Ok(None);
+    };
+    let old = spec::parse(&text).with_context(|| format!("the spec at {rev} does not parse"))?;
+    let cx = super::items::Context::of(&old, &current);
+    Ok(Some((compare(&old, &current), cx)))
+}
+
 /// Runs git in `root`; stdout trimmed, or the error in words.
 fn git_in(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     crate::git::git(root, args)
