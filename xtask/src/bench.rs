@@ -13,9 +13,8 @@ use anyhow::Result;
 
 /// Runs `cargo run -p shipstream-inventory-bench --bin suites -- ARGS` (see its `--help`).
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::run(
-        Command::new(cargo)
+        Command::new(crate::cargo())
             .args(["run", "--locked", "-p", "shipstream-inventory-bench"])
             .args(["--bin", "suites", "--"])
             .args(args)

@@ -301,8 +301,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "\n==> {what} (`cargo test --test {test}` of {})",
             display_path(&krate)
         );
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
+        let status = std::process::Command::new(crate::cargo())
             .args(["test", "--quiet", "--test", &test])
             .current_dir(&krate)
             .status()

@@ -428,9 +428,8 @@ impl Ctx {
 /// Builds (or reuses) the test profile's artifacts, as `cargo test --workspace` does, and
 /// returns the `shipstream-inventory` binary and the `contract_peers` test executable.
 fn build(root: &Path) -> Result<(PathBuf, PathBuf)> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("-- cargo test --workspace --no-run (the CLI binary and the contract tests)");
-    let out = Command::new(&cargo)
+    let out = Command::new(crate::cargo())
         .args([
             "test",
             "--workspace",

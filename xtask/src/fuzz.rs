@@ -61,7 +61,6 @@ const RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-
 pub fn run(root: &Path, time: Duration, update_seeds: bool) -> Result<()> {
     let fuzz = root.join("fuzz");
     let target_dir = fuzz.join("target").join("instrumented");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!(
         "-- building the fuzz targets with coverage instrumentation (fuzz/target/instrumented)"
     );
@@ -69,7 +68,7 @@ pub fn run(root: &Path, time: Duration, update_seeds: bool) -> Result<()> {
     // proc macros (which must not be instrumented: they would not link).
     let host = host_triple()?;
     crate::run(
-        Command::new(&cargo)
+        Command::new(crate::cargo())
             .args([
                 "build",
                 "--release",

@@ -48,7 +48,7 @@ pub mod tools;
 use std::{
     cell::Cell,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, ExitStatus},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -143,13 +143,12 @@ pub fn step_table() -> String {
 /// each command its folder and environment; `extra` is appended to each.
 pub fn test_workspace(configure: impl Fn(&mut Command), extra: &[&str]) -> Result<()> {
     let nextest = tools::cargo_tools(&root())?.join("bin/cargo-nextest");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for (program, args) in [
         (
             nextest.into_os_string(),
             &["nextest", "run", "--workspace", "--no-fail-fast"][..],
         ),
-        (cargo.into(), &["test", "--workspace", "--doc"]),
+        (cargo().into(), &["test", "--workspace", "--doc"]),
     ] {
         let mut c = Command::new(program);
         configure(c.args(args).args(extra));
@@ -168,4 +167,23 @@ pub fn run(cmd: &mut Command) -> Result<()> {
         bail!("{shown} exited with {status}");
     }
     Ok(())
+}
+
+/// Runs a command to its end and returns its exit status and its stdout followed by its
+/// stderr.
+pub fn output(cmd: &mut Command) -> Result<(ExitStatus, String)> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status, text))
+}
+
+/// The cargo running this xtask (`$CARGO`), else `cargo` from the `PATH`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

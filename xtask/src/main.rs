@@ -308,7 +308,7 @@ fn ci_steps() -> Result<()> {
         Ok(())
     })?;
     let tools = installed.context("the pinned tools were not installed")?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = xtask::cargo();
     step("cargo fmt --check", || {
         run(Command::new(&cargo)
             .args(["fmt", "--all", "--check"])

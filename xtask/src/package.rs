@@ -108,7 +108,7 @@ fn forget_stale_extractions(published: &[(String, String)]) -> Result<()> {
 /// `cargo package` of the published crates (those named in `verify` also built on their
 /// own), unpacked into a temporary folder outside the workspace.
 fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::cargo();
     let published: Vec<(String, String)> = crate::metadata::published(root)?
         .into_iter()
         .map(|k| (k.name, k.version.to_string()))
@@ -521,7 +521,7 @@ mod tests {
             "0.0.0",
             "[dependencies]\nshipstream-inventory = { path = \"../shipstream-inventory\" }\n[workspace]\n",
         );
-        let tree = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        let tree = Command::new(crate::cargo())
             .args(TREE)
             .arg("--offline")
             .current_dir(dir.path().join("consumer"))

@@ -23,7 +23,7 @@ use std::{
     process::Command,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::{
     git,
@@ -375,33 +375,25 @@ fn semver_checks(
 ) -> Result<Findings> {
     let enough = |release: &str| -> Result<(bool, String)> {
         println!("   cargo semver-checks -p {package} --release-type {release}");
-        let out = Command::new(tools.cargo_bin("cargo-semver-checks"))
-            .args(["semver-checks", "--color", "never", "--default-features"])
-            .args([
-                "--release-type",
-                release,
-                "--baseline-rev",
-                rev,
-                "-p",
-                package,
-            ])
-            .arg("--manifest-path")
-            .arg(root.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target)
-            .current_dir(root)
-            .output()
-            .context("could not start cargo-semver-checks")?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        match passed(out.status.code()) {
+        let (status, text) = crate::output(
+            Command::new(tools.cargo_bin("cargo-semver-checks"))
+                .args(["semver-checks", "--color", "never", "--default-features"])
+                .args([
+                    "--release-type",
+                    release,
+                    "--baseline-rev",
+                    rev,
+                    "-p",
+                    package,
+                ])
+                .arg("--manifest-path")
+                .arg(root.join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", target)
+                .current_dir(root),
+        )?;
+        match passed(status.code()) {
             Some(ok) => Ok((ok, text)),
-            None => bail!(
-                "cargo-semver-checks could not judge {package} ({}):\n{text}",
-                out.status
-            ),
+            None => bail!("cargo-semver-checks could not judge {package} ({status}):\n{text}"),
         }
     };
     let (patch, report) = enough("patch")?;
@@ -556,7 +548,7 @@ pub fn apply(root: &Path, outcome: &Outcome) -> Result<()> {
     // The lockfile records the workspace's own versions: bring it along, or every
     // `--locked` build fails.
     crate::run(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        Command::new(crate::cargo())
             .args(["update", "--workspace", "--offline", "--quiet"])
             .current_dir(root),
     )

@@ -344,10 +344,9 @@ pub fn cargo_tools(root: &Path) -> Result<PathBuf> {
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(dir);
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for (name, version) in CARGO_TOOLS {
         println!("xtask: installing {name} {version} into {}", dir.display());
-        run(Command::new(&cargo)
+        run(Command::new(crate::cargo())
             .args([
                 "install",
                 "--locked",

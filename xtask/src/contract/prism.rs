@@ -204,24 +204,19 @@ impl Ctx {
             "planted-prism-mock"
         };
         let (prism, url) = self.prism(name, &["mock", "-d", &spec.to_string_lossy()])?;
-        let out = Command::new(&self.peers_test)
-            .args([
-                "--ignored",
-                "--exact",
-                PRISM_TEST,
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(PRISM_URL_ENV, &url)
-            .current_dir(self.root.join("tests"))
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run the contract_peers test")?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (status, text) = crate::output(
+            Command::new(&self.peers_test)
+                .args([
+                    "--ignored",
+                    "--exact",
+                    PRISM_TEST,
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(PRISM_URL_ENV, &url)
+                .current_dir(self.root.join("tests"))
+                .stdin(Stdio::null()),
+        )?;
         fs::write(self.out.join(format!("{name}-test.log")), &text)?;
         drop(prism);
         ensure!(
@@ -240,7 +235,7 @@ impl Ctx {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         Ok(PrismMockRun {
-            success: out.status.success(),
+            success: status.success(),
             pages,
             summary,
             text,

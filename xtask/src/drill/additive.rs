@@ -101,7 +101,7 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         root: root.join("target/drill/workspace"),
         target: target.to_path_buf(),
     };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::cargo();
     let cargo_in = |args: &[&str]| {
         let mut c = Command::new(&cargo);
         c.args(args)

@@ -234,25 +234,13 @@ fn outside_crate(dir: &Path, copy: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cargo_output(cmd: &mut Command) -> Result<(bool, String)> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok((out.status.success(), text))
-}
-
 /// Runs the breaking drill; the copy lives in `target/drill/breaking/`, builds in `target`.
 pub fn run(root: &Path, target: &Path) -> Result<()> {
     let started = Instant::now();
     let base = root.join("target/drill/breaking");
     let copy = base.join("workspace");
     let user = base.join("user");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::cargo();
     let in_dir = |dir: &Path, args: &[&str]| {
         let mut c = Command::new(&cargo);
         c.args(args)
@@ -277,7 +265,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: the old names compile before the change",
         || {
-            let (ok, text) = cargo_output(&mut in_dir(
+            let (status, text) = crate::output(&mut in_dir(
                 &user,
                 &[
                     "check",
@@ -290,7 +278,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
                 ],
             ))?;
             ensure!(
-                ok,
+                status.success(),
                 "the outside crate does not compile against the release:\n{text}"
             );
             ensure!(
@@ -314,22 +302,28 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: code using the old names fails, naming them",
         || {
-            let (ok, text) = cargo_output(&mut in_dir(
+            let (status, text) = crate::output(&mut in_dir(
                 &user,
                 &["check", "--offline", "--example", "old_names"],
             ))?;
-            ensure!(!ok, "the old names still compile after the change:\n{text}");
+            ensure!(
+                !status.success(),
+                "the old names still compile after the change:\n{text}"
+            );
             for name in ["qty_picked", "volume", "QtyPicked", "Volume"] {
                 ensure!(
                     text.contains(&format!("`{name}`")),
                     "the compiler's errors do not name `{name}`:\n{text}"
                 );
             }
-            let (ok, text) = cargo_output(&mut in_dir(
+            let (status, text) = crate::output(&mut in_dir(
                 &user,
                 &["check", "--offline", "--example", "deprecated_key"],
             ))?;
-            ensure!(ok, "the deprecated key no longer compiles:\n{text}");
+            ensure!(
+                status.success(),
+                "the deprecated key no longer compiles:\n{text}"
+            );
             ensure!(
                 text.contains("deprecated")
                     && text.contains("Sku")
@@ -426,11 +420,11 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: the client sends 2026-03; one pinned to 2025-08 gets the typed error",
         || {
-            let (ok, text) = cargo_output(&mut in_dir(
+            let (status, text) = crate::output(&mut in_dir(
                 &user,
                 &["test", "--quiet", "--offline", "--test", "versions"],
             ))?;
-            ensure!(ok, "the versions test failed:\n{text}");
+            ensure!(status.success(), "the versions test failed:\n{text}");
             Ok(())
         },
     )?;
