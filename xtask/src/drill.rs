@@ -12,8 +12,6 @@ use std::{
 
 use anyhow::{Context, Result, ensure};
 
-use crate::run;
-
 pub mod additive;
 mod breaking;
 pub mod plant;
@@ -29,12 +27,8 @@ pub fn release_repo(copy: &Path) -> Result<String> {
         .as_str()
         .context("the workspace has no [workspace.package] version")?
         .to_owned();
-    let git = |args: &[&str]| {
-        run(Command::new("git")
-            .args(["-c", "user.name=drill", "-c", "user.email=drill@localhost"])
-            .args(args)
-            .current_dir(copy))
-    };
+    let id = ["-c", "user.name=drill", "-c", "user.email=drill@localhost"];
+    let git = |args: &[&str]| crate::git::git(copy, &[&id[..], args].concat());
     git(&["init", "--quiet", "--initial-branch=main"])?;
     git(&["add", "--all"])?;
     git(&[

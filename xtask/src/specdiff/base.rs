@@ -130,11 +130,9 @@ pub fn against_revision(root: &Path, rev: &str) -> Result<Option<(Report, super:
     Ok(Some((compare(&old, &current), cx)))
 }
 
-/// Runs git in `root`; stdout trimmed, or the error in words.
-fn git_in(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
-    crate::git::git(root, args)
-        .map(|out| out.trim_end().to_owned())
-        .map_err(|e| e.to_string())
+/// Runs git in `root`; its stdout trimmed.
+fn git_in(root: &Path, args: &[&str]) -> Result<String> {
+    crate::git::git(root, args).map(|out| out.trim_end().to_owned())
 }
 
 /// The last release tag (`v*`) reachable from `HEAD`, if any.
