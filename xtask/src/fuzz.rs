@@ -66,7 +66,9 @@ pub fn run(root: &Path, time: Duration, update_seeds: bool) -> Result<()> {
     );
     // With an explicit `--target`, RUSTFLAGS reach the targets but not build scripts and
     // proc macros (which must not be instrumented: they would not link).
-    let host = host_triple()?;
+    let host = rustc_version::version_meta()
+        .context("cannot read the host triple from rustc -vV")?
+        .host;
     crate::run(
         Command::new(crate::cargo())
             .args([
@@ -188,19 +190,6 @@ fn merge_into_committed(binary: &Path, committed: &Path, found: &Path) -> Result
         crate::display_path(committed)
     );
     Ok(())
-}
-
-/// The host's target triple (`rustc -vV`).
-fn host_triple() -> Result<String> {
-    let out = Command::new("rustc")
-        .arg("-vV")
-        .output()
-        .context("cannot run rustc -vV")?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_owned)
-        .context("rustc -vV names no host")
 }
 
 /// A seed folder for `target`, written under `target/fuzz-seeds/`.
