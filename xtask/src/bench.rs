@@ -36,14 +36,14 @@ pub fn update_markdown(path: &Path, sections: &[(String, String)]) -> Result<()>
     for (name, body) in sections {
         let start = format!("{START}{name} -->");
         let end = format!("{END}{name} -->");
-        let block = format!("{start}\n{}\n{end}", body.trim_end());
-        match (doc.find(&start), doc.find(&end)) {
-            (Some(s), Some(e)) if e > s => doc.replace_range(s..e + end.len(), &block),
-            _ => {
+        let body = body.trim_end();
+        match crate::between(&doc, &start, &end) {
+            Some(range) => doc.replace_range(range, &format!("\n{body}\n")),
+            None => {
                 if !doc.ends_with('\n') {
                     doc.push('\n');
                 }
-                write!(doc, "\n## {name}\n\n{block}\n")?;
+                write!(doc, "\n## {name}\n\n{start}\n{body}\n{end}\n")?;
             }
         }
     }

@@ -173,29 +173,19 @@ fn code_list<S: std::fmt::Display>(items: impl Iterator<Item = S>) -> String {
 
 /// The generated block of a changelog's text, if it has one.
 pub fn current_block(text: &str) -> Option<&str> {
-    let start = text.find(BEGIN)? + BEGIN.len();
-    let end = text[start..].find(END)? + start;
-    Some(text[start..end].trim_matches('\n'))
+    Some(text[crate::between(text, BEGIN, END)?].trim_matches('\n'))
 }
 
 /// Writes the block into `CHANGELOG.md` (creating the file when missing).
 pub fn run(root: &Path) -> Result<()> {
     let block = block(root)?;
     let path = root.join(FILE);
-    let text = fs::read_to_string(&path).unwrap_or_else(|_| skeleton());
-    let Some(start) = text.find(BEGIN) else {
-        bail!("{FILE} has no `{BEGIN}` line under `## [Unreleased]`; add it and `{END}`");
+    let mut text = fs::read_to_string(&path).unwrap_or_else(|_| skeleton());
+    let Some(range) = crate::between(&text, BEGIN, END) else {
+        bail!("{FILE} needs a `{BEGIN}` line, then `{END}`, under `## [Unreleased]`");
     };
-    let Some(end) = text[start..].find(END).map(|e| e + start) else {
-        bail!("{FILE} has `{BEGIN}` but no `{END}`");
-    };
-    let new = format!(
-        "{}{BEGIN}\n{}\n{}",
-        &text[..start],
-        block.trim_end_matches('\n'),
-        &text[end..]
-    );
-    fs::write(&path, new)?;
+    text.replace_range(range, &format!("\n{}\n", block.trim_end_matches('\n')));
+    fs::write(&path, text)?;
     println!("changelog: wrote the API changes into {FILE}");
     print!("{block}");
     Ok(())

@@ -70,6 +70,13 @@ pub fn display_path(path: &Path) -> String {
         .to_string()
 }
 
+/// Where the generated text between the lines `begin` and `end` of a Markdown document is
+/// (from just after `begin` to the start of the first `end` after it), if it has both.
+pub fn between(text: &str, begin: &str, end: &str) -> Option<std::ops::Range<usize>> {
+    let start = text.find(begin)? + begin.len();
+    Some(start..text[start..].find(end)? + start)
+}
+
 /// One finished (or failed) [`step`]: its name, how deep it was nested, how long it took
 /// and whether it passed.
 #[derive(Debug, Clone)]
