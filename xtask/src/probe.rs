@@ -78,12 +78,8 @@ pub struct Outcome {
     pub pointer: String,
     /// The note, without its id.
     pub note: String,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Why: what was seen, or why nothing can be.
-    pub reason: String,
-    /// The requests behind the verdict (none for a note that is not testable).
-    pub evidence: Vec<Evidence>,
+    /// The verdict on it.
+    pub judged: Judged,
 }
 
 /// The judgement of one note: a verdict, why, and the evidence.
@@ -91,9 +87,9 @@ pub struct Outcome {
 pub struct Judged {
     /// The verdict.
     pub verdict: Verdict,
-    /// Why.
+    /// Why: what was seen, or why nothing can be.
     pub reason: String,
-    /// The requests behind it.
+    /// The requests behind the verdict (none for a note that is not testable).
     pub evidence: Vec<Evidence>,
 }
 
@@ -194,20 +190,18 @@ pub async fn probe(
     let op = spec::operation(&spec, DEFAULT_OPERATION)
         .with_context(|| format!("the spec has no operation `{DEFAULT_OPERATION}`"))?;
     let client = LiveClient::new(cfg, pause, MAX_REQUESTS)?;
-    let mut judged = run_probes(&client, op.path, &spec).await?;
+    let mut by_id = run_probes(&client, op.path, &spec).await?;
     let outcomes = notes
         .into_iter()
         .map(|n: AssumedNote| {
-            let j = judged
+            let judged = by_id
                 .remove(n.id.as_str())
                 .unwrap_or_else(|| Judged::untestable(untestable_reason(&n.id)));
             Outcome {
                 id: n.id,
                 pointer: n.pointer,
                 note: n.text,
-                verdict: j.verdict,
-                reason: j.reason,
-                evidence: j.evidence,
+                judged,
             }
         })
         .collect();
@@ -245,7 +239,10 @@ pub fn run(spec_path: &Path, record: Option<&Path>) -> Result<()> {
             crate::check::RECORDED_DIR
         );
     }
-    let refuted: Vec<&str> = report.refuted().map(|o| o.id.as_str()).collect();
+    let refuted: Vec<&str> = report
+        .judged(Verdict::Refuted)
+        .map(|o| o.id.as_str())
+        .collect();
     if !refuted.is_empty() {
         bail!(
             "the instance refutes {} note(s) of {}: {}; edit the claim or its note there (the \

@@ -153,13 +153,14 @@ async fn the_default_mock_confirms_every_probed_note_and_refutes_none() {
         assert!(gaps.iter().all(|g| *g >= PAUSE), "{gaps:?}");
         let next = outcome(&report, "next-link-form");
         assert!(
-            next.reason
+            next.judged
+                .reason
                 .starts_with("`next` is a host-relative path (/api/global/v1/"),
             "{}",
-            next.reason
+            next.judged.reason
         );
         assert_eq!(
-            outcome(&report, "no-next-page-spelling").reason,
+            outcome(&report, "no-next-page-spelling").judged.reason,
             "$.next = null"
         );
     })
@@ -172,9 +173,12 @@ async fn absolute_next_links_and_every_accepted_spelling_of_no_next_page_are_con
         let report = probe_mock(config().next_style(NextStyle::Absolute), None).await;
         assert_eq!(report.verdicts(), expected(&[]));
         assert!(
-            outcome(&report, "next-link-form").reason.starts_with(
-                "`next` is an absolute URL on the instance's origin (http://127.0.0.1:"
-            )
+            outcome(&report, "next-link-form")
+                .judged
+                .reason
+                .starts_with(
+                    "`next` is an absolute URL on the instance's origin (http://127.0.0.1:"
+                )
         );
         for (spelling, how) in [
             (LastPageNext::Absent, "(absent)"),
@@ -183,7 +187,7 @@ async fn absolute_next_links_and_every_accepted_spelling_of_no_next_page_are_con
             let report = probe_mock(config().last_page_next(spelling), None).await;
             assert_eq!(report.verdicts(), expected(&[]), "{spelling:?}");
             assert_eq!(
-                outcome(&report, "no-next-page-spelling").reason,
+                outcome(&report, "no-next-page-spelling").judged.reason,
                 format!("$.next = {how}")
             );
         }
@@ -213,11 +217,12 @@ async fn refutes_leaving(
     assert_eq!(report.verdicts(), want, "{id}");
     let o = outcome(&report, id);
     assert!(
-        o.evidence
+        o.judged
+            .evidence
             .iter()
             .any(|e| e.request.contains(request) && e.found.contains(found)),
         "{id}: {:#?}",
-        o.evidence
+        o.judged.evidence
     );
 }
 
@@ -288,11 +293,12 @@ async fn an_operator_accepted_but_not_applied_refutes_the_note_of_that_operator(
         assert_eq!(report.verdicts(), expected(&["operators-gteq-lteq"]));
         let o = outcome(&report, "operators-gteq-lteq");
         assert!(
-            o.reason.starts_with("`product_id{lteq:")
-                && o.reason
+            o.judged.reason.starts_with("`product_id{lteq:")
+                && o.judged
+                    .reason
                     .contains("` was accepted but did not filter as `lteq` means"),
             "{}",
-            o.reason
+            o.judged.reason
         );
     })
     .await;
@@ -373,7 +379,7 @@ async fn the_record_folder_gets_one_scrubbed_file_per_probed_note() {
         .unwrap();
         assert_eq!(nulls["verdict"], "refuted");
         assert_eq!(nulls["evidence"][0]["status"], 200);
-        assert_eq!(report.refuted().count(), 1);
+        assert_eq!(report.judged(Verdict::Refuted).count(), 1);
     })
     .await;
 }

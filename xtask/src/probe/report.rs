@@ -22,19 +22,13 @@ impl Report {
     pub fn verdicts(&self) -> BTreeMap<String, Verdict> {
         self.outcomes
             .iter()
-            .map(|o| (o.id.clone(), o.verdict))
+            .map(|o| (o.id.clone(), o.judged.verdict))
             .collect()
     }
 
-    /// The refuted notes.
-    pub fn refuted(&self) -> impl Iterator<Item = &Outcome> {
-        self.outcomes
-            .iter()
-            .filter(|o| o.verdict == Verdict::Refuted)
-    }
-
-    fn count(&self, v: Verdict) -> usize {
-        self.outcomes.iter().filter(|o| o.verdict == v).count()
+    /// The notes judged `v`.
+    pub fn judged(&self, v: Verdict) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(move |o| o.judged.verdict == v)
     }
 }
 
@@ -44,15 +38,15 @@ pub(super) fn write_record(cfg: &LiveConfig, report: &Report, dir: &Path) -> Res
     for o in report
         .outcomes
         .iter()
-        .filter(|o| o.verdict != Verdict::NotTestable)
+        .filter(|o| o.judged.verdict != Verdict::NotTestable)
     {
         let value = json!({
             "id": o.id,
             "pointer": o.pointer,
             "note": o.note,
-            "verdict": o.verdict.to_string().to_lowercase(),
-            "reason": o.reason,
-            "evidence": o.evidence.iter().map(|e| json!({
+            "verdict": o.judged.verdict.to_string().to_lowercase(),
+            "reason": o.judged.reason,
+            "evidence": o.judged.evidence.iter().map(|e| json!({
                 "request": e.request,
                 "status": e.status,
                 "found": e.found,
@@ -72,26 +66,27 @@ pub fn print(report: &Report) {
     println!(
         "xtask drift --probe: {} notes, {} probed with {} request(s) (budget {MAX_REQUESTS})",
         report.outcomes.len(),
-        report.outcomes.len() - report.count(Verdict::NotTestable),
+        report.outcomes.len() - report.judged(Verdict::NotTestable).count(),
         report.requests
     );
     let mut sorted: Vec<&Outcome> = report.outcomes.iter().collect();
     // Refuted first, then confirmed, then not testable; the spec's order within each.
-    sorted.sort_by_key(|o| (o.verdict != Verdict::Refuted, o.verdict));
+    sorted.sort_by_key(|o| (o.judged.verdict != Verdict::Refuted, o.judged.verdict));
     for o in sorted {
-        println!("  {:<12} {}: {}", o.verdict.to_string(), o.id, o.reason);
-        if o.verdict == Verdict::Refuted {
+        let j = &o.judged;
+        println!("  {:<12} {}: {}", j.verdict.to_string(), o.id, j.reason);
+        if j.verdict == Verdict::Refuted {
             println!("               note ({}): {}", o.pointer, o.note);
-            for e in &o.evidence {
+            for e in &j.evidence {
                 println!("               {} -> {}: {}", e.request, e.status, e.found);
             }
         }
     }
     println!(
         "{} confirmed, {} refuted, {} not testable; {} request(s) sent",
-        report.count(Verdict::Confirmed),
-        report.count(Verdict::Refuted),
-        report.count(Verdict::NotTestable),
+        report.judged(Verdict::Confirmed).count(),
+        report.judged(Verdict::Refuted).count(),
+        report.judged(Verdict::NotTestable).count(),
         report.requests
     );
 }
