@@ -9,7 +9,7 @@
 //! [`vendor`]: `cargo xtask drift --vendor FILE|DIR`, spec ⇄ the vendor's own OpenAPI
 //! description, through the spec-diff engine.
 
-use std::{fs, path::Path, time::Duration};
+use std::{path::Path, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -59,13 +59,7 @@ pub fn page_drift(spec: &Value, page: &Value) -> Result<Vec<Finding>> {
 pub async fn live(cfg: &LiveConfig, spec: &Value, record: Option<&Path>) -> Result<Vec<Finding>> {
     let page = fetch_page(cfg, spec).await?;
     if let Some(path) = record {
-        let scrubbed = cfg.scrub(&page);
-        let mut text = serde_json::to_string_pretty(&scrubbed)?;
-        text.push('\n');
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        cfg.record(&page, path)?;
     }
     page_drift(spec, &page)
 }

@@ -3,7 +3,7 @@
 //! from whatever is shown or kept, requests sent one at a time a pause apart within a
 //! budget, and a 429 waited out as its `Retry-After` says (through backon).
 
-use std::{cell::Cell, collections::BTreeMap, fmt, time::Duration};
+use std::{cell::Cell, collections::BTreeMap, fmt, fs, path::Path, time::Duration};
 
 use anyhow::{Context, Result, anyhow, bail};
 use backon::{ConstantBuilder, Retryable as _};
@@ -111,6 +111,16 @@ impl LiveConfig {
             ),
             other => other.clone(),
         }
+    }
+
+    /// Writes `value`, [scrubbed](Self::scrub), as pretty JSON to `path` (its folder created).
+    pub fn record(&self, value: &Value, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(&self.scrub(value))?;
+        text.push('\n');
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
     }
 }
 

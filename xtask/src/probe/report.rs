@@ -53,10 +53,7 @@ pub(super) fn write_record(cfg: &LiveConfig, report: &Report, dir: &Path) -> Res
                 "excerpt": e.excerpt,
             })).collect::<Vec<_>>(),
         });
-        let mut text = serde_json::to_string_pretty(&cfg.scrub(&value))?;
-        text.push('\n');
-        let path = dir.join(format!("{}.json", o.id));
-        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        cfg.record(&value, &dir.join(format!("{}.json", o.id)))?;
     }
     Ok(())
 }
