@@ -10,7 +10,10 @@ use super::{
     Verdict::{Confirmed, Refuted},
     table::Ctx,
 };
-use crate::live::{Answer, VERSION_HEADER};
+use crate::{
+    live::{Answer, VERSION_HEADER},
+    spec::JsonPath,
+};
 
 /// What the judges read off an answer.
 impl Answer {
@@ -66,15 +69,6 @@ pub(super) fn quantity_names(spec: &Value) -> Vec<String> {
         .collect()
 }
 
-/// JSON pointer `/collection/0/next` as JSON path `$.collection[0].next`.
-fn path(pointer: &str) -> String {
-    let segments = pointer.split('/').skip(1);
-    segments.fold("$".to_owned(), |p, s| match s.parse::<usize>() {
-        Ok(i) => format!("{p}[{i}]"),
-        Err(_) => format!("{p}.{s}"),
-    })
-}
-
 fn show(v: Option<&Value>) -> String {
     v.map_or_else(|| "(absent)".to_owned(), Value::to_string)
 }
@@ -111,7 +105,11 @@ pub(super) fn at(
     holds: fn(Option<&Value>) -> Option<bool>,
 ) -> Judged {
     let v = page.body.pointer(pointer);
-    let found = format!("{} = {}", path(pointer), show(v));
+    let found = format!(
+        "{} = {}",
+        JsonPath::from_pointer(pointer, &page.body),
+        show(v)
+    );
     match holds(v) {
         Some(holds) => page.judged(holds, found, page.frame()),
         None => Judged::untestable(format!("nothing to judge: {found}")),
@@ -190,11 +188,8 @@ fn members<'a>(pages: &'a [Answer], key: &'a str) -> impl Iterator<Item = Item<'
     pages.iter().flat_map(move |page| {
         page.rows().iter().enumerate().filter_map(move |(i, row)| {
             let v = row.pointer(key)?.clone();
-            Some((
-                page,
-                format!("$.collection[{i}]{}", &path(key)[1..]),
-                Some(v),
-            ))
+            let path = JsonPath::from_pointer(&format!("/collection/{i}{key}"), &page.body);
+            Some((page, path.to_string(), Some(v)))
         })
     })
 }
