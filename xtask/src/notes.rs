@@ -63,19 +63,12 @@ pub fn assumed_notes<'a>(
     (notes, problems)
 }
 
-fn pairs(
-    assumptions: &[shipstream_inventory_codegen::facts::Assumption],
-) -> impl Iterator<Item = (&str, &str)> {
-    assumptions
-        .iter()
-        .map(|a| (a.pointer.as_str(), a.text.as_str()))
-}
-
 /// The spec's notes with their ids; fails naming every note without a valid, unique id.
 pub fn assumed_notes_of(spec_text: &str) -> Result<Vec<AssumedNote>> {
     let facts = shipstream_inventory_codegen::facts::Facts::from_yaml(spec_text)
         .context("cannot read the spec's facts")?;
-    let (notes, problems) = assumed_notes(pairs(&facts.assumptions));
+    let pairs = facts.assumptions.iter();
+    let (notes, problems) = assumed_notes(pairs.map(|a| (a.pointer.as_str(), a.text.as_str())));
     if !problems.is_empty() {
         bail!(
             "x-assumed notes without a unique id (`cargo xtask check` lists them):\n  - {}",
