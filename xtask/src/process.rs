@@ -9,10 +9,21 @@ use std::{
 
 use anyhow::{Context as _, Result, bail};
 
+/// A child process, killed (and waited for) when dropped.
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running `shipstream-inventory mock`, killed when dropped.
 #[derive(Debug)]
 pub struct MockProcess {
-    child: Child,
+    child: KillOnDrop,
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
 }
@@ -28,21 +39,18 @@ impl MockProcess {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
+            .map(KillOnDrop)
             .with_context(|| format!("cannot start {} mock", cli.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
+        let stdout = child.0.stdout.take().context("no stdout")?;
         let mut reader = BufReader::new(stdout);
         let mut first = String::new();
         let read = reader.read_line(&mut first);
         let url = match (read, first.trim().strip_prefix("listening on ")) {
             (Ok(_), Some(url)) => url.to_owned(),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "the mock printed {:?} instead of `listening on URL`",
-                    first.trim()
-                );
-            }
+            _ => bail!(
+                "the mock printed {:?} instead of `listening on URL`",
+                first.trim()
+            ),
         };
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         Ok(Self { child, url })
@@ -53,19 +61,12 @@ impl MockProcess {
     /// Stops the mock with SIGTERM (as Ctrl-C would), so that it prints its counters on
     /// stderr, and waits for it.
     pub fn stop(mut self) -> Result<()> {
-        let pid = self.child.id().to_string();
+        let pid = self.child.0.id().to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status()?;
         if !status.success() {
             bail!("kill -TERM {pid} failed");
         }
-        self.child.wait()?;
+        self.child.0.wait()?;
         Ok(())
-    }
-}
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

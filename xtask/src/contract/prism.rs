@@ -2,6 +2,7 @@
 //! server the facade reads from; the Prism process helper.
 
 use super::*;
+use crate::process::KillOnDrop;
 
 impl Ctx {
     /// Starts Prism with `args` on a free port and waits until it listens.
@@ -22,6 +23,7 @@ impl Ctx {
             .stdout(file.try_clone()?)
             .stderr(file)
             .spawn()
+            .map(KillOnDrop)
             .context("cannot start prism")?;
         let mut proc = Proc {
             name: name.to_owned(),
@@ -251,10 +253,10 @@ pub(super) struct PrismMockRun {
     pub(super) text: String,
 }
 
-/// A child process that is killed when dropped.
+/// A named child process with its log, killed when dropped.
 pub(super) struct Proc {
     pub(super) name: String,
-    pub(super) child: Child,
+    pub(super) child: KillOnDrop,
     pub(super) log: PathBuf,
 }
 
@@ -263,7 +265,7 @@ impl Proc {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = self.child.0.try_wait()? {
                 bail!(
                     "{} exited ({status}) before listening:\n{}",
                     self.name,
@@ -281,12 +283,5 @@ impl Proc {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
