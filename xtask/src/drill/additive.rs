@@ -23,7 +23,7 @@
 //! workspace root, and the copy's would replace the workspace's). Nothing of the real
 //! workspace is touched.
 
-use std::{fs, path::Path, process::Command, time::Instant};
+use std::{fs, path::Path, time::Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
@@ -101,15 +101,7 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         root: root.join("target/drill/workspace"),
         target: target.to_path_buf(),
     };
-    let cargo = crate::cargo();
-    let cargo_in = |args: &[&str]| {
-        let mut c = Command::new(&cargo);
-        c.args(args)
-            .current_dir(&copy.root)
-            .env("CARGO_TARGET_DIR", &copy.target)
-            .env_remove("CARGO_MANIFEST_DIR");
-        c
-    };
+    let cargo_in = |args: &[&str]| super::cargo_in(&copy.root, &copy.target, args);
 
     step(
         "drill: copy the workspace and plant API changes in openapi.yaml",

@@ -17,7 +17,7 @@
 //! - the client sends the new version, and a client pinned to the old one gets the typed
 //!   error naming the latest (a test of the outside crate against the copy's mock).
 
-use std::{fs, path::Path, process::Command, time::Instant};
+use std::{fs, path::Path, time::Instant};
 
 use anyhow::{Context, Result, ensure};
 
@@ -240,16 +240,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     let base = root.join("target/drill/breaking");
     let copy = base.join("workspace");
     let user = base.join("user");
-    let cargo = crate::cargo();
-    let in_dir = |dir: &Path, args: &[&str]| {
-        let mut c = Command::new(&cargo);
-        c.args(args)
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", target)
-            .env_remove("CARGO_MANIFEST_DIR")
-            .env_remove("GITHUB_BASE_REF");
-        c
-    };
+    let in_user = |args: &[&str]| crate::output(&mut super::cargo_in(&user, target, args));
     let semver_target = super::semver_target(root);
 
     step(
@@ -265,18 +256,15 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: the old names compile before the change",
         || {
-            let (status, text) = crate::output(&mut in_dir(
-                &user,
-                &[
-                    "check",
-                    "--quiet",
-                    "--offline",
-                    "--example",
-                    "old_names",
-                    "--example",
-                    "deprecated_key",
-                ],
-            ))?;
+            let (status, text) = in_user(&[
+                "check",
+                "--quiet",
+                "--offline",
+                "--example",
+                "old_names",
+                "--example",
+                "deprecated_key",
+            ])?;
             ensure!(
                 status.success(),
                 "the outside crate does not compile against the release:\n{text}"
@@ -302,10 +290,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: code using the old names fails, naming them",
         || {
-            let (status, text) = crate::output(&mut in_dir(
-                &user,
-                &["check", "--offline", "--example", "old_names"],
-            ))?;
+            let (status, text) = in_user(&["check", "--offline", "--example", "old_names"])?;
             ensure!(
                 !status.success(),
                 "the old names still compile after the change:\n{text}"
@@ -316,10 +301,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
                     "the compiler's errors do not name `{name}`:\n{text}"
                 );
             }
-            let (status, text) = crate::output(&mut in_dir(
-                &user,
-                &["check", "--offline", "--example", "deprecated_key"],
-            ))?;
+            let (status, text) = in_user(&["check", "--offline", "--example", "deprecated_key"])?;
             ensure!(
                 status.success(),
                 "the deprecated key no longer compiles:\n{text}"
@@ -420,10 +402,7 @@ pub fn run(root: &Path, target: &Path) -> Result<()> {
     step(
         "breaking drill: the client sends 2026-03; one pinned to 2025-08 gets the typed error",
         || {
-            let (status, text) = crate::output(&mut in_dir(
-                &user,
-                &["test", "--quiet", "--offline", "--test", "versions"],
-            ))?;
+            let (status, text) = in_user(&["test", "--quiet", "--offline", "--test", "versions"])?;
             ensure!(status.success(), "the versions test failed:\n{text}");
             Ok(())
         },
