@@ -145,8 +145,8 @@ pub fn step_table() -> String {
 
 /// Runs every test of a workspace with the pinned cargo-nextest (installed first if missing:
 /// [`tools::cargo_tools`]), here and on GitHub alike: the test binaries' tests at once, the
-/// timing-sensitive ones one at a time, per `.config/nextest.toml` (on 2 cores that took the
-/// run from 235 s to 108 s), then the doctests, which nextest does not run. `configure` gives
+/// timing-sensitive ones at most two at a time (`.config/nextest.toml`), then the doctests,
+/// which nextest does not run. `configure` gives
 /// each command its folder and environment; `extra` is appended to each.
 pub fn test_workspace(configure: impl Fn(&mut Command), extra: &[&str]) -> Result<()> {
     let nextest = tools::cargo_tools(&root())?.join("bin/cargo-nextest");
