@@ -13,8 +13,10 @@
 //! 4. A consumer crate, created there, depends on `shipstream-inventory` and, as a
 //!    dev-dependency, `shipstream-inventory-mock`; its test exports levels from the
 //!    packaged mock through the packaged facade.
-//! 5. `cargo install` of the packaged CLI (a debug build, to share the workspace's
-//!    compiled dependencies) yields a `shipstream-inventory` whose `levels --demo` works.
+//! 5. `cargo install --locked` of the packaged CLI, as README tells users to install it
+//!    (the versions of the Cargo.lock it carries, which the workspace tests; a debug build,
+//!    to share the workspace's compiled dependencies), yields a `shipstream-inventory`
+//!    whose `levels --demo` works.
 //!
 //! Builds share the workspace's `target/` and its build profiles (`.cargo/config.toml`,
 //! given to the builds outside the workspace with `--config`), so a third-party
@@ -243,12 +245,12 @@ pub fn run(root: &Path) -> Result<()> {
         .context("cannot run cargo tree")?;
     consumer_tree_is_clean(&tree, version, &root_text)?;
 
-    println!("\n-- cargo install of the packaged CLI");
+    println!("\n-- cargo install --locked of the packaged CLI");
     let install_root = u.scratch.join("install");
     let cli = crates.join(format!("shipstream-inventory-cli-{version}"));
     let mut install = Command::new(cargo);
     install
-        .args(["install", "--debug", "--path"])
+        .args(["install", "--locked", "--debug", "--path"])
         .arg(&cli)
         .arg("--root")
         .arg(&install_root)
