@@ -147,14 +147,18 @@ pub fn step_table() -> String {
 /// [`tools::cargo_tools`]), here and on GitHub alike: the test binaries' tests at once, the
 /// timing-sensitive ones at most two at a time (`.config/nextest.toml`), then the doctests,
 /// which nextest does not run. `configure` gives
-/// each command its folder and environment; `extra` is appended to each.
-pub fn test_workspace(configure: impl Fn(&mut Command), extra: &[&str]) -> Result<()> {
+/// each command its folder and environment; `extra` is appended to each; `filter` is a
+/// nextest filterset (`-E`) that narrows the nextest run.
+pub fn test_workspace(
+    configure: impl Fn(&mut Command),
+    extra: &[&str],
+    filter: Option<&str>,
+) -> Result<()> {
     let nextest = tools::cargo_tools(&root())?.join("bin/cargo-nextest");
+    let mut nextest_args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
+    nextest_args.extend(filter.iter().flat_map(|f| ["-E", f]));
     for (program, args) in [
-        (
-            nextest.into_os_string(),
-            &["nextest", "run", "--workspace", "--no-fail-fast"][..],
-        ),
+        (nextest.into_os_string(), &nextest_args[..]),
         (cargo().into(), &["test", "--workspace", "--doc"]),
     ] {
         let mut c = Command::new(program);

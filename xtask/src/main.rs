@@ -333,6 +333,7 @@ fn ci_steps() -> Result<()> {
                 c.current_dir(&root);
             },
             &["--locked"],
+            None,
         )
     })?;
     step("cargo doc (-D warnings)", || {
