@@ -41,13 +41,6 @@ pub fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
     crate::refs::walk(spec, v).value
 }
 
-fn ref_name(v: &Value) -> Option<String> {
-    v.get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.rsplit('/').next())
-        .map(str::to_owned)
-}
-
 fn text(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
@@ -568,7 +561,10 @@ fn properties(ordered: &Spec<'_>, object_ptr: &str) -> Result<Vec<Property>, Err
                 nullable: nullable(schema) || nullable(target),
                 optional_field: optional.contains(name),
                 required: required.contains(name),
-                reference: ref_name(schema),
+                reference: schema
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .map(|r| crate::refs::ref_name(r).to_owned()),
                 members: scalar_members(ordered, schema),
                 values: open.clone().unwrap_or_else(|| strings(target.get("enum"))),
                 open: open.is_some(),
