@@ -2,10 +2,7 @@
 //! CLI needs to resume exactly (the query it belongs to, how much of the output file is
 //! committed), written atomically.
 
-use std::{
-    io::{self, Write as _},
-    path::Path,
-};
+use std::{io, path::Path};
 
 use serde::{Deserialize, Serialize};
 use shipstream_inventory::Checkpoint;
@@ -146,26 +143,11 @@ impl CheckpointFile {
         Ok(Some(file))
     }
 
-    /// Writes `path` atomically: a temporary file in the same folder, synced, then
-    /// renamed over it.
+    /// Writes `path` atomically ([`crate::atomic_file::write`]).
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".shipstream-checkpoint")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        serde_json::to_writer_pretty(&mut tmp, self)?;
-        tmp.write_all(b"\n")?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        // Make the rename itself durable (best effort; not possible on every platform).
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        let mut json = serde_json::to_vec_pretty(self)?;
+        json.push(b'\n');
+        crate::atomic_file::write(path, ".shipstream-checkpoint", &json)
     }
 }
 

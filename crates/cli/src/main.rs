@@ -3,6 +3,7 @@
 //!
 //! See `shipstream-inventory --help`; the exit codes are in [`exit::EXIT_CODES_HELP`].
 
+mod atomic_file;
 mod checkpoint;
 mod cli;
 mod exit;

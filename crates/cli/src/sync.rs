@@ -375,9 +375,10 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<Code, Failure> {
         Ok(code) => *code as i32,
         Err(f) => f.code as i32,
     });
-    let written = figures
-        .prometheus(&args.db.to_string())
-        .and_then(|text| report::write_atomically(path, &text).map_err(|e| e.to_string()));
+    let written = figures.prometheus(&args.db.to_string()).and_then(|text| {
+        crate::atomic_file::write(path, ".sync-metrics-", text.as_bytes())
+            .map_err(|e| e.to_string())
+    });
     match (written, result) {
         (Err(e), Ok(_)) => Err(Failure::io(format!(
             "cannot write the metrics file {}: {e}",

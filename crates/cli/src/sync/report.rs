@@ -2,8 +2,6 @@
 //! (`--metrics-file`, node_exporter's textfile convention: written beside, then renamed
 //! over the file, at the end of every run), and the mirror's own state (`--status`).
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -129,23 +127,6 @@ impl Figures {
             .encode_to_string(&registry.gather())
             .map_err(|e| e.to_string())
     }
-}
-
-/// Writes `text` to `path` atomically: into a file beside it, then renamed over it, so a
-/// reader (node_exporter) sees the old file or the new one, never half of one.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".sync-metrics-")
-        .tempfile_in(dir)?;
-    file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// The mirror's own state, as `sync --status` prints it.
