@@ -22,8 +22,8 @@ pub const END: &str = "<!-- spec-changes:end -->";
 
 /// The generated block (without the markers) for the working tree's spec.
 pub fn block(root: &Path) -> Result<String> {
-    let current = crate::spec::load(&root.join("openapi.yaml"))?;
     let Some(tag) = specdiff::release_tag(root) else {
+        let current = crate::spec::load(&root.join("openapi.yaml"))?;
         let version = current
             .pointer("/info/version")
             .and_then(|v| v.as_str())

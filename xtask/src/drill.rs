@@ -42,16 +42,20 @@ pub fn release_repo(copy: &Path) -> Result<String> {
     Ok(version)
 }
 
-/// `cargo ARGS` in `dir`, building in `target`, without this run's `CARGO_MANIFEST_DIR` and
-/// the pull request's `GITHUB_BASE_REF` (which would mislead the copy's commands).
+/// `cargo ARGS` in `dir`, building in `target` (see [`in_dir`]).
 fn cargo_in(dir: &Path, target: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(crate::cargo());
-    c.args(args)
-        .current_dir(dir)
+    in_dir(c.args(args), dir, target);
+    c
+}
+
+/// Runs `c` in `dir`, building in `target`, without this run's `CARGO_MANIFEST_DIR` and
+/// the pull request's `GITHUB_BASE_REF` (which would mislead the copy's commands).
+fn in_dir(c: &mut Command, dir: &Path, target: &Path) {
+    c.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("CARGO_MANIFEST_DIR")
         .env_remove("GITHUB_BASE_REF");
-    c
 }
 
 /// The copy of the workspace the drill works in, and its target directory.

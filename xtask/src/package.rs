@@ -107,9 +107,9 @@ fn forget_stale_extractions(published: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// `cargo package` of the published crates (those named in `verify` also built on their
-/// own), unpacked into a temporary folder outside the workspace.
-fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
+/// `cargo package` of the published crates (`verify`, if any, also built on its own),
+/// unpacked into a temporary folder outside the workspace.
+fn pack(root: &Path, verify: Option<&str>) -> Result<Unpacked> {
     let cargo = crate::cargo();
     let published: Vec<(String, String)> = crate::metadata::published(root)?
         .into_iter()
@@ -123,17 +123,9 @@ fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
     let target_dir = target_dir(root);
     forget_stale_extractions(&published)?;
 
-    // All at once (a package is found by those depending on it), then the ones to verify
-    // (these depend on no other published crate).
-    for verified in [false, true] {
-        let names: Vec<&str> = published
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .filter(|name| !verified || verify.contains(name))
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
+    // All at once, unverified (a package is found by those depending on it); then the one
+    // to verify (it depends on no other published crate).
+    let package = |names: &[&str], verified: bool| {
         let how = if verified {
             "verified"
         } else {
@@ -148,7 +140,12 @@ fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
         for name in names {
             package.args(["-p", name]);
         }
-        run_cmd(package.current_dir(root))?;
+        run_cmd(package.current_dir(root))
+    };
+    let names: Vec<&str> = published.iter().map(|(name, _)| name.as_str()).collect();
+    package(&names, false)?;
+    if let Some(name) = verify {
+        package(&[name], true)?;
     }
 
     let scratch = std::env::temp_dir().join(format!("shipstream-consumer-{}", std::process::id()));
@@ -201,7 +198,7 @@ fn pack(root: &Path, verify: &[&str]) -> Result<Unpacked> {
 
 /// Runs the whole check (see the module docs).
 pub fn run(root: &Path) -> Result<()> {
-    let u = pack(root, &["shipstream-inventory-codegen"])?;
+    let u = pack(root, Some("shipstream-inventory-codegen"))?;
     let (cargo, version, crates, lock) = (&u.cargo, &u.version, &u.crates, &u.lock);
     let target_dir = target_dir(root);
     let root_text = root.to_string_lossy().into_owned();
@@ -354,7 +351,7 @@ const BUILD_COST_TARGET: f64 = 1.3;
 /// and of the same consumer on the bare stack, one after the other in one run, each in a
 /// fresh target directory; writes the `consumer-build` section of BENCHMARKS.md.
 pub fn build_cost(root: &Path) -> Result<()> {
-    let u = pack(root, &[])?;
+    let u = pack(root, None)?;
     let sdk = u.scratch.join("sdk-consumer");
     let bare = u.scratch.join("bare-consumer");
     write_consumer(&sdk, &sdk_manifest(&u.version), CONSUMER_LIB, &u.lock)?;

@@ -195,11 +195,7 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
             // kills): they run whole in the workspace's own test step, and an added field
             // does not reach their timing; every other test reads the planted fields.
             crate::test_workspace(
-                |c| {
-                    c.current_dir(&copy.root)
-                        .env("CARGO_TARGET_DIR", &copy.target)
-                        .env_remove("CARGO_MANIFEST_DIR");
-                },
+                |c| super::in_dir(c, &copy.root, &copy.target),
                 &[],
                 Some("not group(serial)"),
             )
