@@ -7,7 +7,7 @@
 //! that refers to it).
 //!
 //! What redocly does not do is kept here: finding the root document in a folder
-//! ([`find_root`]).
+//! ([`find_root`]), and fetching a release from its URL ([`open`]).
 
 use std::{
     fs,
@@ -30,6 +30,105 @@ pub const ROOT_NAMES: &[&str] = &[
     "index.yml",
     "index.json",
 ];
+
+/// A description to read: its root file, and the folder its files were fetched into.
+#[derive(Debug)]
+pub struct Source {
+    /// The root file.
+    pub root: PathBuf,
+    /// Where a release given by URL was fetched to (removed on drop).
+    _fetched: Option<tempfile::TempDir>,
+}
+
+/// The description `source` names: a folder, its root file, or the `http(s)://` URL of its
+/// root file, from which the root and every file its `$ref`s reach (relative to the file
+/// that holds each) are fetched, and nothing else.
+pub fn open(source: &str) -> Result<Source> {
+    if !(source.starts_with("http://") || source.starts_with("https://")) {
+        return Ok(Source {
+            root: root_of(Path::new(source))?,
+            _fetched: None,
+        });
+    }
+    let dir = tempfile::tempdir().context("cannot make a folder for the release's files")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let root = runtime.block_on(fetch(source, dir.path()))?;
+    Ok(Source {
+        root: root_of(&root)?,
+        _fetched: Some(dir),
+    })
+}
+
+/// Fetches the file at `url` and every file its `$ref`s reach into `dir`, laid out as
+/// they are relative to the root's folder; returns the root's path in `dir`.
+async fn fetch(url: &str, dir: &Path) -> Result<PathBuf> {
+    let root = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
+    let folder = root.join(".")?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let local = |file: &url::Url| -> Result<PathBuf> {
+        let rel = folder
+            .make_relative(file)
+            .filter(|r| !r.starts_with("../") && file.origin() == folder.origin())
+            .with_context(|| format!("{file} lies outside the release's folder {folder}"))?;
+        Ok(dir.join(
+            percent_encoding::percent_decode_str(&rel)
+                .decode_utf8()?
+                .as_ref(),
+        ))
+    };
+    let mut queue = vec![(root.clone(), None::<url::Url>)];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((mut file, referrer)) = queue.pop() {
+        file.set_fragment(None);
+        if !seen.insert(file.clone()) {
+            continue;
+        }
+        let by = referrer
+            .map(|r| format!(", which {r} refers to"))
+            .unwrap_or_default();
+        let answer = client
+            .get(file.clone())
+            .send()
+            .await
+            .with_context(|| format!("cannot fetch {file}{by}"))?;
+        let status = answer.status();
+        if !status.is_success() {
+            bail!("cannot fetch {file}{by}: the server answered {status}");
+        }
+        let text = answer.text().await?;
+        let doc = spec::parse(&text).with_context(|| format!("{file}{by} is not YAML or JSON"))?;
+        let path = local(&file)?;
+        fs::create_dir_all(path.parent().context("a file without a folder")?)?;
+        fs::write(&path, &text)?;
+        for r in refs(&doc).into_iter().filter(|r| !r.starts_with('#')) {
+            let target = file
+                .join(&r)
+                .with_context(|| format!("{file} refers to `{r}`"))?;
+            queue.push((target, Some(file.clone())));
+        }
+    }
+    local(&root)
+}
+
+/// Every `$ref` in `value`.
+pub fn refs(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(o) => o
+            .iter()
+            .flat_map(|(k, v)| match (k.as_str(), v) {
+                ("$ref", Value::String(r)) => vec![r.clone()],
+                _ => refs(v),
+            })
+            .collect(),
+        Value::Array(a) => a.iter().flat_map(refs).collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// The root file of the description at `path`: `path` itself, or the root document of the
 /// folder `path` (see [`find_root`]).

@@ -14,6 +14,7 @@ use std::{path::Path, time::Duration};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+pub mod layout;
 pub mod vendor;
 
 use crate::{

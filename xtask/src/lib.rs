@@ -22,6 +22,7 @@
 //! - [`bench`](mod@bench): `cargo xtask bench` (the suites live in `crates/bench`) and the
 //!   writing of `BENCHMARKS.md`'s sections.
 
+pub mod adopt;
 pub mod bench;
 pub mod bundle;
 pub mod changelog;

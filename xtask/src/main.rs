@@ -119,11 +119,12 @@ enum Cmd {
         /// Query the live instance.
         #[arg(long)]
         live: bool,
-        /// Compare with the vendor's OpenAPI description: its root file (YAML or JSON), or
-        /// the folder holding its files (the root is openapi.yaml, openapi.json or
-        /// index.yaml, else the one file with both `openapi:` and `paths:`).
-        #[arg(long, value_name = "FILE|DIR")]
-        vendor: Option<PathBuf>,
+        /// Compare with the vendor's OpenAPI description: its root file (YAML or JSON), the
+        /// folder holding its files (the root is openapi.yaml, openapi.json or index.yaml,
+        /// else the one file with both `openapi:` and `paths:`), or the http(s) URL of its
+        /// root file (fetched with every file its `$ref`s reach).
+        #[arg(long, value_name = "FILE|DIR|URL")]
+        vendor: Option<String>,
         /// With --live: probe the spec's `x-assumed` notes instead of diffing one page.
         #[arg(long, requires = "live")]
         probe: bool,
@@ -134,6 +135,29 @@ enum Cmd {
         /// fixtures/recorded/, which holds responses).
         #[arg(long, value_name = "FILE|DIR", conflicts_with = "vendor")]
         record: Option<PathBuf>,
+    },
+    /// Take a vendor release's additions and deprecations into openapi.yaml, and list
+    /// every other difference with the decision it needs.
+    ///
+    /// Compares as `drift --vendor` does; each new property, enum value, parameter,
+    /// response header or status is added where the vendor has it, with an `x-confirmed`
+    /// note naming the release, and each deprecation gets `deprecated: true` with an
+    /// `x-deprecation-note` naming it. The text is edited in place: comments, order,
+    /// quoting and notes stay as written. Breaking changes and warnings are left
+    /// unapplied, and what the vendor's files cannot supply (`x-filterable-fields`, sort
+    /// keys, the facade's builder methods) is listed for a person. Then run `generate`,
+    /// `semver --apply`, `changelog` and `check`. Exit status: 0 when nothing is left for a
+    /// decision, 1 when something is, 2 when the release cannot be read.
+    Adopt {
+        /// The vendor's release: the folder of its files, its root file, or the http(s)
+        /// URL of its root file (e.g.
+        /// https://openapi.shipstream.io/global/release-2026-12/openapi.yaml; `latest/`
+        /// for the newest).
+        #[arg(long, value_name = "DIR|FILE|URL")]
+        vendor: String,
+        /// The spec to edit (default: openapi.yaml at the workspace root).
+        #[arg(long)]
+        spec: Option<PathBuf>,
     },
     /// Check the spec, the client and the mock against each other with independent tools:
     /// Prism as a validating proxy (a full CLI export through it), Prism as a dynamic mock
@@ -229,7 +253,11 @@ fn main() -> ExitCode {
         Cmd::Drift {
             vendor: Some(vendor),
             ..
-        } => return vendor_drift(&spec, &vendor),
+        } => return exit_code(drift::vendor::run(&spec, &vendor)),
+        Cmd::Adopt {
+            vendor,
+            spec: custom,
+        } => return exit_code(xtask::adopt::run(&custom.unwrap_or(spec), &vendor)),
         Cmd::Drift {
             probe: false,
             record,
@@ -264,10 +292,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask drift --vendor`: 0 without differences, 1 with any, 2 when a document
-/// cannot be read or bundled.
-fn vendor_drift(spec: &Path, vendor: &Path) -> ExitCode {
-    match drift::vendor::run(spec, vendor) {
+/// `drift --vendor` and `adopt`: 0 when nothing is left to act on, 1 when something is, 2
+/// when a document cannot be read.
+fn exit_code(outcome: Result<bool>) -> ExitCode {
+    match outcome {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(1),
         Err(e) => {

@@ -4,6 +4,8 @@
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use crate::spec::escape;
+
 /// One `x-assumed` note with its id: the note's text is `[id] what is assumed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssumedNote {
@@ -213,10 +215,6 @@ impl Component<'_> {
             }
         }
     }
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// Every claim of the spec the vendor's documentation may not make, member by member:

@@ -582,6 +582,7 @@ mod tests {
             subject: specdiff::Subject::Other,
             rust,
             removes_item,
+            adopt: None,
         }
     }
 

@@ -9,6 +9,8 @@ use std::{
 };
 
 use anyhow::{Context, Result};
+
+pub mod edit;
 use serde_json::Value;
 
 /// The HTTP methods an OpenAPI path item may hold, in the order they are listed.
@@ -301,6 +303,30 @@ impl<'a> View<'a> {
     pub fn keyword(&self, keyword: &str) -> Option<&'a Value> {
         self.parts.iter().find_map(|p| p.get(keyword))
     }
+}
+
+/// The JSON pointer of the node of `root` that `is` picks (the first in document order),
+/// e.g. `|v| std::ptr::eq(v, node)` for a node borrowed from `root`.
+pub fn pointer_to(root: &Value, is: &impl Fn(&Value) -> bool) -> Option<String> {
+    if is(root) {
+        return Some(String::new());
+    }
+    let below = |seg: String, child: &Value| {
+        pointer_to(child, is).map(|rest| format!("/{}{rest}", escape(&seg)))
+    };
+    match root {
+        Value::Object(map) => map.iter().find_map(|(k, v)| below(k.clone(), v)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| below(i.to_string(), v)),
+        _ => None,
+    }
+}
+
+/// `key` as a JSON pointer segment (`~` and `/` escaped).
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// Renders a JSON path: `$.collection[0].product`, with `["odd key"]` for keys that are not

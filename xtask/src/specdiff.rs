@@ -48,6 +48,7 @@ pub use base::{
     Base, GITHUB_BASE_REF, against_base, against_revision, base_spec, base_spec_for, release_base,
     release_tag,
 };
+pub use extensions::DEPRECATION_NOTE;
 
 /// How a change affects clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -141,6 +142,38 @@ pub struct Change {
     /// Whether a public Rust item of the generated crate disappears with it (a field, a
     /// variant, a method, a type): cargo-semver-checks must then report a break.
     pub removes_item: bool,
+    /// How `cargo xtask adopt` takes the change into the old revision, where it can (an
+    /// addition or deprecation whose place in the old document is known).
+    pub adopt: Option<Adopt>,
+}
+
+/// An edit of the old revision that takes one change of the new revision over. Places are
+/// JSON pointers into the two documents [`compare`] was given.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Adopt {
+    /// The map at `into` gains the entry `key`: the new revision's node at `from`.
+    Entry {
+        /// The map, in the old revision.
+        into: String,
+        /// The new entry's key.
+        key: String,
+        /// Its value, in the new revision.
+        from: String,
+    },
+    /// The list at `into` gains the new revision's value at `from`.
+    Value {
+        /// The list, in the old revision.
+        into: String,
+        /// The value, in the new revision.
+        from: String,
+    },
+    /// The node at `into` becomes deprecated, as the new revision's node at `from` is.
+    Deprecated {
+        /// The node, in the old revision.
+        into: String,
+        /// The deprecated node, in the new revision.
+        from: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -258,9 +291,37 @@ impl<'a> Cx<'a> {
             subject: Subject::Other,
             rust,
             removes_item: false,
+            adopt: None,
         });
         let last = self.out.len() - 1;
         &mut self.out[last]
+    }
+
+    /// Where `node`, borrowed from the old revision, sits in it.
+    fn old_at(&self, node: &Value) -> Option<String> {
+        spec::pointer_to(self.old, &|v| std::ptr::eq(v, node))
+    }
+
+    /// Where `node`, borrowed from the new revision, sits in it.
+    fn new_at(&self, node: &Value) -> Option<String> {
+        spec::pointer_to(self.new, &|v| std::ptr::eq(v, node))
+    }
+
+    /// Adopting `from` (new) as the entry `key` of the map `into` (old).
+    fn entry(&self, into: Option<&Value>, key: &str, from: &Value) -> Option<Adopt> {
+        Some(Adopt::Entry {
+            into: self.old_at(into.filter(|m| m.is_object())?)?,
+            key: key.to_owned(),
+            from: self.new_at(from)?,
+        })
+    }
+
+    /// Adopting `from` (new) as the last value of the list `into` (old).
+    fn value(&self, into: Option<&Value>, from: &Value) -> Option<Adopt> {
+        Some(Adopt::Value {
+            into: self.old_at(into.filter(|l| l.is_array())?)?,
+            from: self.new_at(from)?,
+        })
     }
 
     fn operations(&mut self) {
@@ -309,14 +370,7 @@ impl<'a> Cx<'a> {
 
     fn operation(&mut self, o: &Operation<'a>, n: &Operation<'a>) {
         let label = n.label();
-        extensions::deprecation(
-            self,
-            &label,
-            Subject::Other,
-            o.op.get("deprecated"),
-            n.op.get("deprecated"),
-            n.op.get(extensions::DEPRECATION_NOTE),
-        );
+        extensions::deprecation(self, &label, Subject::Other, &[o.op], &[n.op]);
         let old_params = spec::parameters(self.old, o);
         let new_params = spec::parameters(self.new, n);
         for ((location, name), op) in &old_params {
@@ -338,7 +392,10 @@ impl<'a> Cx<'a> {
             let c = if is_required(np) {
                 self.push(Severity::Breaking, &at, "new required parameter")
             } else {
-                self.push(Severity::Addition, &at, "new optional parameter")
+                let adopt = self.value(o.op.get("parameters"), np);
+                let c = self.push(Severity::Addition, &at, "new optional parameter");
+                c.adopt = adopt;
+                c
             };
             c.subject = Subject::Parameter(name.clone());
         }
@@ -387,13 +444,15 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        for status in new_responses.into_iter().flat_map(|r| r.keys()) {
+        for (status, nr) in new_responses.into_iter().flatten() {
             if !old_responses.is_some_and(|r| r.contains_key(status)) {
+                let adopt = self.entry(o.op.get("responses"), status, nr);
                 self.push(
                     Severity::Addition,
                     &format!("{label} response {status}"),
                     "new response status",
-                );
+                )
+                .adopt = adopt;
             }
         }
     }
@@ -425,25 +484,23 @@ impl<'a> Cx<'a> {
                 }
                 _ => {}
             }
-            extensions::deprecation(
-                self,
-                &here,
-                Subject::Other,
-                oh.get("deprecated"),
-                nh.get("deprecated"),
-                nh.get(extensions::DEPRECATION_NOTE),
-            );
+            extensions::deprecation(self, &here, Subject::Other, &[*oh], &[*nh]);
             if let (Some(os), Some(ns)) = (oh.get("schema"), nh.get("schema")) {
                 self.schema(&here, os, ns, Dir::Response, 0);
             }
         }
-        for (key, (name, _)) in &new {
+        for (key, (name, nh)) in &new {
             if !old.contains_key(key) {
+                let adopt = match o.get("headers") {
+                    Some(headers) => self.entry(Some(headers), name, nh),
+                    None => self.entry(Some(o), "headers", n.get("headers").unwrap_or(nh)),
+                };
                 self.push(
                     Severity::Addition,
                     &format!("{at} header `{name}`"),
                     "new response header",
-                );
+                )
+                .adopt = adopt;
             }
         }
     }
@@ -461,14 +518,7 @@ impl<'a> Cx<'a> {
             }
             _ => {}
         }
-        extensions::deprecation(
-            self,
-            at,
-            subject,
-            o.get("deprecated"),
-            n.get("deprecated"),
-            n.get(extensions::DEPRECATION_NOTE),
-        );
+        extensions::deprecation(self, at, subject, &[o], &[n]);
         let (os, ns) = (style(o), style(n));
         if os != ns {
             self.push(
@@ -842,6 +892,7 @@ mod tests {
                     subject: Subject::SortKey("sku".into()),
                     rust: Bump::Major,
                     removes_item: true,
+                    adopt: None,
                 },
                 Change {
                     severity: Severity::Addition,
@@ -850,6 +901,7 @@ mod tests {
                     subject: Subject::SortKey("reorder_point".into()),
                     rust: Bump::Minor,
                     removes_item: false,
+                    adopt: None,
                 },
             ]
         );

@@ -8,181 +8,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
-    collections::BTreeMap,
     fs,
-    path::Path,
     process::{Command, Output},
 };
 
 use serde_json::{Value, json};
 use xtask::{
-    bundle,
-    drift::vendor,
+    adopt, bundle,
+    drift::{layout, vendor},
     root, spec,
-    specdiff::{Report, Severity},
+    specdiff::{self, Report, Severity},
 };
 
 const OUR_PATH: &str = "/api/global/v1/inventory/levels/total";
 const OP: &str = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
-const PATH_FILE: &str = "paths/inventory-levels-total.yaml";
 
 fn ours() -> Value {
     spec::load(&root().join("openapi.yaml")).unwrap()
 }
 
-/// The file (relative to the layout's root) and the JSON pointer in it where a component of
-/// ours lives in the vendor layout.
-fn home(kind: &str, name: &str) -> (String, String) {
-    match (kind, name) {
-        ("schemas", "ObjectType") => (
-            "common.yaml".into(),
-            "/components/schemas/ObjectType".into(),
-        ),
-        ("schemas", n) => (format!("components/schemas/{n}.yaml"), String::new()),
-        ("parameters", n) => ("components/parameters.yaml".into(), format!("/{n}")),
-        ("responses", n) => ("components/responses.yaml".into(), format!("/{n}")),
-        // JSON, to read both formats.
-        ("headers", n) => ("components/headers.json".into(), format!("/{n}")),
-        ("examples", n) => (format!("components/examples/{n}.yaml"), String::new()),
-        (k, n) => panic!("no home for {k}/{n}"),
-    }
-}
-
-/// The path of `to` relative to the folder of `from` (both relative to the layout's root).
-fn relative(from: &str, to: &str) -> String {
-    let mut from_dir: Vec<&str> = from.split('/').collect();
-    from_dir.pop();
-    let to: Vec<&str> = to.split('/').collect();
-    let common = from_dir
-        .iter()
-        .zip(&to[..to.len() - 1])
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut out = "../".repeat(from_dir.len() - common);
-    if out.is_empty() {
-        out.push_str("./");
-    }
-    out + &to[common..].join("/")
-}
-
-/// `value`, which lives in `file`, with each `#/components/<kind>/<name>` pointing at the
-/// file of the layout that holds it.
-fn externalize(value: &Value, file: &str) -> Value {
-    match value {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), v.as_str()) {
-                        ("$ref", Some(r)) if r.starts_with("#/components/") => {
-                            let mut parts = r.trim_start_matches("#/components/").split('/');
-                            let (kind, name) = (parts.next().unwrap(), parts.next().unwrap());
-                            let (target, pointer) = home(kind, name);
-                            Value::String(match (target == file, pointer.is_empty()) {
-                                (true, _) => format!("#{pointer}"),
-                                (false, true) => relative(file, &target),
-                                (false, false) => format!("{}#{pointer}", relative(file, &target)),
-                            })
-                        }
-                        _ => externalize(v, file),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|v| externalize(v, file)).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Sets `pointer` (of object keys) in `doc`, making the objects on the way.
-fn set(doc: &mut Value, pointer: &str, value: Value) {
-    let mut at = doc;
-    for segment in pointer.split('/').skip(1) {
-        at = at
-            .as_object_mut()
-            .unwrap()
-            .entry(segment)
-            .or_insert_with(|| json!({}));
-    }
-    *at = value;
-}
-
-/// Writes `spec` (our description, possibly with planted changes) into `dir` as the vendor
-/// lays its description out.
-fn write_layout(spec: &Value, dir: &Path) {
-    let mut files: BTreeMap<String, Value> = BTreeMap::new();
-    for (kind, entries) in spec["components"].as_object().unwrap() {
-        if kind == "securitySchemes" {
-            continue;
-        }
-        for (name, value) in entries.as_object().unwrap() {
-            let (file, pointer) = home(kind, name);
-            let value = externalize(value, &file);
-            let doc = files.entry(file).or_insert_with(|| json!({}));
-            set(doc, &pointer, value);
-        }
-    }
-    files.insert(
-        PATH_FILE.into(),
-        externalize(&spec["paths"][OUR_PATH], PATH_FILE),
-    );
-    // The vendor's other endpoint, with a schema of its own that reaches ours.
-    files.insert(
-        "components/schemas/WarehouseLevel.yaml".into(),
-        json!({"allOf": [
-            {"$ref": "./TotalLevel.yaml"},
-            {"type": "object", "properties": {"warehouse_id": {"type": "integer"}}},
-        ]}),
-    );
-    let mut root = spec.clone();
-    let object = root.as_object_mut().unwrap();
-    object.insert("openapi".into(), json!("3.0.4"));
-    object.insert(
-        "servers".into(),
-        json!([{
-            "url": "https://{instance}.shipstream.app/api/global",
-            "variables": {"instance": {"default": "example"}},
-        }]),
-    );
-    object.insert(
-        "paths".into(),
-        json!({
-            "/v1/inventory/levels/total": {"$ref": PATH_FILE},
-            "/v1/inventory/levels/warehouse": {"get": {
-                "operationId": "list_warehouse_inventory_levels",
-                "responses": {
-                    "200": {"description": "A page.", "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "properties": {"collection": {
-                            "type": "array",
-                            "items": {"$ref": "components/schemas/WarehouseLevel.yaml"},
-                        }},
-                    }}}},
-                    "400": {"$ref": "components/responses.yaml#/BadRequest"},
-                },
-            }},
-        }),
-    );
-    object.insert(
-        "components".into(),
-        json!({"securitySchemes": spec["components"]["securitySchemes"]}),
-    );
-    files.insert("openapi.yaml".into(), root);
-    for (file, value) in files {
-        let path = dir.join(&file);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let text = if file.ends_with(".json") {
-            serde_json::to_string_pretty(&value).unwrap()
-        } else {
-            serde_yaml::to_string(&value).unwrap()
-        };
-        fs::write(path, text).unwrap();
-    }
-}
-
+/// Writes `spec` into a new folder as the vendor lays its description out.
 fn layout(spec: &Value) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write_layout(spec, dir.path());
+    layout::write(spec, dir.path()).unwrap();
     dir
 }
 
@@ -193,20 +41,6 @@ fn lines(report: &Report) -> Vec<(Severity, String)> {
         .iter()
         .map(|c| (c.severity, c.to_string()))
         .collect()
-}
-
-/// Every `$ref` in `value`.
-fn refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(o) => {
-            if let Some(Value::String(r)) = o.get("$ref") {
-                out.push(r.clone());
-            }
-            o.values().for_each(|v| refs(v, out));
-        }
-        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
-        _ => {}
-    }
 }
 
 fn xtask(args: &[&str]) -> Output {
@@ -228,8 +62,7 @@ fn a_faithful_vendor_layout_has_no_differences() {
             > 10
     );
     let doc = bundle::bundle(&bundle::root_of(dir.path()).unwrap()).unwrap();
-    let mut all = Vec::new();
-    refs(&doc, &mut all);
+    let all = bundle::refs(&doc);
     assert!(
         !all.is_empty() && all.iter().all(|r| r.starts_with("#/components/")),
         "{all:?}"
@@ -545,4 +378,164 @@ fn a_component_name_taken_by_another_definition_is_an_error() {
     write("b/Same.yaml", "type: integer\n");
     let err = format!("{:#}", bundle::bundle(&root).unwrap_err());
     assert!(err.contains("Same"), "{err}");
+}
+
+/// `spec` with the edits adopt makes for [`planted`]'s additions and deprecations.
+fn adopted_from_planted(mut spec: Value) -> Value {
+    let confirmed = json!(
+        "the vendor's OpenAPI release 2026-12 (https://openapi.shipstream.io/global/release-2026-12/) states it; adopted by `cargo xtask adopt`"
+    );
+    let deprecated = |node: &mut Value| {
+        node["deprecated"] = json!(true);
+        node["x-deprecation-note"] = json!("deprecated in the vendor's OpenAPI release 2026-12");
+    };
+    spec["paths"][OUR_PATH]["get"]["responses"]["503"] =
+        json!({"$ref": "#/components/responses/UnexpectedError"});
+    deprecated(&mut spec["components"]["parameters"]["Count"]);
+    let schemas = &mut spec["components"]["schemas"];
+    deprecated(&mut schemas["TotalLevel"]["properties"]["qty_expected"]);
+    schemas["TotalLevel"]["properties"]["qty_damaged"] =
+        json!({"type": "integer", "format": "int64", "x-confirmed": confirmed});
+    schemas["ObjectType"]["anyOf"][0]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Location"));
+    spec
+}
+
+#[test]
+fn adopt_takes_additions_and_deprecations_in_and_leaves_every_other_change() {
+    let dir = layout(&planted());
+    let text = fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    let drift = vendor::compare(&ours(), dir.path()).unwrap();
+    let a = adopt::adopt(&text, &drift, "2026-12").unwrap();
+    // What a maintainer (or the workflow's pull request) reads.
+    println!("{}", adopt::render(&a, "DIR"));
+    let adopted: Vec<String> = a.adopted.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        adopted,
+        [
+            format!("{OP} parameter query `count`: deprecated: deprecated by the API"),
+            "TotalLevel.qty_expected: deprecated: deprecated by the API".into(),
+            format!("{OP} response 503: new response status"),
+            "ObjectType: new value \"Location\" of enum ObjectType may now be sent (older clients decode it as Unknown)".into(),
+            "TotalLevel.qty_damaged: new property".into(),
+        ]
+    );
+    // Every breaking change and warning is left, each with its decision; so is the
+    // relaxation adopt cannot place.
+    let left: Vec<(Severity, &str)> = a
+        .decisions
+        .iter()
+        .map(|(c, d)| (c.severity, d.split(':').next().unwrap()))
+        .collect();
+    let (breaking, warnings) = (
+        drift.report.of(Severity::Breaking).count(),
+        drift.report.of(Severity::Warning).count(),
+    );
+    assert_eq!((breaking, warnings, left.len()), (9, 2, 12));
+    assert!(
+        left[..9]
+            .iter()
+            .all(|l| *l == (Severity::Breaking, "breaking for our users"))
+    );
+    assert!(left[9..11].iter().all(|(s, _)| *s == Severity::Warning));
+    assert_eq!(
+        left[11],
+        (
+            Severity::Addition,
+            "adopt cannot place this change in openapi.yaml"
+        )
+    );
+    assert_eq!(a.bump(), specdiff::Bump::Minor);
+    assert_eq!(
+        a.for_a_person,
+        [
+            "`TotalLevel.qty_damaged`: if the API filters or sorts by it, add it to `x-filterable-fields` of `filter` or to the keys of the `sort` pattern"
+        ]
+    );
+    // The edit: exactly the adopted changes, and only lines added (comments, order and
+    // quoting of every other line kept).
+    assert_eq!(spec::parse(&a.text).unwrap(), adopted_from_planted(ours()));
+    let diff = similar::TextDiff::from_lines(&text, &a.text);
+    let changed: Vec<_> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .all(|c| c.tag() == similar::ChangeTag::Insert),
+        "{}",
+        diff.unified_diff()
+    );
+    assert_eq!(changed.len(), 11, "{}", diff.unified_diff());
+}
+
+#[test]
+fn adopt_from_a_url_fetches_what_the_root_reaches_and_exits_by_what_is_left() {
+    let served = tempfile::tempdir().unwrap();
+    let release = served.path().join("release-2026-12");
+    layout::write(&planted(), &release).unwrap();
+    let faithful = served.path().join("release-2025-08");
+    layout::write(&ours(), &faithful).unwrap();
+    let base = layout::serve(served.path()).unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let spec_copy = copy.path().join("openapi.yaml");
+    let text = fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    fs::write(&spec_copy, &text).unwrap();
+    let adopt_from = |release: &str| {
+        let url = format!("{base}{release}/openapi.yaml");
+        xtask(&[
+            "adopt",
+            "--vendor",
+            &url,
+            "--spec",
+            spec_copy.to_str().unwrap(),
+        ])
+    };
+    // A faithful rewrite of ours: nothing to adopt, nothing edited, exit 0.
+    let out = adopt_from("release-2025-08");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&spec_copy).unwrap(), text);
+    // The planted release: the additions and deprecations adopted, exit 1 for the rest.
+    let out = adopt_from("release-2026-12");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("### Adopted (5)") && stdout.contains("### Left for a decision (12)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        spec::load(&spec_copy).unwrap(),
+        adopted_from_planted(ours())
+    );
+    // Adopted once: a second run adopts nothing more and edits nothing.
+    let once = fs::read_to_string(&spec_copy).unwrap();
+    let out = adopt_from("release-2026-12");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("### Adopted (0)"));
+    assert_eq!(fs::read_to_string(&spec_copy).unwrap(), once);
+    // A file the release refers to is missing: exit 2, naming it and its referrer.
+    fs::remove_file(release.join("components/schemas/PageMeta.yaml")).unwrap();
+    let out = adopt_from("release-2026-12");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("release-2026-12/components/schemas/PageMeta.yaml, which")
+            && stderr.contains("TotalLevelsPage.yaml refers to")
+            && stderr.contains("404"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&spec_copy).unwrap(), once);
 }

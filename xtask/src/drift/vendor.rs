@@ -38,6 +38,9 @@ pub struct VendorDrift {
     pub ignored: Vec<String>,
     /// Every difference, ours as the old revision and the vendor's as the new one.
     pub report: Report,
+    /// The vendor's document as compared (bundled, restricted to our operation, pruned):
+    /// the `from` pointers of the report's [`Adopt`](specdiff::Adopt) edits point into it.
+    pub theirs: Value,
 }
 
 impl VendorDrift {
@@ -77,6 +80,7 @@ pub fn compare(ours: &Value, vendor: &Path) -> Result<VendorDrift> {
         operation,
         ignored,
         report: specdiff::compare(&ours, &theirs),
+        theirs,
     })
 }
 
@@ -174,10 +178,7 @@ pub fn restrict(doc: &mut Value, method: &str, path: &str, id: Option<&str>) -> 
         .collect();
     let mut paths = Map::new();
     if let Some((method, path)) = keep
-        && let Some(item) = doc.pointer(&format!(
-            "/paths/{}",
-            path.replace('~', "~0").replace('/', "~1")
-        ))
+        && let Some(item) = doc.pointer(&format!("/paths/{}", spec::escape(&path)))
     {
         let (item, _) = spec::resolve(doc, item);
         let kept: Map<String, Value> = item
@@ -241,11 +242,13 @@ pub fn render(drift: &VendorDrift, ours: &Path) -> String {
     out
 }
 
-/// `cargo xtask drift --vendor`: prints the comparison; returns whether there is any
-/// difference (an error when a document cannot be read or bundled).
-pub fn run(spec_path: &Path, vendor: &Path) -> Result<bool> {
+/// `cargo xtask drift --vendor`: prints the comparison with the description `source` (see
+/// [`bundle::open`]); returns whether there is any difference (an error when a document
+/// cannot be read or bundled).
+pub fn run(spec_path: &Path, source: &str) -> Result<bool> {
     let ours = spec::load(spec_path)?;
-    let drift = compare(&ours, vendor)?;
+    let vendor = bundle::open(source)?;
+    let drift = compare(&ours, &vendor.root)?;
     print!("{}", render(&drift, spec_path));
     Ok(drift.differs())
 }

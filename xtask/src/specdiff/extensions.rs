@@ -60,19 +60,29 @@ fn note_of(marker: Option<&Value>, note: Option<&Value>) -> Option<String> {
     }
 }
 
-/// `deprecated` set or cleared on one item.
-pub(super) fn deprecation(
-    cx: &mut Cx<'_>,
-    at: &str,
-    subject: Subject,
-    old: Option<&Value>,
-    new: Option<&Value>,
-    note: Option<&Value>,
-) {
-    match (note_of(old, None), note_of(new, note)) {
-        (None, Some(note)) => {
-            cx.push(Severity::Deprecation, at, format!("deprecated: {note}"))
-                .subject = subject;
+/// `deprecated` set or cleared on one item, whose merged schema objects (or the item
+/// itself) are `o` (old) and `n` (new), outermost first.
+pub(super) fn deprecation(cx: &mut Cx<'_>, at: &str, subject: Subject, o: &[&Value], n: &[&Value]) {
+    fn marked<'v>(parts: &[&'v Value]) -> Option<&'v Value> {
+        parts
+            .iter()
+            .copied()
+            .find(|p| p.get("deprecated").is_some())
+    }
+    let (om, nm) = (marked(o), marked(n));
+    let note =
+        |m: Option<&Value>| m.and_then(|m| note_of(m.get("deprecated"), m.get(DEPRECATION_NOTE)));
+    match (note(om), note(nm)) {
+        (None, Some(text)) => {
+            let adopt = (|| {
+                Some(super::Adopt::Deprecated {
+                    into: cx.old_at(o.first()?)?,
+                    from: cx.new_at(nm?)?,
+                })
+            })();
+            let c = cx.push(Severity::Deprecation, at, format!("deprecated: {text}"));
+            c.subject = subject;
+            c.adopt = adopt;
         }
         (Some(_), None) => {
             cx.push(Severity::Addition, at, "no longer deprecated")
@@ -227,14 +237,7 @@ fn filterable_fields(cx: &mut Cx<'_>) {
                 cx.push(Severity::Addition, &here, format!("new value {v}"))
                     .subject = subject.clone();
             }
-            deprecation(
-                cx,
-                &here,
-                subject,
-                o.get("deprecated"),
-                n.get("deprecated"),
-                None,
-            );
+            deprecation(cx, &here, subject, &[o], &[n]);
         }
         for name in nf.keys().filter(|k| !of.contains_key(*k)) {
             cx.push(

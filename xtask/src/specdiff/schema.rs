@@ -101,14 +101,7 @@ impl<'a> Cx<'a> {
             }
             _ => {}
         }
-        extensions::deprecation(
-            self,
-            &at,
-            Subject::Other,
-            ov.keyword("deprecated"),
-            nv.keyword("deprecated"),
-            nv.keyword(extensions::DEPRECATION_NOTE),
-        );
+        extensions::deprecation(self, &at, Subject::Other, &ov.parts, &nv.parts);
 
         self.enumeration(&at, &ov, &nv, dir);
         self.bounds(&at, &ov, &nv, dir);
@@ -182,7 +175,11 @@ impl<'a> Cx<'a> {
             let c = if dir == Dir::Request && nv.required.contains(name) {
                 self.push(Severity::Breaking, &here, "new required property")
             } else {
-                self.push(Severity::Addition, &here, "new property")
+                let into = ov.parts.first().and_then(|p| p.get("properties"));
+                let adopt = self.entry(into, name, nv.properties[name]);
+                let c = self.push(Severity::Addition, &here, "new property");
+                c.adopt = adopt;
+                c
             };
             c.subject = subject(name);
         }
@@ -236,6 +233,13 @@ impl<'a> Cx<'a> {
                     c.removes_item = true;
                 }
                 for v in new.iter().filter(|v| !old.contains(v)) {
+                    let adopt = (|| {
+                        let list = |l: &Value| matches!(l, Value::Array(a) if std::ptr::eq(a.as_slice(), old));
+                        Some(super::Adopt::Value {
+                            into: crate::spec::pointer_to(self.old, &list)?,
+                            from: self.new_at(v)?,
+                        })
+                    })();
                     let c = match dir {
                         Dir::Response if !nv.open => self.push(
                             Severity::Breaking,
@@ -260,6 +264,9 @@ impl<'a> Cx<'a> {
                         ),
                     };
                     c.subject = value(v);
+                    if c.severity == Severity::Addition {
+                        c.adopt = adopt;
+                    }
                 }
                 match (ov.open, nv.open, dir) {
                     (true, false, Dir::Response) => {
