@@ -540,11 +540,16 @@ mod tests {
     fn status_falls_back_to_default() {
         let spec = spec();
         assert_eq!(spec.response_key("400").unwrap(), "400");
-        assert_eq!(spec.response_key("503").unwrap(), "default");
+        // A server error the spec does not list (the drill's vendor release adds a 503).
+        let responses = spec.responses().unwrap();
+        let status = (500..600)
+            .find(|s| !responses.contains_key(&s.to_string()))
+            .unwrap();
+        assert_eq!(spec.response_key(&status.to_string()).unwrap(), "default");
         // A 5xx may carry any body.
-        assert!(validate_response(503, &json!({"errors": []})).is_ok());
-        assert!(validate_response(503, &json!([])).is_ok());
-        assert!(validate_response(503, &json!("Service Unavailable")).is_ok());
+        assert!(validate_response(status, &json!({"errors": []})).is_ok());
+        assert!(validate_response(status, &json!([])).is_ok());
+        assert!(validate_response(status, &json!("Service Unavailable")).is_ok());
     }
 
     #[test]

@@ -135,20 +135,23 @@ fn apply(
         })
     };
     let failed = |e: anyhow::Error| format!("the edit failed ({e:#}): edit openapi.yaml by hand");
+    let noted = |from: &str| -> std::result::Result<Value, String> {
+        let mut value = theirs(from)?;
+        if let Some(r) = missing(&value) {
+            return Err(format!(
+                "it refers to `{r}`, which openapi.yaml lacks: add that first, by hand"
+            ));
+        }
+        if let Some(map) = value.as_object_mut().filter(|m| !m.contains_key("$ref")) {
+            map.insert("x-confirmed".into(), json!(confirmation(release)));
+        }
+        Ok(value)
+    };
     match a {
         Adopt::Entry { into, key, from } => {
-            let mut value = theirs(from)?;
-            if let Some(r) = missing(&value) {
-                return Err(format!(
-                    "it refers to `{r}`, which openapi.yaml lacks: add that first, by hand"
-                ));
-            }
-            if let Some(map) = value.as_object_mut().filter(|m| !m.contains_key("$ref")) {
-                map.insert("x-confirmed".into(), json!(confirmation(release)));
-            }
-            edit::add(text, into, Some(key), &value).map_err(failed)
+            edit::add(text, into, Some(key), &noted(from)?).map_err(failed)
         }
-        Adopt::Value { into, from } => edit::add(text, into, None, &theirs(from)?).map_err(failed),
+        Adopt::Value { into, from } => edit::add(text, into, None, &noted(from)?).map_err(failed),
         Adopt::Deprecated { into, from } => {
             let note = theirs(from)?
                 .get(crate::specdiff::DEPRECATION_NOTE)

@@ -7,11 +7,13 @@
 //! - `cargo xtask check`: the repository's property tests (snapshot, changelog, recorded
 //!   responses, notes, facade) and the breaking changes against the previous revision.
 //! - `cargo xtask drift --live`: spec ⇄ a live ShipStream instance (`--probe`: its
-//!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor DIR`:
+//!   `x-assumed` notes, each confirmed, refuted or not testable); `drift --vendor SOURCE`:
 //!   spec ⇄ the vendor's own OpenAPI description.
+//! - `cargo xtask adopt --vendor SOURCE`: a vendor release's additions and deprecations
+//!   into openapi.yaml, the rest listed for a decision.
 //! - `cargo xtask contract`: spec ⇄ client ⇄ mock through Prism and schemathesis.
-//! - `cargo xtask drill`: an API change planted in a copy of the workspace reaches
-//!   everything, and every test and check stays green.
+//! - `cargo xtask drill`: an API change a vendor release brings into a copy of the
+//!   workspace reaches everything, and every test and check stays green.
 //! - `cargo xtask fuzz`: the fuzz targets, instrumented on stable, a fixed time each.
 //! - `cargo xtask package`: the published crates packaged, and a consumer outside the
 //!   workspace built and tested against the .crate files; the packaged CLI installed.
@@ -100,9 +102,9 @@ enum Cmd {
     /// drift of recorded responses is checked by `cargo xtask check` (of the spec's
     /// examples, by `cargo xtask lint-spec`).
     ///
-    /// --vendor reads the vendor's description from local files (the release's files from
-    /// https://openapi.shipstream.io/global/release-YYYY-MM/, kept in their folder layout),
-    /// bundles them into one document (`redocly bundle`), joins its paths with the path of its server URL, keeps
+    /// --vendor reads the vendor's description (the release's files from
+    /// https://openapi.shipstream.io/global/release-YYYY-MM/: fetched from the root file's
+    /// URL, or a local copy kept in their folder layout), bundles them into one document (`redocly bundle`), joins its paths with the path of its server URL, keeps
     /// only our operation and lists, through the spec-diff engine that `cargo xtask check`
     /// uses, every difference as breaking, warning, deprecation or addition. Ours is the old
     /// revision and the vendor's the new one: each change is what our users would see if we
@@ -165,13 +167,21 @@ enum Cmd {
     /// Each is also run against planted violations it must report. Logs and the JUnit
     /// report go to target/contract/.
     Contract(contract::Args),
-    /// Prove that an API change is an edit of openapi.yaml and `cargo xtask generate`:
-    /// in a copy of the workspace (target/drill/), plant a level quantity, a product field,
-    /// a goods type and a sort key in openapi.yaml, regenerate, and show that the facade,
-    /// the CLI (filter, sort, columns) and the mock carry them and that `cargo test
-    /// --workspace` and `cargo xtask check` stay green; `cargo xtask semver` calls it a
-    /// patch bump (below 1.0) and `changelog` lists it under Added.
+    /// Prove that an API change the vendor publishes is `cargo xtask adopt` and `cargo
+    /// xtask generate`: in a copy of the workspace tagged as a release (target/drill/), the
+    /// vendor's release (the copy's spec in the vendor's file layout, with a level
+    /// quantity, a product field, a goods type, a query parameter, a response header and
+    /// status, a deprecation and a breaking change) is served on 127.0.0.1; adopt takes the
+    /// additions in exactly (comments intact) and leaves the breaking change, a person's
+    /// step adds the new quantity to the filter and sort extensions, and the facade, the
+    /// CLI (filter, sort, columns) and the mock carry it all; `cargo test --workspace` and
+    /// `cargo xtask check` stay green, `semver --apply` makes it a patch bump (below 1.0),
+    /// `changelog` names each adopted change, and `drift --vendor` then names only what was
+    /// left.
     Drill {
+        /// The same drill (its changes arrive as a vendor release either way).
+        #[arg(long, conflicts_with = "breaking")]
+        vendor_release: bool,
         /// Instead, the breaking drill (target/drill/breaking/): rename a level quantity,
         /// remove a product field, narrow a bound, deprecate a sort key and move
         /// info.version; code using the old names must fail to compile naming them, the
@@ -268,8 +278,12 @@ fn main() -> ExitCode {
             record,
             ..
         } => xtask::probe::run(&spec, record.as_deref()),
-        Cmd::Drill { breaking: false } => drill::run_drill(&root, &drill::own_target_dir(&root)),
-        Cmd::Drill { breaking: true } => drill::run_breaking(&root, &drill::own_target_dir(&root)),
+        Cmd::Drill {
+            breaking: false, ..
+        } => drill::run_drill(&root, &drill::own_target_dir(&root)),
+        Cmd::Drill { breaking: true, .. } => {
+            drill::run_breaking(&root, &drill::own_target_dir(&root))
+        }
         Cmd::LintWorkflows => tools::Tools::ensure(&root).and_then(|t| t.lint_workflows(&root)),
         Cmd::Fuzz {
             seconds,

@@ -46,10 +46,11 @@ pub const PIP_PACKAGES: &[(&str, &str)] = &[
     ("openapi-generator-cli", "7.26.0"),
 ];
 
-/// The GitHub Actions workflow files actionlint checks: this repository's CI and the
-/// example job documented for downstream repositories.
+/// The GitHub Actions workflow files actionlint checks: this repository's CI, the vendor
+/// release workflow and the example job documented for downstream repositories.
 pub const WORKFLOWS: &[&str] = &[
     ".github/workflows/ci.yml",
+    ".github/workflows/vendor-release.yml",
     "docs/downstream-contract-test.yml",
 ];
 

@@ -1,22 +1,31 @@
-//! `cargo xtask drill`: the additive drill proves that an API change is an edit of `openapi.yaml` and
-//! `cargo xtask generate`, nothing else.
+//! `cargo xtask drill` (also `--vendor-release`): the additive drill proves that an API
+//! change the vendor publishes is `cargo xtask adopt`, a person's step for our own
+//! extensions, and `cargo xtask generate`, nothing else.
 //!
-//! In a copy of the workspace (the files git tracks, as they are in the working tree) it
-//! plants, in `openapi.yaml` only:
-//! - an optional level quantity `qty_in_transit` (a `TotalLevel` property, a `fields`
-//!   value, an integer in `x-filterable-fields`, a sort key);
-//! - a nullable product field `hazard_class` (a `Product` property and a `fields:product`
-//!   value);
-//! - a goods type `LIMITED_QUANTITY`;
-//!
-//! then runs `cargo xtask generate` and proves, in the copy, that:
-//! - the facade has `fields::QTY_IN_TRANSIT.gt(0)`, `LevelField::QtyInTransit`,
-//!   `ProductField::HazardClass`, `SortField::QtyInTransit` and `GoodsType::LimitedQuantity`,
-//!   and the mock serves, filters and sorts the new names (a probe test added to the copy);
-//! - the CLI filters, sorts and exports the new columns against `levels --demo`;
+//! In a copy of the workspace (the files git tracks, as they are in the working tree),
+//! tagged as the release of its version, the vendor publishes release [`RELEASE`]: the
+//! copy's spec with [`ADDITIONS`] and one [`BREAKING`] change, rewritten into the vendor's
+//! file layout ([`layout`]) and served over HTTP on 127.0.0.1. The additions are one of
+//! each kind adopt takes: properties (`TotalLevel.qty_in_transit`, a nullable
+//! `Product.hazard_class`), values of open enums and of `fields`, a query parameter, a
+//! response header, a response status and a deprecation. Then, in the copy:
+//! - `cargo xtask adopt --vendor URL` exits 1 (the breaking change is left and named), and
+//!   its edit is exactly the additions with their notes: only lines added, every comment
+//!   kept;
+//! - a person's step ([`PERSON`]): the new quantity filterable and sortable, and the new
+//!   parameter excused from the facade's builder (a builder method, in real life);
+//! - `cargo xtask generate`; the facade has `fields::QTY_IN_TRANSIT.gt(0)`,
+//!   `LevelField::QtyInTransit`, `ProductField::HazardClass`, `SortField::QtyInTransit` and
+//!   `GoodsType::LimitedQuantity`, and the mock serves, filters and sorts the new names (a
+//!   probe test added to the copy);
+//! - `semver --apply` gives the patch bump an addition needs below 1.0, and `changelog`
+//!   names each adopted change;
 //! - the workspace's tests stay green, the repository's property tests among them
 //!   (`xtask/tests/repo.rs` and `spec_reachability`, what `cargo xtask check` runs); only
-//!   the timing-sensitive group is left to the workspace's own test step.
+//!   the timing-sensitive group is left to the workspace's own test step;
+//! - the CLI filters, sorts and exports the new columns against `levels --demo`;
+//! - `cargo xtask drift --vendor URL` names only what was left: the breaking change, and
+//!   the person's extensions, which the vendor's files do not have.
 //!
 //! The copy lives in `target/drill/workspace/` and builds into `target/drill/target/`
 //! (kept between runs, so a second drill compiles only what changed; its own directory,
@@ -24,26 +33,30 @@
 //! workspace root, and the copy's would replace the workspace's). Nothing of the real
 //! workspace is touched.
 
-use std::{fs, path::Path, time::Instant};
+use std::{fs, path::Path, process::Output, time::Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use serde_json::Value;
 
 use super::{
     Copy, copy_workspace,
-    plant::{Change, Plant, Target},
+    plant::{Change, Plant, Target, planted},
     release_repo, semver_target,
 };
-use crate::{run, step};
+use crate::{drift::layout, run, step};
 
-/// The API changes the drill plants, each as a spec edit.
-pub const PLANTS: &[Plant] = &[
+/// The vendor's release the drill publishes.
+pub const RELEASE: &str = "2026-12";
+
+/// The additions and the deprecation of the vendor's release, each as a spec edit.
+pub const ADDITIONS: &[Plant] = &[
     Plant {
         what: "level property qty_in_transit",
         target: Target::Properties("TotalLevel"),
         change: Change::Entry(
             "qty_in_transit",
             "{type: integer, format: int64, description: Shipped between warehouses and not yet \
-             received., x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
+             received.}",
         ),
     },
     Plant {
@@ -51,6 +64,67 @@ pub const PLANTS: &[Plant] = &[
         target: Target::ParamValues("fields"),
         change: Change::Value("qty_in_transit"),
     },
+    Plant {
+        what: "product property hazard_class",
+        target: Target::Properties("Product"),
+        change: Change::Entry(
+            "hazard_class",
+            "{type: string, nullable: true, description: The hazard class of regulated goods., \
+             example: \"9\"}",
+        ),
+    },
+    Plant {
+        what: "`fields:product` value hazard_class",
+        target: Target::SchemaEnum("ProductFieldName"),
+        change: Change::Value("hazard_class"),
+    },
+    Plant {
+        what: "goods type LIMITED_QUANTITY",
+        target: Target::SchemaEnum("GoodsType"),
+        change: Change::Value("LIMITED_QUANTITY"),
+    },
+    Plant {
+        what: "query parameter brand",
+        target: Target::Operation(&["parameters"]),
+        change: Change::Value(
+            "{name: brand, in: query, description: Only the levels of this brand's products., \
+             schema: {type: string, minLength: 1}}",
+        ),
+    },
+    Plant {
+        what: "response header X-Correlation-Id",
+        target: Target::Operation(&["responses", "200", "headers"]),
+        change: Change::Entry(
+            "X-Correlation-Id",
+            "{description: The request's id for the vendor's support., schema: {type: string}}",
+        ),
+    },
+    Plant {
+        what: "response status 502",
+        target: Target::Operation(&["responses"]),
+        change: Change::Entry(
+            "502",
+            "{description: A gateway before the instance failed; try again later., content: \
+             {application/json: {schema: {$ref: \"#/components/schemas/ErrorBody\"}}}}",
+        ),
+    },
+    Plant {
+        what: "query parameter version deprecated",
+        target: Target::Param("version"),
+        change: Change::Entry("deprecated", "true"),
+    },
+];
+
+/// The release's breaking change, which adopt must leave.
+pub const BREAKING: Plant = Plant {
+    what: "limit at most 500",
+    target: Target::ParamSchema("limit"),
+    change: Change::Set("maximum", "500"),
+};
+
+/// What the vendor's files cannot supply, added as a person would after adopt: the new
+/// quantity in our own extensions.
+pub const PERSON: &[Plant] = &[
     Plant {
         what: "filterable field qty_in_transit",
         target: Target::FilterableFields("filter"),
@@ -64,35 +138,88 @@ pub const PLANTS: &[Plant] = &[
         target: Target::SortPattern("sort"),
         change: Change::SortKey("qty_in_transit"),
     },
-    Plant {
-        what: "product property hazard_class",
-        target: Target::Properties("Product"),
-        change: Change::Entry(
-            "hazard_class",
-            "{type: string, nullable: true, description: The hazard class of regulated goods., \
-             example: \"9\", x-confirmed: \"planted as if https://docs.shipstream.io said so\"}",
-        ),
-    },
-    Plant {
-        what: "`fields:product` value hazard_class",
-        target: Target::SchemaEnum("ProductFieldName"),
-        change: Change::Value("hazard_class"),
-    },
-    Plant {
-        what: "goods type LIMITED_QUANTITY",
-        target: Target::SchemaEnum("GoodsType"),
-        change: Change::Value("LIMITED_QUANTITY"),
-    },
 ];
-
-/// `spec` with the additive drill's [`PLANTS`] applied.
-pub fn planted(spec: &str) -> Result<String> {
-    super::plant::planted(spec, PLANTS)
-}
 
 /// The probe test added to the copy's facade crate: it only compiles if the facade has the
 /// new handles, and it checks the mock serves, filters and sorts the new fields.
 const PROBE: &str = include_str!("../../fixtures/drill/drill_probe.rs");
+
+/// How many notes adopt writes for [`ADDITIONS`]: an `x-confirmed` on each new property,
+/// parameter, header and status (enum values take none), and one `x-deprecation-note`.
+const NOTES: (usize, usize) = (5, 1);
+
+/// Checks adopt's edit of `original` into `adopted`: only lines added (every comment and
+/// every other line kept as written), and, without the notes naming the release (as many
+/// as `notes_wanted` says), exactly `expected` (the spec with the release's additions).
+pub fn check_adopted(
+    original: &str,
+    adopted: &str,
+    expected: &Value,
+    notes_wanted: (usize, usize),
+) -> Result<()> {
+    let diff = similar::TextDiff::from_lines(original, adopted);
+    let dropped: Vec<String> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() == similar::ChangeTag::Delete)
+        .map(|c| c.value().trim_end().to_owned())
+        .collect();
+    ensure!(
+        dropped.is_empty(),
+        "adopt's edit dropped or rewrote lines of openapi.yaml:\n  {}",
+        dropped.join("\n  ")
+    );
+    let mut notes = (0, 0);
+    let mut got = crate::spec::parse(adopted)?;
+    strip_notes(&mut got, &mut notes);
+    if got != *expected {
+        let show = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        let (want, got) = (show(expected), show(&got));
+        let diff = similar::TextDiff::from_lines(&want, &got);
+        bail!(
+            "adopt's edit is not the release's additions (- expected, + adopted):\n{}",
+            diff.unified_diff().context_radius(2)
+        );
+    }
+    ensure!(
+        notes == notes_wanted,
+        "adopt wrote {notes:?} notes naming release {RELEASE} (x-confirmed, x-deprecation-note), \
+         not {notes_wanted:?}"
+    );
+    Ok(())
+}
+
+/// Removes the notes naming the release from `v`, counting them.
+fn strip_notes(v: &mut Value, count: &mut (usize, usize)) {
+    match v {
+        Value::Object(map) => {
+            let names = |n: Option<&Value>| n.is_some_and(|n| n.to_string().contains(RELEASE));
+            if names(map.get("x-confirmed")) {
+                map.remove("x-confirmed");
+                count.0 += 1;
+            }
+            if names(map.get(crate::specdiff::DEPRECATION_NOTE)) {
+                map.remove(crate::specdiff::DEPRECATION_NOTE);
+                count.1 += 1;
+            }
+            map.values_mut().for_each(|c| strip_notes(c, count));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| strip_notes(c, count)),
+        _ => {}
+    }
+}
+
+/// The changes `drift --vendor` lists, one per line as `mark location: message`.
+fn drift_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            ["  ✗ ", "  ! ", "  ~ ", "  + "]
+                .iter()
+                .any(|m| l.starts_with(m))
+        })
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
 
 /// `cargo xtask drill`, building the copy of the workspace in `target` (see
 /// [`own_target_dir`](super::own_target_dir)).
@@ -103,17 +230,98 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         target: target.to_path_buf(),
     };
     let cargo_in = |args: &[&str]| super::cargo_in(&copy.root, &copy.target, args);
+    let xtask_in = |args: &[&str]| -> Result<Output> {
+        let args = [&["run", "--quiet", "-p", "xtask", "--"][..], args].concat();
+        let out = cargo_in(&args)
+            .output()
+            .context("cannot run the copy's xtask")?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        Ok(out)
+    };
+    let spec_path = copy.root.join("openapi.yaml");
+    let mut original = String::new();
+    let mut url = String::new();
 
     step(
-        "drill: copy the workspace and plant API changes in openapi.yaml",
+        &format!("drill: copy the workspace; the vendor publishes release {RELEASE} on 127.0.0.1"),
         || {
             copy_workspace(root, &copy.root)?;
             let version = release_repo(&copy.root)?;
             println!("   the copy is a git repository tagged v{version}");
-            let spec_path = copy.root.join("openapi.yaml");
+            original = fs::read_to_string(&spec_path)?;
+            let release = planted(&planted(&original, ADDITIONS)?, &[BREAKING])?;
+            let served = root.join("target/drill/vendor");
+            if served.exists() {
+                fs::remove_dir_all(&served)?;
+            }
+            layout::write(
+                &crate::spec::parse(&release)?,
+                &served.join(format!("release-{RELEASE}")),
+            )?;
+            // And the copy's spec as it is, in the same layout.
+            layout::write(&crate::spec::parse(&original)?, &served.join("faithful"))?;
+            url = format!("{}release-{RELEASE}/openapi.yaml", layout::serve(&served)?);
+            for p in ADDITIONS.iter().chain([&BREAKING]) {
+                println!("   in the release: {}", p.what);
+            }
+            println!("   served at {url}");
+            Ok(())
+        },
+    )?;
+    step(
+        "drill: cargo xtask adopt --vendor URL (in the copy): a faithful rewrite, then the release",
+        || {
+            let faithful = url.replace(&format!("release-{RELEASE}"), "faithful");
+            let out = xtask_in(&["adopt", "--vendor", &faithful])?;
+            ensure!(
+                out.status.code() == Some(0) && fs::read_to_string(&spec_path)? == original,
+                "adopt of a faithful rewrite of ours exited {} or edited openapi.yaml",
+                out.status
+            );
+            let out = xtask_in(&["adopt", "--vendor", &url])?;
+            ensure!(
+                out.status.code() == Some(1),
+                "adopt exited {} instead of 1 (a breaking change is left)",
+                out.status
+            );
+            let report = String::from_utf8_lossy(&out.stdout);
+            let decisions = report
+                .split("### Left for a decision")
+                .nth(1)
+                .unwrap_or_default();
+            ensure!(
+                decisions.contains("maximum changed from 1000 to 500"),
+                "adopt's report does not leave the breaking change for a decision:\n{report}"
+            );
+            let expected = crate::spec::parse(&planted(&original, ADDITIONS)?)?;
+            check_adopted(
+                &original,
+                &fs::read_to_string(&spec_path)?,
+                &expected,
+                NOTES,
+            )?;
+            println!(
+                "   adopted: only lines added, exactly the release's additions and their notes"
+            );
+            Ok(())
+        },
+    )?;
+    step(
+        "drill: a person's step: the new quantity filterable and sortable",
+        || {
             let spec = fs::read_to_string(&spec_path)?;
-            fs::write(&spec_path, planted(&spec)?)?;
-            for p in PLANTS {
+            fs::write(&spec_path, planted(&spec, PERSON)?)?;
+            // The builder method a person writes for the new parameter; the drill excuses it.
+            let test = copy
+                .root
+                .join("crates/inventory/tests/spec_reachability.rs");
+            let text = fs::read_to_string(&test)?;
+            let list = "const NOT_SENT_BY_BUILDER: &[(&str, &str)] = &[\n";
+            ensure!(text.contains(list), "{} lacks `{list}`", test.display());
+            let excused = format!("{list}    (\"brand\", \"planted by the drill\"),\n");
+            fs::write(&test, text.replacen(list, &excused, 1))?;
+            for p in PERSON {
                 println!("   planted: {}", p.what);
             }
             Ok(())
@@ -174,6 +382,10 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
                 "`Product.hazard_class`: new property",
                 "new value \"LIMITED_QUANTITY\"",
                 "new sort key qty_in_transit",
+                "`brand`",
+                "X-Correlation-Id",
+                "502",
+                "`version`",
             ] {
                 ensure!(
                     block.contains(need),
@@ -229,9 +441,41 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
             check_csv(&String::from_utf8_lossy(&out.stdout))
         },
     )?;
+    step(
+        "drill: cargo xtask drift --vendor URL names only what was left (in the copy)",
+        || {
+            let out = xtask_in(&["drift", "--vendor", &url])?;
+            let lines = drift_lines(&out);
+            let op = "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels)";
+            // The breaking change adopt left, and the person's two extension entries,
+            // which the vendor's files do not have; nothing the release added.
+            let want = [
+                format!(
+                    "✗ {op} parameter query `filter` filterable field `qty_in_transit`: no \
+                     longer filterable (its typed handle disappears)"
+                ),
+                format!(
+                    "✗ {op} parameter query `limit`: maximum changed from 1000 to 500 \
+                     (narrowed: values accepted before are refused)"
+                ),
+                format!(
+                    "✗ {op} parameter query `sort`: sort key qty_in_transit removed (requests \
+                     sorting by it are refused)"
+                ),
+            ];
+            ensure!(
+                out.status.code() == Some(1) && lines == want,
+                "drift --vendor after adopt lists (exit {}):\n  {}\nnot just what was left:\n  {}",
+                out.status,
+                lines.join("\n  "),
+                want.join("\n  ")
+            );
+            Ok(())
+        },
+    )?;
     println!(
-        "\nxtask drill: the planted API changes reached the facade, the CLI and the mock, and \
-         every test and check stayed green ({:.0?})",
+        "\nxtask drill: the vendor's release was adopted and reached the facade, the CLI and \
+         the mock, its breaking change was left, and every test and check stayed green ({:.0?})",
         started.elapsed()
     );
     Ok(())
@@ -290,6 +534,41 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// `spec` with the release's additions and the person's step.
+    fn all_planted(spec: &str) -> Result<String> {
+        planted(&planted(spec, ADDITIONS)?, PERSON)
+    }
+
+    #[test]
+    fn the_adopt_check_fails_on_a_dropped_comment_a_rewritten_line_or_more_than_the_additions() {
+        let original = "a:\n  # kept\n  b: 1\n  c:\n    - x\n";
+        let expected = crate::spec::parse("a: {b: 1, c: [x, y], d: {e: 1}}").unwrap();
+        let good = format!(
+            "a:\n  # kept\n  b: 1\n  c:\n    - x\n    - y\n  d:\n    e: 1\n    \
+             x-confirmed: \"release {RELEASE}\"\n"
+        );
+        check_adopted(original, &good, &expected, (1, 0)).unwrap();
+        let fails = |adopted: &str, notes, says: &str| {
+            let err = format!(
+                "{:#}",
+                check_adopted(original, adopted, &expected, notes).unwrap_err()
+            );
+            assert!(err.contains(says), "{says}: {err}");
+        };
+        fails(
+            &good.replace("  # kept\n", ""),
+            (1, 0),
+            "dropped or rewrote lines of openapi.yaml:\n    # kept",
+        );
+        fails(
+            &good.replace("b: 1", "b: 2"),
+            (1, 0),
+            "dropped or rewrote lines of openapi.yaml:\n    b: 1",
+        );
+        fails(&format!("{good}  f: 3\n"), (1, 0), "\"f\": 3");
+        fails(&good, (4, 1), "notes naming release");
+    }
+
     #[test]
     fn every_plant_applies_to_the_spec_once() {
         let spec = fs::read_to_string(crate::root().join("openapi.yaml")).unwrap();
@@ -297,7 +576,7 @@ mod tests {
             // The drill's own copy, planted already; the workspace runs this test.
             return;
         }
-        let planted = planted(&spec).unwrap();
+        let planted = all_planted(&spec).unwrap();
         let facts = shipstream_inventory_codegen::facts::Facts::from_yaml(&planted).unwrap();
         assert!(facts.sort_keys.iter().any(|k| k == "qty_in_transit"));
         assert!(facts.filterable.iter().any(|f| f.name == "qty_in_transit"));
@@ -313,18 +592,9 @@ mod tests {
                 .iter()
                 .any(|p| p.name == "hazard_class")
         );
-        // Each planted claim carries its own note; without them the check names each.
-        let mut parsed = crate::spec::parse(&planted).unwrap();
-        assert_eq!(crate::notes::unnoted_claims(&parsed), Vec::<String>::new());
-        for p in [
-            "TotalLevel/properties/qty_in_transit",
-            "Product/properties/hazard_class",
-        ] {
-            let node = parsed
-                .pointer_mut(&format!("/components/schemas/{p}"))
-                .unwrap();
-            node.as_object_mut().unwrap().remove("x-confirmed").unwrap();
-        }
+        // The release's claims carry no note of ours: adopt's `x-confirmed` notes are
+        // what `cargo xtask check` asks of them.
+        let parsed = crate::spec::parse(&planted).unwrap();
         let s = "/components/schemas";
         assert_eq!(
             crate::notes::unnoted_claims(&parsed),
@@ -332,23 +602,26 @@ mod tests {
                 format!("{s}/Product/properties/hazard_class: nullable"),
                 format!("{s}/TotalLevel/properties/qty_in_transit: never null"),
                 format!("{s}/TotalLevel/properties/qty_in_transit: format int64"),
+                "GET /api/global/v1/inventory/levels/total (list_total_inventory_levels) \
+                 response: status 502"
+                    .into(),
             ]
         );
         // A plant whose target vanished, or that is there already, is an error, not a
         // silent no-op.
-        let err = super::planted(&spec.replace("x-filterable-fields:", "x-fields:")).unwrap_err();
+        let err = all_planted(&spec.replace("x-filterable-fields:", "x-fields:")).unwrap_err();
         assert!(
             format!("{err:#}").contains("filterable field qty_in_transit"),
             "{err:#}"
         );
-        let err = super::planted(&planted).unwrap_err();
+        let err = all_planted(&planted).unwrap_err();
         assert!(format!("{err:#}").contains("already"), "{err:#}");
         // The rest of the spec is kept as written: only lines are added, and one rewritten.
         let kept: Vec<&str> = spec.lines().collect();
         let lines: Vec<&str> = planted.lines().collect();
         let rewritten = kept.iter().filter(|l| !lines.contains(l)).count();
         assert_eq!(rewritten, 1, "only the sort pattern's line changes");
-        assert_eq!(lines.len(), kept.len() + 18);
+        assert_eq!(lines.len(), kept.len() + 33);
         // The planted spec generates, with the names the drill looks for next.
         let generated = shipstream_inventory_codegen::generate(&planted).unwrap();
         for name in ["\"qty_in_transit\"", "\"hazard_class\"", "QtyInTransit"] {
@@ -400,7 +673,7 @@ mod tests {
                 .iter()
                 .any(|p| p.name == "qty_on_order")
         );
-        let planted = planted(&edited).unwrap();
+        let planted = all_planted(&edited).unwrap();
         let facts = shipstream_inventory_codegen::facts::Facts::from_yaml(&planted).unwrap();
         for name in ["qty_on_order", "qty_in_transit"] {
             assert!(
@@ -425,7 +698,7 @@ mod tests {
                     GoodsType:\n      oneOf:\n      - type: string\n        enum:\n        - NORMAL\n      \
                     - type: string\n    TotalLevel:\n      properties:\n        sku: {type: string}\n    \
                     Product:\n      properties: {id: {type: integer}}\n";
-        let planted = planted(spec).unwrap();
+        let planted = planted(&planted(spec, &ADDITIONS[..5]).unwrap(), PERSON).unwrap();
         let v = crate::spec::parse(&planted).unwrap();
         assert_eq!(
             v.pointer("/components/parameters/Fields/schema/items/enum")

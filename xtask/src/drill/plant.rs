@@ -28,6 +28,11 @@ pub enum Target {
     SchemaMember(&'static str, &'static str),
     /// The `schema` of the component parameter with this `name`.
     ParamSchema(&'static str),
+    /// The component parameter with this `name`.
+    Param(&'static str),
+    /// The node at these keys below the operation the workspace serves
+    /// ([`DEFAULT_OPERATION`](crate::check::DEFAULT_OPERATION)).
+    Operation(&'static [&'static str]),
     /// The spec's `info`.
     Info,
     /// The whole spec (for [`Change::Rename`]).
@@ -97,6 +102,17 @@ fn target_path(spec: &Value, target: Target) -> Result<Vec<Seg>> {
         Target::Properties(s) => [schema(s), vec![key("properties")]].concat(),
         Target::SchemaMember(s, k) => [schema(s), vec![key(k)]].concat(),
         Target::ParamSchema(p) => [param(p)?, vec![key("schema")]].concat(),
+        Target::Param(p) => param(p)?,
+        Target::Operation(keys) => {
+            let id = crate::check::DEFAULT_OPERATION;
+            let op = crate::spec::operation(spec, id)
+                .with_context(|| format!("the spec has no operation `{id}`"))?;
+            let below = keys.iter().map(|k| key(k));
+            [key("paths"), key(op.path), key(op.method)]
+                .into_iter()
+                .chain(below)
+                .collect()
+        }
         Target::Info => vec![key("info")],
         Target::Everywhere => Vec::new(),
         Target::ParamValues(p) => {

@@ -337,8 +337,10 @@ fn render(value: &Value, indent: usize, out: &mut Vec<String>) {
         Value::Array(items) => {
             for v in items {
                 if nested(v) {
-                    out.push(format!("{pad}-"));
+                    // The item's first line follows its dash (`- name: x`).
+                    let first = out.len();
                     render(v, indent + 2, out);
+                    out[first].replace_range(..indent + 2, &format!("{pad}- "));
                 } else {
                     out.push(format!("{pad}- {}", scalar(v)));
                 }
