@@ -221,13 +221,12 @@ pub fn render(a: &Adoption, source: &str) -> String {
 pub fn run(spec_path: &Path, source: &str) -> Result<bool> {
     let text = fs::read_to_string(spec_path)
         .with_context(|| format!("cannot read {}", spec_path.display()))?;
-    let release = bundle::open(source)?;
-    let drift = vendor::compare(&spec::parse(&text)?, &release.root)?;
+    let drift = vendor::compare(&spec::parse(&text)?, source)?;
     let name = release_name(source, &drift);
     let adoption = adopt(&text, &drift, &name)?;
     if !adoption.adopted.is_empty() {
         // Every adopted change must be gone from a second comparison.
-        let after = vendor::compare(&spec::parse(&adoption.text)?, &release.root)?;
+        let after = vendor::compare(&spec::parse(&adoption.text)?, source)?;
         let left: Vec<String> = adoption
             .adopted
             .iter()

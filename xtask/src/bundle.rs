@@ -6,8 +6,8 @@
 //! error level), as is a `$ref` to a missing file (redocly names the file and the place
 //! that refers to it).
 //!
-//! What redocly does not do is kept here: finding the root document in a folder
-//! ([`find_root`]), and fetching a release from its URL ([`open`]).
+//! Given the URL of the root file, redocly fetches it and every file its `$ref`s reach. What
+//! redocly does not do is kept here: finding the root document in a folder ([`find_root`]).
 
 use std::{
     fs,
@@ -31,90 +31,6 @@ pub const ROOT_NAMES: &[&str] = &[
     "index.json",
 ];
 
-/// A description to read: its root file, and the folder its files were fetched into.
-#[derive(Debug)]
-pub struct Source {
-    /// The root file.
-    pub root: PathBuf,
-    /// Where a release given by URL was fetched to (removed on drop).
-    _fetched: Option<tempfile::TempDir>,
-}
-
-/// The description `source` names: a folder, its root file, or the `http(s)://` URL of its
-/// root file, from which the root and every file its `$ref`s reach (relative to the file
-/// that holds each) are fetched, and nothing else.
-pub fn open(source: &str) -> Result<Source> {
-    if !(source.starts_with("http://") || source.starts_with("https://")) {
-        return Ok(Source {
-            root: root_of(Path::new(source))?,
-            _fetched: None,
-        });
-    }
-    let dir = tempfile::tempdir().context("cannot make a folder for the release's files")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    let root = runtime.block_on(fetch(source, dir.path()))?;
-    Ok(Source {
-        root: root_of(&root)?,
-        _fetched: Some(dir),
-    })
-}
-
-/// Fetches the file at `url` and every file its `$ref`s reach into `dir`, laid out as
-/// they are relative to the root's folder; returns the root's path in `dir`.
-async fn fetch(url: &str, dir: &Path) -> Result<PathBuf> {
-    let root = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
-    let folder = root.join(".")?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()?;
-    let local = |file: &url::Url| -> Result<PathBuf> {
-        let rel = folder
-            .make_relative(file)
-            .filter(|r| !r.starts_with("../") && file.origin() == folder.origin())
-            .with_context(|| format!("{file} lies outside the release's folder {folder}"))?;
-        Ok(dir.join(
-            percent_encoding::percent_decode_str(&rel)
-                .decode_utf8()?
-                .as_ref(),
-        ))
-    };
-    let mut queue = vec![(root.clone(), None::<url::Url>)];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some((mut file, referrer)) = queue.pop() {
-        file.set_fragment(None);
-        if !seen.insert(file.clone()) {
-            continue;
-        }
-        let by = referrer
-            .map(|r| format!(", which {r} refers to"))
-            .unwrap_or_default();
-        let answer = client
-            .get(file.clone())
-            .send()
-            .await
-            .with_context(|| format!("cannot fetch {file}{by}"))?;
-        let status = answer.status();
-        if !status.is_success() {
-            bail!("cannot fetch {file}{by}: the server answered {status}");
-        }
-        let text = answer.text().await?;
-        let doc = spec::parse(&text).with_context(|| format!("{file}{by} is not YAML or JSON"))?;
-        let path = local(&file)?;
-        fs::create_dir_all(path.parent().context("a file without a folder")?)?;
-        fs::write(&path, &text)?;
-        for r in refs(&doc).into_iter().filter(|r| !r.starts_with('#')) {
-            let target = file
-                .join(&r)
-                .with_context(|| format!("{file} refers to `{r}`"))?;
-            queue.push((target, Some(file.clone())));
-        }
-    }
-    local(&root)
-}
-
 /// Every `$ref` in `value`.
 pub fn refs(value: &Value) -> Vec<String> {
     match value {
@@ -130,9 +46,15 @@ pub fn refs(value: &Value) -> Vec<String> {
     }
 }
 
-/// The root file of the description at `path`: `path` itself, or the root document of the
-/// folder `path` (see [`find_root`]).
-pub fn root_of(path: &Path) -> Result<PathBuf> {
+/// The root of the description `source` names: the `http(s)://` URL of its root file, as
+/// it is (redocly fetches the root and every file its `$ref`s reach, relative to the file
+/// that holds each, and nothing else); a folder's root document (see [`find_root`]); or
+/// the root file itself.
+pub fn root_of(source: &str) -> Result<String> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return Ok(source.to_owned());
+    }
+    let path = Path::new(source);
     let root = if path.is_dir() {
         find_root(path)?
     } else {
@@ -152,14 +74,14 @@ pub fn root_of(path: &Path) -> Result<PathBuf> {
             root.display()
         );
     }
-    Ok(root)
+    Ok(root.display().to_string())
 }
 
-/// The description whose root file is `root`, bundled into one JSON document by
-/// `redocly bundle`.
-pub fn bundle(root: &Path) -> Result<Value> {
+/// The description whose root is `root` (a file or a URL, see [`root_of`]), bundled into
+/// one JSON document by `redocly bundle`.
+pub fn bundle(root: &str) -> Result<Value> {
     redocly(Some(root), None)
-        .with_context(|| format!("cannot bundle the OpenAPI description {}", root.display()))
+        .with_context(|| format!("cannot bundle the OpenAPI description {root}"))
 }
 
 /// `doc` (a document whose references are all internal) without the components its
@@ -169,20 +91,19 @@ pub fn prune(doc: &Value) -> Result<Value> {
     redocly(None, Some(doc)).context("cannot remove the unused components")
 }
 
-/// Runs `redocly bundle` on the file `root`, or on `doc` given on its standard input.
-fn redocly(root: Option<&Path>, doc: Option<&Value>) -> Result<Value> {
+/// Runs `redocly bundle` on the file or URL `root`, or on `doc` given on its standard input.
+fn redocly(root: Option<&str>, doc: Option<&Value>) -> Result<Value> {
     let npm = crate::tools::npm_tools(&crate::root())?;
     let mut cmd = Command::new(npm.join("node_modules/.bin/redocly"));
-    // From the root's folder, so that redocly names files relative to it.
-    let (dir, file) = match root {
-        Some(root) => (root.parent(), root.file_name().map(Path::new)),
-        None => (None, None),
-    };
-    if let Some(dir) = dir {
+    let mut arg = root.unwrap_or("/dev/stdin").to_owned();
+    // A file from its folder, so that redocly names files relative to it.
+    let file = root.map(Path::new).filter(|p| p.is_file());
+    if let Some((dir, name)) = file.and_then(|p| Some((p.parent()?, p.file_name()?))) {
         cmd.current_dir(dir);
+        arg = name.to_string_lossy().into_owned();
     }
     cmd.arg("bundle")
-        .arg(file.unwrap_or(Path::new("/dev/stdin")))
+        .arg(arg)
         .args([
             "--ext",
             "json",
@@ -297,7 +218,8 @@ mod tests {
         let err = format!("{:#}", find_root(d).unwrap_err());
         assert!(err.contains("no OpenAPI root document"), "{err}");
         // A file given that is not a root.
-        let err = format!("{:#}", root_of(&d.join("schemas/A.yaml")).unwrap_err());
+        let a = d.join("schemas/A.yaml");
+        let err = format!("{:#}", root_of(a.to_str().unwrap()).unwrap_err());
         assert!(
             err.contains("A.yaml is not an OpenAPI root document"),
             "{err}"

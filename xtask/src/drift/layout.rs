@@ -202,10 +202,10 @@ fn answer(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
         header.clear();
     }
     let target = request.split(' ').nth(1).unwrap_or("/");
-    let rel =
-        percent_encoding::percent_decode_str(target.trim_start_matches('/')).decode_utf8_lossy();
+    // The layout's names need no percent-decoding.
+    let rel = target.trim_start_matches('/');
     let body = (!rel.split('/').any(|s| s == ".."))
-        .then(|| fs::read(dir.join(rel.as_ref())).ok())
+        .then(|| fs::read(dir.join(rel)).ok())
         .flatten();
     let (status, body) = match body {
         Some(b) => ("200 OK", b),

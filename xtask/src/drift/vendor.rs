@@ -13,7 +13,7 @@
 //! the *new* one: each change is what our users would see if we adopted the vendor's
 //! description.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
@@ -28,8 +28,8 @@ use crate::{
 /// The outcome of comparing our description with the vendor's.
 #[derive(Debug, Clone)]
 pub struct VendorDrift {
-    /// The vendor's root file.
-    pub root: PathBuf,
+    /// The vendor's root file (a path or a URL).
+    pub root: String,
     /// The vendor's `info.version`, if it has one.
     pub vendor_version: Option<String>,
     /// Our operation, as the engine labels it (`GET /path (operationId)`).
@@ -51,18 +51,14 @@ impl VendorDrift {
 }
 
 /// Compares our description `ours` (parsed `openapi.yaml`) with the vendor's description
-/// at `vendor` (its root file, or the folder of its files).
-pub fn compare(ours: &Value, vendor: &Path) -> Result<VendorDrift> {
+/// `vendor`: its root file, the folder of its files, or the URL of its root file.
+pub fn compare(ours: &Value, vendor: &str) -> Result<VendorDrift> {
     let root = bundle::root_of(vendor)?;
     let mut theirs = bundle::bundle(&root)?;
     let mut ours = ours.clone();
     join_server_paths(&mut ours).context("cannot read the server URL of our openapi.yaml")?;
-    join_server_paths(&mut theirs).with_context(|| {
-        format!(
-            "cannot read the server URL of the vendor's {}",
-            root.display()
-        )
-    })?;
+    join_server_paths(&mut theirs)
+        .with_context(|| format!("cannot read the server URL of the vendor's {root}"))?;
 
     let op = our_operation(&ours)?;
     let (method, path, id) = (op.method, op.path.to_owned(), op.id().map(str::to_owned));
@@ -213,7 +209,7 @@ pub fn render(drift: &VendorDrift, ours: &Path) -> String {
          (info.version {}; bundled by redocly), the new revision: each change is what our \
          users would see if we adopted the vendor's description.\n",
         crate::display_path(ours),
-        drift.root.display(),
+        drift.root,
         drift.vendor_version.as_deref().unwrap_or("none"),
     );
     out.push_str(&format!("compared: {}\n", drift.operation));
@@ -243,12 +239,11 @@ pub fn render(drift: &VendorDrift, ours: &Path) -> String {
 }
 
 /// `cargo xtask drift --vendor`: prints the comparison with the description `source` (see
-/// [`bundle::open`]); returns whether there is any difference (an error when a document
-/// cannot be read or bundled).
+/// [`compare`]); returns whether there is any difference (an error when a document cannot
+/// be read or bundled).
 pub fn run(spec_path: &Path, source: &str) -> Result<bool> {
     let ours = spec::load(spec_path)?;
-    let vendor = bundle::open(source)?;
-    let drift = compare(&ours, &vendor.root)?;
+    let drift = compare(&ours, source)?;
     print!("{}", render(&drift, spec_path));
     Ok(drift.differs())
 }
