@@ -85,6 +85,35 @@ fn a_faithful_vendor_layout_has_no_differences() {
     }
 }
 
+#[test]
+fn our_extensions_that_the_vendor_files_lack_altogether_are_not_differences() {
+    // The engine compares filterable fields and sort keys only where both sides list them:
+    // a real release, which has neither extension, reads as no difference in them.
+    let mut theirs = ours();
+    let parameters = &mut theirs["components"]["parameters"];
+    parameters["Filter"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-filterable-fields")
+        .unwrap();
+    parameters["Sort"]["schema"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pattern")
+        .unwrap();
+    let drift = vendor::compare(&ours(), s(layout(&theirs).path())).unwrap();
+    assert_eq!(lines(&drift.report), [], "{}", drift.report);
+    // A field the vendor's list lacks is still a difference.
+    let mut fewer = ours();
+    fewer["components"]["parameters"]["Filter"]["x-filterable-fields"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sku")
+        .unwrap();
+    let drift = vendor::compare(&ours(), s(layout(&fewer).path())).unwrap();
+    assert_eq!(drift.report.changes.len(), 1, "{}", drift.report);
+}
+
 /// Our description with one planted difference of each kind.
 fn planted() -> Value {
     let mut spec = ours();

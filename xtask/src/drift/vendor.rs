@@ -55,18 +55,11 @@ impl VendorDrift {
 pub fn compare(ours: &Value, vendor: &str) -> Result<VendorDrift> {
     let root = bundle::root_of(vendor)?;
     let mut theirs = bundle::bundle(&root)?;
-    let mut ours = ours.clone();
-    join_server_paths(&mut ours).context("cannot read the server URL of our openapi.yaml")?;
     join_server_paths(&mut theirs)
         .with_context(|| format!("cannot read the server URL of the vendor's {root}"))?;
-
-    let op = our_operation(&ours)?;
-    let (method, path, id) = (op.method, op.path.to_owned(), op.id().map(str::to_owned));
-    let operation = op.label();
+    let (ours, operation, (method, path, id)) = prepare(ours)?;
     let ignored = restrict(&mut theirs, method, &path, id.as_deref());
-    restrict(&mut ours, method, &path, id.as_deref());
-    let (ours, theirs) = (bundle::prune(&ours)?, bundle::prune(&theirs)?);
-
+    let theirs = bundle::prune(&theirs)?;
     Ok(VendorDrift {
         vendor_version: theirs
             .pointer("/info/version")
@@ -78,6 +71,29 @@ pub fn compare(ours: &Value, vendor: &str) -> Result<VendorDrift> {
         report: specdiff::compare(&ours, &theirs),
         theirs,
     })
+}
+
+impl VendorDrift {
+    /// The comparison again, with `ours` changed, against the vendor's document as it was
+    /// read.
+    pub fn again(&self, ours: &Value) -> Result<Report> {
+        Ok(specdiff::compare(&prepare(ours)?.0, &self.theirs))
+    }
+}
+
+/// Our operation's method, path and id.
+type Route = (&'static str, String, Option<String>);
+
+/// `ours` as it is compared: paths joined with the server's, only our operation (its label
+/// and route returned too), the components it does not reach removed.
+fn prepare(ours: &Value) -> Result<(Value, String, Route)> {
+    let mut ours = ours.clone();
+    join_server_paths(&mut ours).context("cannot read the server URL of our openapi.yaml")?;
+    let op = our_operation(&ours)?;
+    let route = (op.method, op.path.to_owned(), op.id().map(str::to_owned));
+    let label = op.label();
+    restrict(&mut ours, route.0, &route.1, route.2.as_deref());
+    Ok((bundle::prune(&ours)?, label, route))
 }
 
 /// The operation of ours that is compared: [`DEFAULT_OPERATION`], else the only one.
