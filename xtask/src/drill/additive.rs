@@ -22,7 +22,8 @@
 //!   names each adopted change;
 //! - the workspace's tests stay green, the repository's property tests among them
 //!   (`xtask/tests/repo.rs` and `spec_reachability`, what `cargo xtask check` runs); only
-//!   the timing-sensitive group is left to the workspace's own test step;
+//!   the timing-sensitive group and the `drift --vendor` tests are left to the workspace's
+//!   own test step;
 //! - the CLI filters, sorts and exports the new columns against `levels --demo`;
 //! - `cargo xtask drift --vendor URL` names only what was left: the breaking change, and
 //!   the person's extensions, which the vendor's files do not have.
@@ -404,12 +405,14 @@ pub fn run_drill(root: &Path, target: &Path) -> Result<()> {
         "drill: the workspace's tests (in the copy, with the probe; not the timing group)",
         || {
             // All but the timing-sensitive group (`.config/nextest.toml`: soaks, limits,
-            // kills): they run whole in the workspace's own test step, and an added field
-            // does not reach their timing; every other test reads the planted fields.
+            // kills), whose timing an added field does not reach, and the tests of `drift
+            // --vendor` and `adopt` on layouts of their own, which the drill's own adopt and
+            // drift steps exercise on the planted spec; both run whole in the workspace's
+            // own test step. Every other test reads the planted fields.
             crate::test_workspace(
                 |c| super::in_dir(c, &copy.root, &copy.target),
                 &[],
-                Some("not group(serial)"),
+                Some("not group(serial) and not binary_id(xtask::drift_vendor)"),
             )
         },
     )?;
