@@ -148,9 +148,24 @@ pub fn generate(spec_yaml: &str) -> Result<Generated, Error> {
     }
 
     let mut generator = Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&prepared)
-        .map_err(|e| Error::Progenitor(e.to_string()))?;
+    // progenitor asserts, instead of returning an error, on some specs it cannot handle
+    // (one operation's error responses with bodies of different types, for one): its
+    // panic becomes an error that says so.
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&prepared)
+    }))
+    .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::Progenitor(format!(
+            "it stopped at `{what}`; a known case is an operation whose error responses \
+             have bodies of different types: give them one schema"
+        ))
+    })?;
+    let tokens = generated.map_err(|e| Error::Progenitor(e.to_string()))?;
     let mut file: syn::File = syn::parse2(tokens)?;
 
     // Put the open enums into `pub mod types`, where the replacements point.
@@ -303,6 +318,26 @@ mod tests {
     use super::*;
 
     const SPEC: &str = include_str!("../../../openapi.yaml");
+
+    #[test]
+    fn a_spec_progenitor_stops_on_is_an_error_not_a_panic() {
+        // A 503 whose body (`*/*`, anything) differs from the other error responses'.
+        let default =
+            "        default:\n          $ref: \"#/components/responses/UnexpectedError\"\n";
+        assert!(SPEC.contains(default));
+        let spec = SPEC.replacen(
+            default,
+            &format!("{default}        \"503\":\n          $ref: \"#/components/responses/UnexpectedError\"\n"),
+            1,
+        );
+        let err = generate(&spec).unwrap_err();
+        assert!(matches!(err, Error::Progenitor(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("error responses have bodies of different types"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn the_spec_generates_and_names_its_comma_joined_params() {
