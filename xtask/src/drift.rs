@@ -6,7 +6,7 @@
 //! the instance's host scrubbed), so `cargo xtask check` holds the spec to it from then on.
 //! The token is never printed.
 //!
-//! [`vendor`]: `cargo xtask drift --vendor FILE|DIR`, spec ⇄ the vendor's own OpenAPI
+//! [`vendor`]: `cargo xtask drift --vendor FILE|DIR|URL`, spec ⇄ the vendor's own OpenAPI
 //! description, through the spec-diff engine.
 
 use std::{path::Path, time::Duration};

@@ -1,4 +1,4 @@
-//! `cargo xtask drift --vendor FILE|DIR`: our `openapi.yaml` ⇄ the vendor's own OpenAPI
+//! `cargo xtask drift --vendor FILE|DIR|URL`: our `openapi.yaml` ⇄ the vendor's own OpenAPI
 //! description of the Global API.
 //!
 //! ShipStream publishes its description split over several files, with
