@@ -226,17 +226,11 @@ pub fn run(spec_path: &Path, source: &str) -> Result<bool> {
     let adoption = adopt(&text, &drift, &name)?;
     if !adoption.adopted.is_empty() {
         // Every adopted change must be gone from a second comparison.
-        let after = vendor::compare(&spec::parse(&adoption.text)?, source)?;
+        let after = drift.again(&spec::parse(&adoption.text)?)?;
         let left: Vec<String> = adoption
             .adopted
             .iter()
-            .filter(|c| {
-                after
-                    .report
-                    .changes
-                    .iter()
-                    .any(|a| a.to_string() == c.to_string())
-            })
+            .filter(|c| after.changes.iter().any(|a| a.to_string() == c.to_string()))
             .map(ToString::to_string)
             .collect();
         ensure!(

@@ -9,9 +9,9 @@ use std::{
 };
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 
 pub mod edit;
-use serde_json::Value;
 
 /// The HTTP methods an OpenAPI path item may hold, in the order they are listed.
 pub const METHODS: &[&str] = &[
@@ -329,6 +329,11 @@ pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// The key a JSON pointer segment names (the inverse of [`escape`]).
+pub fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
 /// Renders a JSON path: `$.collection[0].product`, with `["odd key"]` for keys that are not
 /// plain identifiers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -366,7 +371,7 @@ impl JsonPath {
         let mut path = Self::root();
         let mut at = Some(instance);
         for raw in pointer.split('/').skip(1) {
-            let segment = raw.replace("~1", "/").replace("~0", "~");
+            let segment = unescape(raw);
             match (at, segment.parse::<usize>()) {
                 (Some(Value::Array(a)), Ok(i)) => {
                     path = path.index(i);

@@ -16,10 +16,10 @@ use std::{
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-/// Our operation's path.
-const OUR_PATH: &str = "/api/global/v1/inventory/levels/total";
-/// The file of its path item.
-pub const PATH_FILE: &str = "paths/inventory-levels-total.yaml";
+/// The vendor's server URL; its paths are relative to it.
+const SERVER: &str = "https://{instance}.shipstream.app/api/global";
+/// The file of our operation's path item.
+const PATH_FILE: &str = "paths/inventory-levels-total.yaml";
 
 /// The file (relative to the layout's root) and the JSON pointer in it where a component of
 /// ours lives in the vendor layout.
@@ -118,9 +118,18 @@ pub fn write(spec: &Value, dir: &Path) -> Result<()> {
             set(doc, &pointer, value)?;
         }
     }
+    // Our operation's path, relative to the vendor's server URL.
+    let id = crate::check::DEFAULT_OPERATION;
+    let ours = crate::spec::operation(spec, id)
+        .with_context(|| format!("the spec has no operation `{id}`"))?
+        .path;
+    let server_path = super::vendor::server_path(&json!({"url": SERVER}))?;
+    let path = ours
+        .strip_prefix(&server_path)
+        .with_context(|| format!("{ours} does not start with the vendor's {server_path}"))?;
     files.insert(
         PATH_FILE.into(),
-        externalize(&spec["paths"][OUR_PATH], PATH_FILE),
+        externalize(&spec["paths"][ours], PATH_FILE),
     );
     // The vendor's other endpoint, with a schema of its own that reaches ours.
     files.insert(
@@ -136,14 +145,14 @@ pub fn write(spec: &Value, dir: &Path) -> Result<()> {
     object.insert(
         "servers".into(),
         json!([{
-            "url": "https://{instance}.shipstream.app/api/global",
+            "url": SERVER,
             "variables": {"instance": {"default": "example"}},
         }]),
     );
     object.insert(
         "paths".into(),
         json!({
-            "/v1/inventory/levels/total": {"$ref": PATH_FILE},
+            path: {"$ref": PATH_FILE},
             "/v1/inventory/levels/warehouse": {"get": {
                 "operationId": "list_warehouse_inventory_levels",
                 "responses": {

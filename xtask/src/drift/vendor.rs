@@ -48,6 +48,12 @@ impl VendorDrift {
     pub fn differs(&self) -> bool {
         !self.report.changes.is_empty()
     }
+
+    /// The comparison again, with `ours` changed, against the vendor's document as it was
+    /// read.
+    pub fn again(&self, ours: &Value) -> Result<Report> {
+        Ok(specdiff::compare(&prepare(ours)?.0, &self.theirs))
+    }
 }
 
 /// Compares our description `ours` (parsed `openapi.yaml`) with the vendor's description
@@ -71,14 +77,6 @@ pub fn compare(ours: &Value, vendor: &str) -> Result<VendorDrift> {
         report: specdiff::compare(&ours, &theirs),
         theirs,
     })
-}
-
-impl VendorDrift {
-    /// The comparison again, with `ours` changed, against the vendor's document as it was
-    /// read.
-    pub fn again(&self, ours: &Value) -> Result<Report> {
-        Ok(specdiff::compare(&prepare(ours)?.0, &self.theirs))
-    }
 }
 
 /// Our operation's method, path and id.

@@ -54,13 +54,16 @@ pub fn path_of(doc: &Value, pointer: &str) -> Result<Vec<Seg>> {
     let mut at = doc;
     let mut path = Vec::new();
     for raw in pointer.split('/').skip(1) {
-        let k = raw.replace("~1", "/").replace("~0", "~");
-        let seg = match at {
-            Value::Array(_) => Seg::Index(k.parse().with_context(|| format!("`{k}` is no index"))?),
-            _ => Seg::Key(k),
+        let k = crate::spec::unescape(raw);
+        let (seg, next) = match at {
+            Value::Array(items) => {
+                let i: usize = k.parse().with_context(|| format!("`{k}` is no index"))?;
+                (Seg::Index(i), items.get(i))
+            }
+            _ => (Seg::Key(k.clone()), at.get(&k)),
         };
+        at = next.with_context(|| format!("nothing at {pointer}"))?;
         path.push(seg);
-        at = get(at, &path[path.len() - 1..]).with_context(|| format!("nothing at {pointer}"))?;
     }
     Ok(path)
 }
