@@ -491,10 +491,8 @@ impl<'a> Cx<'a> {
         }
         for (key, (name, nh)) in &new {
             if !old.contains_key(key) {
-                let adopt = match o.get("headers") {
-                    Some(headers) => self.entry(Some(headers), name, nh),
-                    None => self.entry(Some(o), "headers", n.get("headers").unwrap_or(nh)),
-                };
+                // A response without a `headers` map is left for a person.
+                let adopt = self.entry(o.get("headers"), name, nh);
                 self.push(
                     Severity::Addition,
                     &format!("{at} header `{name}`"),
